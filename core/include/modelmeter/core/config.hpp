@@ -1,0 +1,110 @@
+// Workload keys, their declarations, and the resolved configuration handed to plugins (mm_config).
+#pragma once
+
+#include <modelmeter/abi.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <modelmeter/core/export.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace modelmeter::core {
+
+struct Value {
+  mm_value_type type = MM_VALUE_NONE;
+  bool boolean = false;
+  int64_t integer = 0;
+  double number = 0;
+  std::string string;
+  std::vector<int64_t> ints;
+
+  // The value as a TOML literal (for messages and reports).
+  MM_CORE_API std::string to_toml() const;
+  bool operator==(const Value&) const = default;
+};
+
+MM_CORE_API const char* type_name(mm_value_type type);
+
+// One declared key (core's or a plugin's), with its default already parsed.
+struct KeyDecl {
+  std::string key;
+  mm_value_type type = MM_VALUE_NONE;
+  std::optional<Value> default_value;
+  double min = 1, max = 0;  // min > max: unbounded
+  std::vector<std::string> allowed;
+  uint32_t min_count = 0, max_count = 0;
+  std::string help;
+  std::string owner;  // "core" or the plugin's name
+  bool required = false;
+
+  // "an integer from 1 to 4096", "one of eager, flash", … (for messages)
+  MM_CORE_API std::string allowed_text() const;
+};
+
+// Every key a run accepts: core's, then the plugin's (a plugin may re-declare a core key only to change its
+// default, with the same type).
+class MM_CORE_API KeyCatalog {
+ public:
+  static KeyCatalog core_keys();
+  // Adds a plugin's declarations; throws PluginLoadError naming plugin and key for a malformed declaration.
+  void add_plugin_keys(const std::string& plugin, const mm_key_decl* const* keys, size_t count);
+
+  const KeyDecl* find(std::string_view key) const;
+  // The declared key closest to `key` (edit distance), or empty.
+  std::string closest(std::string_view key) const;
+  const std::vector<KeyDecl>& keys() const noexcept { return keys_; }
+
+ private:
+  std::vector<KeyDecl> keys_;
+};
+
+// A `--set section.key=value` override, parsed.
+struct Override {
+  std::string key;
+  std::string text;  // the value text as given
+};
+// Throws InputError for anything but "section.key=value".
+MM_CORE_API Override parse_override(std::string_view arg);
+
+struct Setting {
+  Value value;
+  std::string source;  // "default", "model <path>", "workload <path>", "--set", "plugin default"
+};
+
+}  // namespace modelmeter::core
+
+// The opaque config handle of the ABI: a resolved, validated set of keys.
+struct mm_config {
+  std::map<std::string, modelmeter::core::Setting, std::less<>> settings;  // every declared key with a value
+  std::vector<std::string> order;                                          // declaration order, for reports
+  std::string workload_name;                                               // what --workload named
+  std::string workload_description;
+};
+
+namespace modelmeter::core {
+
+using ResolvedConfig = mm_config;
+
+struct ResolveInputs {
+  std::filesystem::path workload_file;
+  std::string workload_name;
+  std::optional<std::filesystem::path> model_file;  // TOML of model.* keys (flat)
+  std::vector<Override> overrides;
+};
+
+// Layers defaults < model file < workload file < --set, validating each key (unknown key with the closest
+// suggestion, type, range, allowed values, array length) before anything else happens. Throws InputError
+// with a one-line message naming the file (with line:column for TOML syntax errors), key and what is allowed.
+MM_CORE_API ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& inputs);
+
+// Parses a TOML value literal the way --set reads it (bare words are strings). Throws InputError.
+MM_CORE_API Value parse_value_text(const KeyDecl& decl, std::string_view text, const std::string& where);
+
+// Looks a key up for the ABI (mm_host_api::config_get).
+MM_CORE_API mm_status config_get(const mm_config* config, const char* key, mm_value* out, mm_error* err) noexcept;
+
+}  // namespace modelmeter::core

@@ -1,0 +1,42 @@
+// Hardware profiles (configs/hardware/*.toml) and precision handling.
+#pragma once
+
+#include <modelmeter/abi.h>
+
+#include <array>
+#include <filesystem>
+#include <modelmeter/core/export.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace modelmeter::core {
+
+// "bf16" → MM_DTYPE_BF16; nullopt for an unknown name.
+MM_CORE_API std::optional<mm_dtype> parse_dtype(std::string_view name);
+MM_CORE_API const char* dtype_name(mm_dtype t);
+// Bytes per element. int4 is 0.5 byte plus one fp16 scale per group of kInt4GroupSize elements.
+inline constexpr double kInt4GroupSize = 128;
+MM_CORE_API double dtype_bytes(mm_dtype t);
+
+struct Hardware {
+  std::string id;  // file stem, e.g. "h100-sxm"
+  std::string name;
+  std::string vendor;
+  std::filesystem::path path;
+  // Dense Tensor-Core peaks in FLOP/s per dtype (index mm_dtype); absent where the chip has none.
+  std::array<std::optional<double>, 6> tensor_peak{};
+  double cuda_fp32_peak = 0;  // FLOP/s
+  double bandwidth = 0;       // bytes/s
+  double capacity = 0;        // bytes
+  double eff_tensor = 1, eff_cuda = 1, eff_memory = 1;
+
+  // The Tensor-Core peak used for matmuls whose compute dtype is `t` (fp32 falls back to the CUDA-core
+  // peak on chips without TF32); throws InputError naming the chip and dtype when it has none.
+  MM_CORE_API double tensor_peak_for(mm_dtype t) const;
+};
+
+// Loads and strictly validates a profile; throws InputError (file, key, what is allowed).
+MM_CORE_API Hardware load_hardware(const std::filesystem::path& path);
+
+}  // namespace modelmeter::core

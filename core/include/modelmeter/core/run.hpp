@@ -1,0 +1,108 @@
+// A run: resolve the workload for a model plugin, build each stage's module tree through the ABI, sum the
+// metrics the host's way (children × repeat + own glue) and apply the roofline of the chosen hardware.
+#pragma once
+
+#include <modelmeter/abi.h>
+
+#include <array>
+#include <memory>
+#include <modelmeter/core/config.hpp>
+#include <modelmeter/core/export.hpp>
+#include <modelmeter/core/hardware.hpp>
+#include <modelmeter/core/plugin.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace modelmeter::core {
+
+// One value per metric ID; nullopt = not provided (a plugin whose ABI predates the metric).
+using MetricValues = std::array<std::optional<double>, MM_METRIC_COUNT>;
+
+MM_CORE_API const char* metric_key(mm_metric_id id);   // "tc_flops", …
+MM_CORE_API const char* category_name(mm_category c);  // "matmul", …
+MM_CORE_API const char* stage_name(mm_stage s);        // "vision", …
+
+struct RooflineTime {
+  double time_s = 0;           // Σ over ops of max(compute, memory)
+  double compute_bound_s = 0;  // the part of time_s spent in compute-bound ops
+};
+
+struct ModuleNode {
+  std::string id;    // dotted path from the root, e.g. "model.layers.1.mlp"
+  std::string name;  // the path segment the parent declared
+  std::string class_name;
+  mm_category category = MM_CATEGORY_COMPOSITE;
+  double repeat = 1;                   // as declared by the parent
+  std::string shapes;                  // empty where the class predates the shapes call
+  MetricValues forward{}, backward{};  // ONE instance, children included, whole stage (all its steps)
+  RooflineTime time;                   // one instance, children included (forward)
+  std::vector<ModuleNode> children;
+};
+
+struct CategoryTotals {
+  double tc_flops = 0, cuda_flops = 0, io_bytes = 0;
+  RooflineTime time;
+};
+
+struct StepTotals {
+  MetricValues forward{};
+  RooflineTime time;
+};
+
+struct StageResult {
+  mm_stage stage = MM_STAGE_PREFILL;
+  uint64_t batch = 1, query_tokens = 0, kv_len = 0, steps = 1;
+  ModuleNode root;  // root.forward/backward/time are the stage totals
+  std::array<CategoryTotals, MM_CATEGORY_COUNT> categories{};
+  std::optional<StepTotals> first_step, last_step;  // decode only
+  bool compute_bound() const noexcept { return root.time.compute_bound_s * 2 >= root.time.time_s; }
+};
+
+struct RunRequest {
+  std::shared_ptr<const Plugin> plugin;  // a model plugin
+  ResolveInputs inputs;                  // workload, model file, overrides
+  Hardware hardware;
+};
+
+struct RunResult {
+  std::shared_ptr<const Plugin> plugin;
+  ResolvedConfig config;
+  Hardware hardware;
+  mm_plan plan{};
+  std::string model_name;
+  mm_precision precision{};
+  mm_dtype compute_dtype = MM_DTYPE_BF16;
+  uint64_t new_tokens = 0;          // N
+  std::vector<StageResult> stages;  // in stage order, only those that run
+  std::vector<std::string> warnings;
+
+  MM_CORE_API const StageResult* stage(mm_stage s) const noexcept;
+  // Summary figures (spec §7.1); nullopt where an input metric is not provided.
+  MM_CORE_API std::optional<double> parameters() const;
+  MM_CORE_API std::optional<double> weights_bytes() const;
+  MM_CORE_API std::optional<double> kv_cache_bytes() const;
+  MM_CORE_API std::optional<double> activations_peak_bytes() const;
+};
+
+// Achieved rates used by the roofline (peaks with efficiency applied).
+struct RooflineRates {
+  double tensor_flops;  // FLOP/s of the compute dtype
+  double cuda_flops;    // FLOP/s
+  double bandwidth;     // bytes/s
+};
+
+// Evaluates one layer tree over steps [first_step, first_step + step_count): host-side sums and roofline.
+// Used by run_model; exposed for tests. Throws PluginFailure naming `plugin_name`, layer path and call.
+MM_CORE_API ModuleNode evaluate_layer(const mm_layer* root, const std::string& plugin_name, const RooflineRates& rates,
+                                      uint64_t first_step, uint64_t step_count, std::vector<std::string>* warnings);
+
+// The catalogue of keys a model plugin accepts (core's and its own).
+MM_CORE_API KeyCatalog catalog_for(const Plugin& plugin);
+
+// Runs the whole evaluation. Throws InputError (workload rejected, context too long, hardware lacks the
+// compute dtype) or PluginFailure (the plugin failed or returned NaN / a negative metric: names plugin,
+// layer path and metric).
+MM_CORE_API RunResult run_model(const RunRequest& request);
+
+}  // namespace modelmeter::core

@@ -1,0 +1,150 @@
+// Hardware profiles and dtype helpers.
+#include <toml++/toml.h>
+
+#include <cmath>
+#include <modelmeter/core/errors.hpp>
+#include <modelmeter/core/hardware.hpp>
+#include <set>
+
+namespace modelmeter::core {
+
+namespace {
+
+constexpr const char* kDtypeNames[] = {"fp32", "bf16", "fp16", "fp8", "int8", "int4"};
+
+std::string where(const std::filesystem::path& p, const toml::node& n) {
+  return p.string() + ":" + std::to_string(n.source().begin.line) + ":" + std::to_string(n.source().begin.column);
+}
+
+// Reads a positive number from `table.key`; throws InputError when missing, not a number or not > 0.
+double positive(const std::filesystem::path& path, const toml::table& table, const std::string& section,
+                const char* key, bool required, double fallback = 0) {
+  const toml::node* n = table.get(key);
+  const std::string full = section.empty() ? key : section + "." + key;
+  if (n == nullptr) {
+    if (required) throw InputError("hardware file '" + path.string() + "': missing key '" + full + "'");
+    return fallback;
+  }
+  std::optional<double> v =
+      n->is_integer() ? std::optional<double>(static_cast<double>(*n->value<int64_t>())) : n->value<double>();
+  if (!n->is_number() || !v) throw InputError(where(path, *n) + ": key '" + full + "' must be a number");
+  if (!(*v > 0) || !std::isfinite(*v)) {
+    throw InputError(where(path, *n) + ": key '" + full + "' must be > 0, got " + std::to_string(*v));
+  }
+  return *v;
+}
+
+void only_keys(const std::filesystem::path& path, const toml::table& t, const std::string& section,
+               const std::set<std::string>& allowed) {
+  for (auto&& [k, n] : t) {
+    if (allowed.count(std::string(k.str())) == 0) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      (void)n;
+      throw InputError(path.string() + ":" + std::to_string(k.source().begin.line) + ":" +
+                       std::to_string(k.source().begin.column) + ": unknown key '" +
+                       (section.empty() ? "" : section + ".") + std::string(k.str()) + "' (allowed: " + list + ")");
+    }
+  }
+}
+
+const toml::table& section(const std::filesystem::path& path, const toml::table& root, const char* name,
+                           bool required) {
+  static const toml::table empty;
+  const toml::node* n = root.get(name);
+  if (n == nullptr) {
+    if (required) throw InputError("hardware file '" + path.string() + "': missing section [" + name + "]");
+    return empty;
+  }
+  if (!n->is_table()) throw InputError(where(path, *n) + ": '" + name + "' must be a table");
+  return *n->as_table();
+}
+
+}  // namespace
+
+std::optional<mm_dtype> parse_dtype(std::string_view name) {
+  for (int i = 0; i < 6; ++i)
+    if (name == kDtypeNames[i]) return static_cast<mm_dtype>(i);
+  return std::nullopt;
+}
+
+const char* dtype_name(mm_dtype t) {
+  return (t >= 0 && t < 6) ? kDtypeNames[t] : "?";
+}
+
+double dtype_bytes(mm_dtype t) {
+  switch (t) {
+    case MM_DTYPE_FP32:
+      return 4;
+    case MM_DTYPE_BF16:
+    case MM_DTYPE_FP16:
+      return 2;
+    case MM_DTYPE_FP8:
+    case MM_DTYPE_INT8:
+      return 1;
+    case MM_DTYPE_INT4:
+      return 0.5 + 2.0 / kInt4GroupSize;  // 4 bits + an fp16 scale per group
+    default:
+      return 0;
+  }
+}
+
+double Hardware::tensor_peak_for(mm_dtype t) const {
+  if (t >= 0 && t < 6 && tensor_peak[static_cast<std::size_t>(t)]) return *tensor_peak[static_cast<std::size_t>(t)];
+  if (t == MM_DTYPE_FP32) return cuda_fp32_peak;
+  throw InputError("hardware '" + id + "' (" + path.string() + ") has no " + dtype_name(t) +
+                   " Tensor-Core peak; choose another precision.activations or hardware");
+}
+
+Hardware load_hardware(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw InputError("hardware file '" + path.string() + "' does not exist or is not a file");
+  }
+  toml::table root;
+  try {
+    root = toml::parse_file(path.string());
+  } catch (const toml::parse_error& e) {
+    throw InputError("hardware file " + path.string() + ":" + std::to_string(e.source().begin.line) + ":" +
+                     std::to_string(e.source().begin.column) + ": malformed TOML: " + std::string(e.description()));
+  }
+  only_keys(path, root, "", {"name", "vendor", "tensor_core", "cuda_core", "memory", "efficiency"});
+  Hardware hw;
+  hw.id = path.stem().string();
+  hw.path = path;
+  for (const char* key : {"name", "vendor"}) {
+    const toml::node* n = root.get(key);
+    if (n == nullptr || !n->is_string()) {
+      throw InputError("hardware file '" + path.string() + "': key '" + key + "' must be a string");
+    }
+    (std::string_view(key) == "name" ? hw.name : hw.vendor) = *n->value<std::string>();
+  }
+  const toml::table& tc = section(path, root, "tensor_core", true);
+  only_keys(path, tc, "tensor_core", {"fp32", "bf16", "fp16", "fp8", "int8"});
+  for (int i = 0; i < 5; ++i) {
+    if (tc.get(kDtypeNames[i]) != nullptr) {
+      hw.tensor_peak[static_cast<std::size_t>(i)] = positive(path, tc, "tensor_core", kDtypeNames[i], true) * 1e12;
+    }
+  }
+  if (!hw.tensor_peak[MM_DTYPE_BF16] && !hw.tensor_peak[MM_DTYPE_FP16]) {
+    throw InputError("hardware file '" + path.string() + "': [tensor_core] needs at least bf16 or fp16");
+  }
+  const toml::table& cc = section(path, root, "cuda_core", true);
+  only_keys(path, cc, "cuda_core", {"fp32"});
+  hw.cuda_fp32_peak = positive(path, cc, "cuda_core", "fp32", true) * 1e12;
+  const toml::table& mem = section(path, root, "memory", true);
+  only_keys(path, mem, "memory", {"bandwidth_gb_s", "capacity_gib"});
+  hw.bandwidth = positive(path, mem, "memory", "bandwidth_gb_s", true) * 1e9;
+  hw.capacity = positive(path, mem, "memory", "capacity_gib", true) * 1024.0 * 1024.0 * 1024.0;
+  const toml::table& eff = section(path, root, "efficiency", false);
+  only_keys(path, eff, "efficiency", {"tensor_core", "cuda_core", "memory"});
+  hw.eff_tensor = positive(path, eff, "efficiency", "tensor_core", false, 1.0);
+  hw.eff_cuda = positive(path, eff, "efficiency", "cuda_core", false, 1.0);
+  hw.eff_memory = positive(path, eff, "efficiency", "memory", false, 1.0);
+  for (double e : {hw.eff_tensor, hw.eff_cuda, hw.eff_memory}) {
+    if (e > 1.0) throw InputError("hardware file '" + path.string() + "': efficiency factors must be in (0, 1]");
+  }
+  return hw;
+}
+
+}  // namespace modelmeter::core

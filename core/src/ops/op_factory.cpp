@@ -1,0 +1,212 @@
+// Core's generic-op factory: validates an mm_op_spec per kind and creates the op (see modelmeter/core/ops.hpp).
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <modelmeter/core/ops.hpp>
+#include <string>
+
+#include "add.hpp"
+#include "attention.hpp"
+#include "conv2d.hpp"
+#include "embedding.hpp"
+#include "gelu.hpp"
+#include "layer_norm.hpp"
+#include "linear.hpp"
+#include "mul.hpp"
+#include "rms_norm.hpp"
+#include "silu.hpp"
+#include "softmax.hpp"
+
+namespace modelmeter::core {
+
+namespace {
+
+// Throws InvalidArgument with "<field> must be ..., got <value>"; the caller's `where` names the op kind.
+struct SpecCheck {
+  const mm_op_spec& spec;
+
+  static void fail(const std::string& field, const std::string& rule, const std::string& got) {
+    throw InvalidArgument(field + " must be " + rule + ", got " + got);
+  }
+  static void positive(const char* field, uint64_t value) {
+    if (value == 0) fail(field, "> 0", "0");
+  }
+  static void positive(const char* field, double value) {
+    if (!(std::isfinite(value) && value > 0)) fail(field, "finite and > 0", ops::format_count(value));
+  }
+  static void flag(const char* field, int32_t value) {
+    if (value != 0 && value != 1) fail(field, "0 or 1", std::to_string(value));
+  }
+  void tokens() const { positive("tokens", spec.tokens); }
+};
+
+void check_linear(const SpecCheck& c, const mm_op_spec& s) {
+  c.tokens();
+  c.positive("in_features", s.in_features);
+  c.positive("out_features", s.out_features);
+  c.flag("bias", s.bias);
+  const uint64_t groups = s.groups > 0 ? s.groups : 1;
+  if (!(std::isfinite(s.groups_touched) && s.groups_touched >= 0)) {
+    c.fail("groups_touched", "finite and >= 0 (0 = all groups)", ops::format_count(s.groups_touched));
+  }
+  if (s.groups_touched > static_cast<double>(groups)) {
+    c.fail("groups_touched", "<= groups (" + std::to_string(groups) + ")", ops::format_count(s.groups_touched));
+  }
+}
+
+void check_conv2d(const SpecCheck& c, const mm_op_spec& s) {
+  c.positive("batch", s.batch);
+  c.positive("in_features", s.in_features);
+  c.positive("out_features", s.out_features);
+  c.positive("in_h", s.in_h);
+  c.positive("in_w", s.in_w);
+  c.positive("kernel_h", s.kernel_h);
+  c.positive("kernel_w", s.kernel_w);
+  c.positive("stride", s.stride);
+  c.flag("bias", s.bias);
+  const auto axis = [&](const char* axis_name, const char* in_field, uint64_t in, const char* kernel_field,
+                        uint64_t kernel) {
+    if (ops::conv2d_output_size(in, kernel, s.stride, s.padding) == 0) {
+      c.fail(std::string("output ") + axis_name, ">= 1",
+             "0 (" + std::string(in_field) + "=" + std::to_string(in) + ", " + kernel_field + "=" +
+                 std::to_string(kernel) + ", padding=" + std::to_string(s.padding) +
+                 ", stride=" + std::to_string(s.stride) + ")");
+    }
+  };
+  axis("height", "in_h", s.in_h, "kernel_h", s.kernel_h);
+  axis("width", "in_w", s.in_w, "kernel_w", s.kernel_w);
+}
+
+void check_features(const SpecCheck& c, const mm_op_spec& s) {
+  c.tokens();
+  c.positive("features", s.features);
+}
+
+void check_attention(const SpecCheck& c, const mm_op_spec& s) {
+  c.positive("batch", s.batch);
+  c.positive("heads", s.heads);
+  c.positive("head_dim", s.head_dim);
+  c.positive("query_len", s.query_len);
+  c.positive("kv_len", s.kv_len);
+  c.flag("causal", s.causal);
+  c.flag("grows_per_step", s.grows_per_step);
+  c.flag("writes_kv_cache", s.writes_kv_cache);
+  if (s.impl != MM_ATTENTION_EAGER && s.impl != MM_ATTENTION_FLASH) {
+    c.fail("impl", "eager (0) or flash (1)", std::to_string(s.impl));
+  }
+  const uint64_t kv_heads = s.kv_heads > 0 ? s.kv_heads : s.heads;
+  if (s.heads % kv_heads != 0) {
+    c.fail("kv_heads", "a divisor of heads (" + std::to_string(s.heads) + ")", std::to_string(kv_heads));
+  }
+  if (s.causal != 0 && s.query_len > s.kv_len) {
+    c.fail("query_len", "<= kv_len (" + std::to_string(s.kv_len) + ") for causal attention",
+           std::to_string(s.query_len));
+  }
+}
+
+void check_bytes(const char* field, double value) {
+  if (!(std::isfinite(value) && value > 0)) SpecCheck::fail(field, "finite and > 0", ops::format_count(value));
+}
+
+// Validates the spec for its kind and creates the op.
+LayerPtr make_op(const StageContext& ctx, const mm_op_spec& s) {
+  const SpecCheck c{s};
+  const mm_precision& p = ctx.precision();
+  check_bytes("precision.activation_bytes", p.activation_bytes);
+  switch (s.kind) {
+    case MM_OP_LINEAR:
+      check_linear(c, s);
+      check_bytes("precision.weight_bytes", p.weight_bytes);
+      return make_layer<ops::Linear>(ctx, s);
+    case MM_OP_CONV2D:
+      check_conv2d(c, s);
+      check_bytes("precision.weight_bytes", p.weight_bytes);
+      return make_layer<ops::Conv2d>(ctx, s);
+    case MM_OP_LAYERNORM:
+      check_features(c, s);
+      c.flag("bias", s.bias);
+      check_bytes("precision.weight_bytes", p.weight_bytes);
+      return make_layer<ops::LayerNorm>(ctx, s);
+    case MM_OP_RMSNORM:
+      check_features(c, s);
+      check_bytes("precision.weight_bytes", p.weight_bytes);
+      return make_layer<ops::RMSNorm>(ctx, s);
+    case MM_OP_GELU:
+      check_features(c, s);
+      c.flag("quick_gelu", s.quick_gelu);
+      return make_layer<ops::GELU>(ctx, s);
+    case MM_OP_SILU:
+      check_features(c, s);
+      return make_layer<ops::SiLU>(ctx, s);
+    case MM_OP_EMBEDDING:
+      check_features(c, s);
+      c.positive("vocab", s.vocab);
+      check_bytes("precision.weight_bytes", p.weight_bytes);
+      return make_layer<ops::Embedding>(ctx, s);
+    case MM_OP_ADD:
+      check_features(c, s);
+      return make_layer<ops::Add>(ctx, s);
+    case MM_OP_MUL:
+      check_features(c, s);
+      return make_layer<ops::Mul>(ctx, s);
+    case MM_OP_SOFTMAX:
+      check_features(c, s);
+      return make_layer<ops::Softmax>(ctx, s);
+    case MM_OP_ATTENTION:
+      check_attention(c, s);
+      if (s.writes_kv_cache != 0) check_bytes("precision.kv_cache_bytes", p.kv_cache_bytes);
+      return make_layer<ops::Attention>(ctx, s);
+    default:
+      throw InvalidArgument("unknown op kind " + std::to_string(s.kind));
+  }
+}
+
+// Copies a size-prefixed ABI struct: min(struct_size, sizeof) bytes into a zeroed struct (a field the writer
+// predates reads as 0 = "not provided"); refuses one too small to hold `needed` bytes.
+template <class T>
+T read_sized(const T* raw, std::size_t needed, const char* what) {
+  if (raw->struct_size < needed) {
+    throw InvalidArgument(std::string(what) + " struct_size " + std::to_string(raw->struct_size) +
+                          " is too small (at least " + std::to_string(needed) + ")");
+  }
+  T copy{};
+  std::memcpy(&copy, raw, std::min<std::size_t>(raw->struct_size, sizeof copy));
+  return copy;
+}
+
+const char* kind_name(const mm_op_spec* spec) noexcept {
+  if (spec == nullptr || spec->struct_size < offsetof(mm_op_spec, kind) + sizeof spec->kind) return "create_op";
+  const auto classes = op_classes();
+  return spec->kind >= 0 && static_cast<std::size_t>(spec->kind) < classes.size() ? classes[spec->kind]->name
+                                                                                  : "create_op";
+}
+
+}  // namespace
+
+mm_status create_op(const mm_stage_context* ctx, const mm_op_spec* spec, mm_layer** out, mm_error* err) noexcept {
+  if (out != nullptr) *out = nullptr;
+  return modelmeter::detail::guarded(err, kind_name(spec), [&] {
+    if (ctx == nullptr || spec == nullptr || out == nullptr) throw InvalidArgument("null argument to create_op");
+    const mm_op_spec s = read_sized(spec, offsetof(mm_op_spec, tokens) + sizeof spec->tokens, "op spec");
+    mm_stage_context c =
+        read_sized(ctx, offsetof(mm_stage_context, precision) + sizeof ctx->precision, "stage context");
+    if (c.precision == nullptr) throw InvalidArgument("the stage context has no precision");
+    const mm_precision p = read_sized(c.precision, offsetof(mm_precision, struct_size) + sizeof(uint32_t), "precision");
+    c.precision = &p;
+    *out = make_op(StageContext(c), s).release();
+  });
+}
+
+std::span<const mm_layer_class* const> op_classes() noexcept {
+  // In mm_op_kind order.
+  static constexpr std::array<const mm_layer_class*, MM_OP_COUNT> kClasses = {
+      &class_table<ops::Linear>, &class_table<ops::Conv2d>,  &class_table<ops::LayerNorm>, &class_table<ops::RMSNorm>,
+      &class_table<ops::GELU>,   &class_table<ops::SiLU>,    &class_table<ops::Embedding>, &class_table<ops::Add>,
+      &class_table<ops::Mul>,    &class_table<ops::Softmax>, &class_table<ops::Attention>,
+  };
+  return kClasses;
+}
+
+}  // namespace modelmeter::core

@@ -1,0 +1,351 @@
+// The report data model (schema in docs/report-schema.md).
+#include <cmath>
+#include <limits>
+#include <modelmeter/core/report.hpp>
+
+namespace modelmeter::core {
+
+struct DocTree::Node {
+  mm_doc doc{};
+  std::string key;
+  std::string str;
+  std::vector<Node*> members;
+  std::vector<const char*> keys;
+  std::vector<const mm_doc*> items;
+};
+
+DocTree::DocTree() {
+  nodes_.emplace_back();
+  root_ = &nodes_.back();
+  root_->doc.type = MM_DOC_OBJECT;
+}
+DocTree::~DocTree() = default;
+
+DocTree::Node* DocTree::add(Node* parent, std::string_view key) {
+  nodes_.emplace_back();
+  Node* n = &nodes_.back();
+  n->key = key;
+  parent->members.push_back(n);
+  return n;
+}
+
+DocTree::Node* DocTree::object(Node* parent, std::string_view key) {
+  Node* n = add(parent, key);
+  n->doc.type = MM_DOC_OBJECT;
+  return n;
+}
+DocTree::Node* DocTree::array(Node* parent, std::string_view key) {
+  Node* n = add(parent, key);
+  n->doc.type = MM_DOC_ARRAY;
+  return n;
+}
+DocTree::Node* DocTree::push_object(Node* arr) {
+  return object(arr, "");
+}
+void DocTree::set(Node* obj, std::string_view key, std::string_view s) {
+  Node* n = add(obj, key);
+  n->doc.type = MM_DOC_STRING;
+  n->str = s;
+}
+void DocTree::set(Node* obj, std::string_view key, double d) {
+  Node* n = add(obj, key);
+  n->doc.type = MM_DOC_NUMBER;
+  n->doc.number = d;
+}
+void DocTree::set_int(Node* obj, std::string_view key, int64_t i) {
+  Node* n = add(obj, key);
+  n->doc.type = MM_DOC_INT;
+  n->doc.integer = i;
+}
+void DocTree::set(Node* obj, std::string_view key, bool b) {
+  Node* n = add(obj, key);
+  n->doc.type = MM_DOC_BOOL;
+  n->doc.boolean = b ? 1 : 0;
+}
+void DocTree::set_null(Node* obj, std::string_view key) {
+  add(obj, key)->doc.type = MM_DOC_NULL;
+}
+void DocTree::set(Node* obj, std::string_view key, const std::optional<double>& d) {
+  if (d) {
+    set(obj, key, *d);
+  } else {
+    set_null(obj, key);
+  }
+}
+void DocTree::push(Node* arr, std::string_view s) {
+  set(arr, "", s);
+}
+void DocTree::push_int(Node* arr, int64_t i) {
+  set_int(arr, "", i);
+}
+
+const mm_doc* DocTree::freeze() {
+  if (!frozen_) {
+    for (Node& n : nodes_) {
+      n.doc.string = n.doc.type == MM_DOC_STRING ? n.str.c_str() : nullptr;
+      if (n.doc.type == MM_DOC_OBJECT || n.doc.type == MM_DOC_ARRAY) {
+        for (Node* m : n.members) {
+          n.keys.push_back(m->key.c_str());
+          n.items.push_back(&m->doc);
+        }
+        n.doc.size = n.members.size();
+        n.doc.keys = n.doc.type == MM_DOC_OBJECT ? n.keys.data() : nullptr;
+        n.doc.items = n.items.data();
+      }
+    }
+    frozen_ = true;
+  }
+  return &root_->doc;
+}
+
+namespace {
+
+using Node = DocTree::Node;
+
+constexpr double kMaxExactInt = 9007199254740992.0;  // 2^53
+
+void set_count(DocTree& t, Node* o, std::string_view key, const std::optional<double>& v) {
+  if (v && std::fabs(*v) < kMaxExactInt && *v == std::floor(*v)) {
+    t.set_int(o, key, static_cast<int64_t>(*v));
+  } else {
+    t.set(o, key, v);
+  }
+}
+
+std::optional<double> intensity(const MetricValues& m) {
+  const auto& tc = m[MM_METRIC_TC_FLOPS];
+  const auto& cuda = m[MM_METRIC_CUDA_FLOPS];
+  const auto& io = m[MM_METRIC_IO_BYTES];
+  if (!tc || !cuda || !io || *io <= 0) return std::nullopt;
+  return (*tc + *cuda) / *io;
+}
+
+void metrics(DocTree& t, Node* parent, std::string_view key, const MetricValues& m) {
+  Node* o = t.object(parent, key);
+  for (mm_metric_id i = 0; i < MM_METRIC_COUNT; ++i) {
+    if (i == MM_METRIC_PARAMETERS) {
+      set_count(t, o, metric_key(i), m[i]);
+    } else {
+      t.set(o, metric_key(i), m[i]);
+    }
+  }
+  t.set(o, "arithmetic_intensity", intensity(m));
+}
+
+const char* bound_of(const RooflineTime& rt) {
+  return rt.compute_bound_s * 2 >= rt.time_s ? "compute" : "memory";
+}
+
+void module(DocTree& t, Node* o, const ModuleNode& n) {
+  t.set(o, "id", n.id);
+  t.set(o, "name", n.name);
+  t.set(o, "class", n.class_name);
+  t.set(o, "category", category_name(n.category));
+  t.set(o, "repeat", n.repeat);
+  if (n.shapes.empty()) {
+    t.set_null(o, "shapes");
+  } else {
+    t.set(o, "shapes", n.shapes);
+  }
+  t.set(o, "time_s", n.time.time_s);
+  t.set(o, "bound", bound_of(n.time));
+  metrics(t, o, "forward", n.forward);
+  metrics(t, o, "backward", n.backward);
+  Node* kids = t.array(o, "children");
+  for (const ModuleNode& c : n.children) module(t, t.push_object(kids), c);
+}
+
+void value(DocTree& t, Node* o, std::string_view key, const Value& v) {
+  switch (v.type) {
+    case MM_VALUE_BOOL:
+      t.set(o, key, v.boolean);
+      break;
+    case MM_VALUE_INT:
+      t.set_int(o, key, v.integer);
+      break;
+    case MM_VALUE_FLOAT:
+      t.set(o, key, v.number);
+      break;
+    case MM_VALUE_STRING:
+      t.set(o, key, v.string);
+      break;
+    case MM_VALUE_INT_ARRAY: {
+      Node* a = t.array(o, key);
+      for (int64_t i : v.ints) t.push_int(a, i);
+      break;
+    }
+    default:
+      t.set_null(o, key);
+      break;
+  }
+}
+
+void step_totals(DocTree& t, Node* parent, std::string_view key, const MetricValues& m, double time_s) {
+  Node* o = t.object(parent, key);
+  t.set(o, "tc_flops", m[MM_METRIC_TC_FLOPS]);
+  t.set(o, "cuda_flops", m[MM_METRIC_CUDA_FLOPS]);
+  t.set(o, "io_bytes", m[MM_METRIC_IO_BYTES]);
+  t.set(o, "kv_cache_bytes", m[MM_METRIC_KV_CACHE_BYTES]);
+  t.set(o, "time_s", time_s);
+}
+
+}  // namespace
+
+std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view tool_version) {
+  auto tree = std::make_unique<DocTree>();
+  DocTree& t = *tree;
+  Node* root = t.root();
+  t.set_int(root, "schema_version", kReportSchemaVersion);
+  Node* tool = t.object(root, "tool");
+  t.set(tool, "name", "modelmeter");
+  t.set(tool, "version", tool_version);
+  Node* plugin = t.object(root, "plugin");
+  t.set(plugin, "name", run.plugin->name());
+  t.set(plugin, "version", run.plugin->version());
+  t.set_int(plugin, "abi_version", run.plugin->abi_version());
+  t.set(plugin, "abi_version_text", abi_version_text(run.plugin->abi_version()));
+  t.set(plugin, "description", run.plugin->description());
+
+  Node* model = t.object(root, "model");
+  t.set(model, "name", run.model_name);
+  Node* model_cfg = t.object(model, "config");
+  Node* workload = t.object(root, "workload");
+  t.set(workload, "name", run.config.workload_name);
+  t.set(workload, "description", run.config.workload_description);
+  Node* values = t.object(workload, "values");
+  Node* sources = t.object(workload, "sources");
+  for (const std::string& key : run.config.order) {
+    const auto it = run.config.settings.find(key);
+    if (it == run.config.settings.end()) {
+      t.set_null(values, key);
+      t.set(sources, key, "unset");
+      continue;
+    }
+    const std::string_view source = std::string_view(it->second.source).substr(0, it->second.source.find(' '));
+    value(t, values, key, it->second.value);
+    t.set(sources, key, source);
+    if (key.rfind("model.", 0) == 0) value(t, model_cfg, key.substr(6), it->second.value);
+  }
+
+  const Hardware& hw = run.hardware;
+  Node* h = t.object(root, "hardware");
+  t.set(h, "id", hw.id);
+  t.set(h, "name", hw.name);
+  t.set(h, "vendor", hw.vendor);
+  Node* peaks = t.object(h, "tensor_core_flops");
+  for (int d = 0; d < 5; ++d) {
+    if (hw.tensor_peak[static_cast<std::size_t>(d)]) {
+      t.set(peaks, dtype_name(static_cast<mm_dtype>(d)), *hw.tensor_peak[static_cast<std::size_t>(d)]);
+    }
+  }
+  t.set(h, "cuda_core_fp32_flops", hw.cuda_fp32_peak);
+  t.set(h, "bandwidth_bytes_per_s", hw.bandwidth);
+  t.set(h, "capacity_bytes", hw.capacity);
+  Node* eff = t.object(h, "efficiency");
+  t.set(eff, "tensor_core", hw.eff_tensor);
+  t.set(eff, "cuda_core", hw.eff_cuda);
+  t.set(eff, "memory", hw.eff_memory);
+  const bool pure = hw.eff_tensor == 1.0 && hw.eff_cuda == 1.0 && hw.eff_memory == 1.0;
+  t.set(h, "roofline",
+        pure ? "pure roofline: efficiency 1.0, times are lower bounds at vendor peak"
+             : "roofline with the efficiency factors above applied to the vendor peaks");
+
+  Node* prec = t.object(root, "precision");
+  t.set(prec, "weights", dtype_name(run.precision.weights));
+  t.set(prec, "activations", dtype_name(run.precision.activations));
+  t.set(prec, "kv_cache", dtype_name(run.precision.kv_cache));
+  t.set(prec, "weight_bytes", run.precision.weight_bytes);
+  t.set(prec, "activation_bytes", run.precision.activation_bytes);
+  t.set(prec, "kv_cache_bytes", run.precision.kv_cache_bytes);
+  t.set(prec, "compute_dtype", dtype_name(run.compute_dtype));
+  t.set(prec, "tensor_core_peak_flops", hw.tensor_peak_for(run.compute_dtype));
+
+  Node* stages = t.object(root, "stages");
+  for (const StageResult& s : run.stages) {
+    Node* so = t.object(stages, stage_name(s.stage));
+    t.set_int(so, "batch", static_cast<int64_t>(s.batch));
+    t.set_int(so, "query_tokens", static_cast<int64_t>(s.query_tokens));
+    t.set_int(so, "kv_len", static_cast<int64_t>(s.kv_len));
+    t.set_int(so, "steps", static_cast<int64_t>(s.steps));
+    t.set(so, "time_s", s.root.time.time_s);
+    t.set(so, "compute_bound_time_s", s.root.time.compute_bound_s);
+    t.set(so, "bound", s.compute_bound() ? "compute" : "memory");
+    Node* totals = t.object(so, "totals");
+    metrics(t, totals, "forward", s.root.forward);
+    metrics(t, totals, "backward", s.root.backward);
+    Node* cats = t.object(so, "categories");
+    for (int c = 0; c < MM_CATEGORY_COUNT; ++c) {
+      const CategoryTotals& ct = s.categories[static_cast<std::size_t>(c)];
+      if (ct.tc_flops == 0 && ct.cuda_flops == 0 && ct.io_bytes == 0) continue;
+      Node* co = t.object(cats, category_name(static_cast<mm_category>(c)));
+      t.set(co, "tc_flops", ct.tc_flops);
+      t.set(co, "cuda_flops", ct.cuda_flops);
+      t.set(co, "io_bytes", ct.io_bytes);
+      t.set(co, "time_s", ct.time.time_s);
+      t.set(co, "bound", bound_of(ct.time));
+    }
+    if (s.first_step && s.last_step) {
+      Node* per = t.object(so, "per_step");
+      step_totals(t, per, "first", s.first_step->forward, s.first_step->time.time_s);
+      step_totals(t, per, "last", s.last_step->forward, s.last_step->time.time_s);
+      MetricValues mean = s.root.forward;
+      for (mm_metric_id i : {MM_METRIC_TC_FLOPS, MM_METRIC_CUDA_FLOPS, MM_METRIC_IO_BYTES}) {
+        if (mean[i]) *mean[i] /= static_cast<double>(s.steps);
+      }
+      step_totals(t, per, "mean", mean, s.root.time.time_s / static_cast<double>(s.steps));
+    }
+    module(t, t.object(so, "modules"), s.root);
+  }
+
+  Node* sum = t.object(root, "summary");
+  t.set(sum, "model", run.model_name);
+  t.set(sum, "hardware", hw.id);
+  set_count(t, sum, "parameters", run.parameters());
+  t.set_int(sum, "vision_tokens", static_cast<int64_t>(run.plan.has_vision ? run.plan.vision_tokens : 0));
+  t.set_int(sum, "prefill_tokens", static_cast<int64_t>(run.plan.prefill_tokens));
+  const StageResult* decode = run.stage(MM_STAGE_DECODE);
+  t.set_int(sum, "decode_steps", decode != nullptr ? static_cast<int64_t>(decode->steps) : 0);
+  t.set_int(sum, "new_tokens", static_cast<int64_t>(run.new_tokens));
+  Node* sst = t.object(sum, "stages");
+  for (const StageResult& s : run.stages) {
+    Node* so = t.object(sst, stage_name(s.stage));
+    t.set(so, "tc_flops", s.root.forward[MM_METRIC_TC_FLOPS]);
+    t.set(so, "cuda_flops", s.root.forward[MM_METRIC_CUDA_FLOPS]);
+    t.set(so, "io_bytes", s.root.forward[MM_METRIC_IO_BYTES]);
+    t.set(so, "time_s", s.root.time.time_s);
+    t.set(so, "bound", s.compute_bound() ? "compute" : "memory");
+  }
+  double ttft = 0;
+  for (mm_stage st : {MM_STAGE_VISION, MM_STAGE_PREFILL}) {
+    if (const StageResult* s = run.stage(st)) ttft += s->root.time.time_s;
+  }
+  t.set(sum, "ttft_s", ttft);
+  if (decode != nullptr && decode->root.time.time_s > 0) {
+    const double tpot = decode->root.time.time_s / static_cast<double>(decode->steps);
+    t.set(sum, "tpot_s", tpot);
+    t.set(sum, "decode_tokens_per_s", static_cast<double>(decode->batch) / tpot);
+  } else {
+    t.set_null(sum, "tpot_s");
+    t.set_null(sum, "decode_tokens_per_s");
+  }
+  Node* mem = t.object(sum, "memory");
+  const auto w = run.weights_bytes(), kv = run.kv_cache_bytes(), act = run.activations_peak_bytes();
+  t.set(mem, "weights_bytes", w);
+  t.set(mem, "kv_cache_bytes", kv);
+  t.set(mem, "activations_peak_bytes", act);
+  if (w && kv && act) {
+    t.set(mem, "total_bytes", *w + *kv + *act);
+    t.set(mem, "capacity_bytes", hw.capacity);
+    t.set(mem, "fits", *w + *kv + *act <= hw.capacity);
+  } else {
+    t.set_null(mem, "total_bytes");
+    t.set(mem, "capacity_bytes", hw.capacity);
+    t.set_null(mem, "fits");
+  }
+  Node* warnings = t.array(root, "warnings");
+  for (const std::string& wmsg : run.warnings) t.push(warnings, wmsg);
+  tree->freeze();
+  return tree;
+}
+
+}  // namespace modelmeter::core

@@ -1,0 +1,383 @@
+// The evaluation engine: stage trees through the ABI, host-side summation, roofline.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <modelmeter/core/errors.hpp>
+#include <modelmeter/core/run.hpp>
+
+namespace modelmeter::core {
+
+namespace {
+
+constexpr const char* kMetricKeys[] = {"tc_flops",   "cuda_flops",       "io_bytes",       "weight_bytes",
+                                       "parameters", "activation_bytes", "kv_cache_bytes", "live_bytes"};
+static_assert(std::size(kMetricKeys) == MM_METRIC_COUNT);
+
+constexpr const char* kCategoryNames[] = {"composite",   "matmul",     "conv",         "attention",
+                                          "norm",        "activation", "elementwise",  "embedding",
+                                          "moe_routing", "positional", "data_movement"};
+static_assert(std::size(kCategoryNames) == MM_CATEGORY_COUNT);
+
+constexpr const char* kStageNames[] = {"vision", "prefill", "decode"};
+
+// The class table of a layer, zero-extended to this host's struct (fields it predates are NULL).
+mm_layer_class class_of(const mm_layer* layer) {
+  mm_layer_class c{};
+  if (layer != nullptr && layer->cls != nullptr) {
+    std::memcpy(&c, layer->cls, std::min<std::size_t>(layer->cls->struct_size, sizeof c));
+  }
+  return c;
+}
+
+// How a metric combines from children into a parent: live bytes is a peak (max), everything else adds up.
+bool is_peak_metric(mm_metric_id id) {
+  return id == MM_METRIC_LIVE_BYTES;
+}
+
+struct Evaluator {
+  std::string plugin_name;
+  double tensor_peak;  // FLOP/s for the compute dtype, efficiency applied
+  double cuda_peak;
+  double bandwidth;
+  std::vector<std::string>* warnings;
+  bool warned_missing = false;
+
+  [[noreturn]] void fail(const std::string& path, const mm_layer_class& cls, const std::string& call,
+                         const std::string& message) const {
+    throw PluginFailure("plugin '" + plugin_name + "' layer '" + path + "' (" + (cls.name != nullptr ? cls.name : "?") +
+                        "): " + call + " failed: " + message);
+  }
+
+  MetricValues own_metrics(const mm_layer* layer, const mm_layer_class& cls, const std::string& path, mm_pass pass,
+                           uint64_t first, uint64_t count) {
+    const uint32_t known = std::min<uint32_t>(metric_count_for(cls.abi_version), MM_METRIC_COUNT);
+    double out[MM_METRIC_COUNT];
+    std::fill(std::begin(out), std::end(out), std::nan(""));
+    uint32_t filled = 0;
+    mm_error err{};
+    const mm_eval ev{sizeof(mm_eval), pass, first, count};
+    const std::string call = std::string("metrics (") + (pass == MM_PASS_FORWARD ? "forward" : "backward") + ")";
+    const mm_status s = cls.metrics(layer, &ev, out, known, &filled, &err);
+    if (s != MM_OK) {
+      err.message[MM_ERROR_MESSAGE_CAPACITY - 1] = '\0';
+      fail(path, cls, call, err.message);
+    }
+    MetricValues v{};
+    for (uint32_t i = 0; i < std::min(filled, known); ++i) {
+      if (!std::isfinite(out[i]) || out[i] < 0) {
+        fail(path, cls, call,
+             std::string("metric ") + kMetricKeys[i] + " is " + std::to_string(out[i]) +
+                 " (metrics must be finite and >= 0)");
+      }
+      v[i] = out[i];
+    }
+    if (filled < MM_METRIC_COUNT && !warned_missing && warnings != nullptr) {
+      warned_missing = true;
+      std::string names;
+      for (uint32_t i = filled; i < MM_METRIC_COUNT; ++i)
+        names += (names.empty() ? "" : ", ") + std::string(kMetricKeys[i]);
+      warnings->push_back("plugin '" + plugin_name + "' (ABI " + abi_version_text(cls.abi_version) +
+                          ") does not provide " + names + " (not provided: reported as null)");
+    }
+    return v;
+  }
+
+  // Roofline of one op evaluated as a whole over `count` steps (flows summed): split into compute/memory.
+  struct Parts {
+    double compute, memory;
+  };
+  Parts parts(const MetricValues& m) const {
+    const double tc = m[MM_METRIC_TC_FLOPS].value_or(0), cuda = m[MM_METRIC_CUDA_FLOPS].value_or(0);
+    const double io = m[MM_METRIC_IO_BYTES].value_or(0);
+    return {tc / tensor_peak + cuda / cuda_peak, io / bandwidth};
+  }
+  static RooflineTime time_of(Parts p) {
+    return p.compute >= p.memory ? RooflineTime{p.compute, p.compute} : RooflineTime{p.memory, 0};
+  }
+
+  // Σ over steps of max(compute_s, memory_s), exactly, for an op whose compute − memory changes sign at most
+  // once over the range (true for every op whose costs are affine in the context length): the crossover
+  // step is found by bisection on single-step evaluations and each side is summed with one range call.
+  RooflineTime own_time(const mm_layer* layer, const mm_layer_class& cls, const std::string& path, uint64_t first,
+                        uint64_t count, const MetricValues& whole) {
+    if (count <= 1) return time_of(parts(whole));
+    auto step = [&](uint64_t s) { return parts(own_metrics(layer, cls, path, MM_PASS_FORWARD, s, 1)); };
+    auto side = [](Parts p) { return p.compute >= p.memory; };
+    const bool first_compute = side(step(first));
+    const bool last_compute = side(step(first + count - 1));
+    if (first_compute == last_compute) {
+      const Parts p = parts(whole);
+      return first_compute ? RooflineTime{p.compute, p.compute} : RooflineTime{p.memory, 0};
+    }
+    uint64_t lo = first, hi = first + count - 1;  // side(lo) == first_compute, side(hi) != first_compute
+    while (hi - lo > 1) {
+      const uint64_t mid = lo + (hi - lo) / 2;
+      (side(step(mid)) == first_compute ? lo : hi) = mid;
+    }
+    const Parts a = parts(own_metrics(layer, cls, path, MM_PASS_FORWARD, first, hi - first));
+    const Parts b = parts(own_metrics(layer, cls, path, MM_PASS_FORWARD, hi, first + count - hi));
+    RooflineTime t;
+    for (auto [p, compute] : {std::pair{a, first_compute}, std::pair{b, !first_compute}}) {
+      t.time_s += compute ? p.compute : p.memory;
+      t.compute_bound_s += compute ? p.compute : 0;
+    }
+    return t;
+  }
+
+  static void accumulate(MetricValues& into, const MetricValues& add, double times) {
+    for (mm_metric_id i = 0; i < MM_METRIC_COUNT; ++i) {
+      if (!into[i] || !add[i]) {
+        into[i].reset();
+      } else if (is_peak_metric(i)) {
+        into[i] = std::max(*into[i], *add[i]);
+      } else {
+        into[i] = *into[i] + *add[i] * times;
+      }
+    }
+  }
+
+  // Evaluates `layer` over steps [first, first+count); `multiplicity` is the product of repeats above it.
+  ModuleNode node(const mm_layer* layer, const std::string& name, const std::string& path, double repeat,
+                  double multiplicity, uint64_t first, uint64_t count,
+                  std::array<CategoryTotals, MM_CATEGORY_COUNT>* cats, bool backward) {
+    const mm_layer_class cls = class_of(layer);
+    ModuleNode n;
+    n.id = path;
+    n.name = name;
+    n.repeat = repeat;
+    if (cls.metrics == nullptr || cls.child_count == nullptr || cls.child == nullptr) {
+      throw PluginFailure("plugin '" + plugin_name + "' layer '" + path + "' has an incomplete class table");
+    }
+    n.class_name = cls.name != nullptr ? cls.name : "?";
+    n.category = (cls.category >= 0 && cls.category < MM_CATEGORY_COUNT) ? cls.category : MM_CATEGORY_COMPOSITE;
+    if (cls.shapes != nullptr) {
+      char buf[512];
+      mm_error err{};
+      if (cls.shapes(layer, buf, sizeof buf, &err) == MM_OK) n.shapes = buf;
+    }
+    n.forward = own_metrics(layer, cls, path, MM_PASS_FORWARD, first, count);
+    if (backward) n.backward = own_metrics(layer, cls, path, MM_PASS_BACKWARD, first, count);
+    n.time = own_time(layer, cls, path, first, count, n.forward);
+    if (cats != nullptr) {
+      CategoryTotals& c = (*cats)[static_cast<std::size_t>(n.category)];
+      c.tc_flops += n.forward[MM_METRIC_TC_FLOPS].value_or(0) * multiplicity;
+      c.cuda_flops += n.forward[MM_METRIC_CUDA_FLOPS].value_or(0) * multiplicity;
+      c.io_bytes += n.forward[MM_METRIC_IO_BYTES].value_or(0) * multiplicity;
+      c.time.time_s += n.time.time_s * multiplicity;
+      c.time.compute_bound_s += n.time.compute_bound_s * multiplicity;
+    }
+    uint32_t kids = 0;
+    mm_error err{};
+    if (cls.child_count(layer, &kids, &err) != MM_OK) fail(path, cls, "children", err.message);
+    for (uint32_t i = 0; i < kids; ++i) {
+      mm_child c{};
+      c.struct_size = sizeof c;
+      mm_error cerr{};
+      if (cls.child(layer, i, &c, &cerr) != MM_OK) fail(path, cls, "children", cerr.message);
+      if (c.layer == nullptr || c.name == nullptr || !(c.repeat > 0) || !std::isfinite(c.repeat)) {
+        fail(path, cls, "children", "child #" + std::to_string(i) + " has no layer, no name or a repeat <= 0");
+      }
+      ModuleNode child =
+          node(c.layer, c.name, path + "." + c.name, c.repeat, multiplicity * c.repeat, first, count, cats, backward);
+      accumulate(n.forward, child.forward, c.repeat);
+      if (backward) accumulate(n.backward, child.backward, c.repeat);
+      n.time.time_s += child.time.time_s * c.repeat;
+      n.time.compute_bound_s += child.time.compute_bound_s * c.repeat;
+      n.children.push_back(std::move(child));
+    }
+    return n;
+  }
+};
+
+struct RootDeleter {
+  void operator()(mm_layer* l) const noexcept {
+    if (l != nullptr) l->cls->destroy(l);
+  }
+};
+
+mm_dtype dtype_setting(const ResolvedConfig& cfg, const char* key) {
+  return *parse_dtype(cfg.settings.at(key).value.string);  // validated against the allowed list
+}
+
+}  // namespace
+
+ModuleNode evaluate_layer(const mm_layer* root, const std::string& plugin_name, const RooflineRates& rates,
+                          uint64_t first_step, uint64_t step_count, std::vector<std::string>* warnings) {
+  Evaluator ev{plugin_name, rates.tensor_flops, rates.cuda_flops, rates.bandwidth, warnings};
+  return ev.node(root, "model", "model", 1, 1, first_step, step_count, nullptr, true);
+}
+
+const char* metric_key(mm_metric_id id) {
+  return id < MM_METRIC_COUNT ? kMetricKeys[id] : "?";
+}
+const char* category_name(mm_category c) {
+  return (c >= 0 && c < MM_CATEGORY_COUNT) ? kCategoryNames[c] : "unknown";
+}
+const char* stage_name(mm_stage s) {
+  return (s >= 0 && s < MM_STAGE_COUNT) ? kStageNames[s] : "?";
+}
+
+const StageResult* RunResult::stage(mm_stage s) const noexcept {
+  for (const auto& st : stages)
+    if (st.stage == s) return &st;
+  return nullptr;
+}
+
+std::optional<double> RunResult::parameters() const {
+  double total = plan.idle_parameters;
+  for (const auto& s : stages) {
+    if (s.stage == MM_STAGE_DECODE) continue;  // the decode stage runs the prefill's weights again
+    if (!s.root.forward[MM_METRIC_PARAMETERS]) return std::nullopt;
+    total += *s.root.forward[MM_METRIC_PARAMETERS];
+  }
+  return total;
+}
+
+std::optional<double> RunResult::weights_bytes() const {
+  double total = plan.idle_parameters * precision.weight_bytes;
+  for (const auto& s : stages) {
+    if (s.stage == MM_STAGE_DECODE) continue;
+    if (!s.root.forward[MM_METRIC_WEIGHT_BYTES]) return std::nullopt;
+    total += *s.root.forward[MM_METRIC_WEIGHT_BYTES];
+  }
+  return total;
+}
+
+std::optional<double> RunResult::kv_cache_bytes() const {
+  const StageResult* s = stage(MM_STAGE_DECODE);
+  if (s == nullptr) s = stage(MM_STAGE_PREFILL);
+  return s == nullptr ? std::nullopt : s->root.forward[MM_METRIC_KV_CACHE_BYTES];
+}
+
+std::optional<double> RunResult::activations_peak_bytes() const {
+  double peak = 0;
+  for (const auto& s : stages) {
+    if (!s.root.forward[MM_METRIC_LIVE_BYTES]) return std::nullopt;
+    peak = std::max(peak, *s.root.forward[MM_METRIC_LIVE_BYTES]);
+  }
+  return peak;
+}
+
+KeyCatalog catalog_for(const Plugin& plugin) {
+  KeyCatalog c = KeyCatalog::core_keys();
+  c.add_plugin_keys(plugin.name(), plugin.info().keys, plugin.info().key_count);
+  return c;
+}
+
+RunResult run_model(const RunRequest& req) {
+  const Plugin& plugin = *req.plugin;
+  if (plugin.kind() != MM_PLUGIN_MODEL) {
+    throw PluginLoadError("'" + plugin.name() + "' (" + plugin.path().string() + ") is a writer, not a model plugin");
+  }
+  RunResult r;
+  r.plugin = req.plugin;
+  r.hardware = req.hardware;
+  r.config = resolve_config(catalog_for(plugin), req.inputs);
+  const mm_plugin_info& info = plugin.info();
+
+  // Plan: token counts and model facts, before any layer exists.
+  {
+    mm_plan raw{};
+    mm_error err{};
+    if (info.plan(&r.config, &raw, &err) != MM_OK) {
+      err.message[MM_ERROR_MESSAGE_CAPACITY - 1] = '\0';
+      // A plugin rejects an impossible combination of values here; that is the user's input.
+      if (err.code == MM_ERR_INVALID_ARGUMENT) throw InputError("plugin '" + plugin.name() + "': " + err.message);
+      throw PluginFailure("plugin '" + plugin.name() + "': plan failed: " + err.message);
+    }
+    std::memcpy(&r.plan, &raw, std::min<std::size_t>(raw.struct_size ? raw.struct_size : sizeof raw, sizeof r.plan));
+    if (!std::isfinite(r.plan.idle_parameters) || r.plan.idle_parameters < 0) {
+      throw PluginFailure("plugin '" + plugin.name() + "': plan returned idle_parameters " +
+                          std::to_string(r.plan.idle_parameters));
+    }
+    r.model_name = r.plan.model_name != nullptr ? r.plan.model_name : plugin.name();
+  }
+  if (r.config.settings.find("attention.impl") == r.config.settings.end()) {
+    Value v;
+    v.type = MM_VALUE_STRING;
+    v.string = r.plan.default_attention == MM_ATTENTION_EAGER ? "eager" : "flash";
+    r.config.settings["attention.impl"] = Setting{v, "model default"};
+  }
+  const auto& s = r.config.settings;
+  const uint64_t batch = static_cast<uint64_t>(s.at("batch.size").value.integer);
+  const uint64_t N = static_cast<uint64_t>(s.at("decode.max_new_tokens").value.integer);
+  const uint64_t P = r.plan.prefill_tokens;
+  r.new_tokens = N;
+  if (P == 0) {
+    throw InputError("workload '" + r.config.workload_name +
+                     "': the prompt is empty (no vision and prompt.text_tokens = 0); a prefill needs >= 1 token");
+  }
+  if (r.plan.max_positions > 0 && P + N - 1 > r.plan.max_positions) {
+    throw InputError("workload '" + r.config.workload_name + "': context P + N - 1 = " + std::to_string(P) + " + " +
+                     std::to_string(N) + " - 1 = " + std::to_string(P + N - 1) + " exceeds the model's maximum of " +
+                     std::to_string(r.plan.max_positions) +
+                     " positions; lower decode.max_new_tokens or raise the model's maximum positions (a model.* key) "
+                     "for a what-if run");
+  }
+  r.precision.struct_size = sizeof r.precision;
+  r.precision.weights = dtype_setting(r.config, "precision.weights");
+  r.precision.activations = dtype_setting(r.config, "precision.activations");
+  r.precision.kv_cache = dtype_setting(r.config, "precision.kv_cache");
+  r.precision.weight_bytes = dtype_bytes(r.precision.weights);
+  r.precision.activation_bytes = dtype_bytes(r.precision.activations);
+  r.precision.kv_cache_bytes = dtype_bytes(r.precision.kv_cache);
+  // Matmuls run in the activations' dtype (weight-only quantisation dequantises into it).
+  r.compute_dtype = r.precision.activations;
+  const Hardware& hw = r.hardware;
+  Evaluator ev{plugin.name(), hw.tensor_peak_for(r.compute_dtype) * hw.eff_tensor, hw.cuda_fp32_peak * hw.eff_cuda,
+               hw.bandwidth * hw.eff_memory, &r.warnings};
+  const mm_attention_impl impl =
+      s.at("attention.impl").value.string == "eager" ? MM_ATTENTION_EAGER : MM_ATTENTION_FLASH;
+
+  struct StagePlan {
+    mm_stage stage;
+    bool runs;
+    uint64_t q, kv, steps;
+  };
+  const StagePlan plans[] = {
+      {MM_STAGE_VISION, r.plan.has_vision != 0, r.plan.vision_tokens, r.plan.vision_tokens, 1},
+      {MM_STAGE_PREFILL, true, P, P, 1},
+      {MM_STAGE_DECODE, N > 1, 1, P + 1, N - 1},
+  };
+  for (const StagePlan& sp : plans) {
+    if (!sp.runs) continue;
+    mm_stage_context ctx{};
+    ctx.struct_size = sizeof ctx;
+    ctx.stage = sp.stage;
+    ctx.config = &r.config;
+    ctx.precision = &r.precision;
+    ctx.batch = batch;
+    ctx.query_tokens = sp.q;
+    ctx.kv_len = sp.kv;
+    ctx.steps = sp.steps;
+    ctx.attention = impl;
+    mm_layer* raw_root = nullptr;
+    mm_error err{};
+    const mm_status st = info.build_stage(&ctx, &raw_root, &err);
+    std::unique_ptr<mm_layer, RootDeleter> root(raw_root);
+    if (st == MM_ERR_NOT_FOUND && sp.stage != MM_STAGE_PREFILL) continue;  // the plugin has no such stage
+    if (st != MM_OK || !root) {
+      err.message[MM_ERROR_MESSAGE_CAPACITY - 1] = '\0';
+      if (st == MM_ERR_INVALID_ARGUMENT) throw InputError("plugin '" + plugin.name() + "': " + err.message);
+      throw PluginFailure("plugin '" + plugin.name() + "': build " + stage_name(sp.stage) +
+                          " stage failed: " + (st == MM_OK ? std::string("no root layer") : std::string(err.message)));
+    }
+    StageResult res;
+    res.stage = sp.stage;
+    res.batch = batch;
+    res.query_tokens = sp.q;
+    res.kv_len = sp.kv;
+    res.steps = sp.steps;
+    res.root = ev.node(root.get(), "model", "model", 1, 1, 0, sp.steps, &res.categories, true);
+    if (sp.stage == MM_STAGE_DECODE) {
+      for (auto [slot, step] : {std::pair{&res.first_step, uint64_t{0}}, std::pair{&res.last_step, sp.steps - 1}}) {
+        const ModuleNode one = ev.node(root.get(), "model", "model", 1, 1, step, 1, nullptr, false);
+        *slot = StepTotals{one.forward, one.time};
+      }
+    }
+    r.stages.push_back(std::move(res));
+  }
+  return r;
+}
+
+}  // namespace modelmeter::core

@@ -1,0 +1,337 @@
+// The host's commands: locate bundled files, load plugins, run, print, write.
+#include "commands.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <modelmeter/core/errors.hpp>
+#include <modelmeter/core/ops.hpp>
+#include <modelmeter/core/output.hpp>
+#include <modelmeter/core/plugin.hpp>
+#include <modelmeter/core/report.hpp>
+#include <modelmeter/core/run.hpp>
+#include <set>
+#include <sstream>
+
+#include "install_layout.hpp"
+#include "log.hpp"
+
+namespace modelmeter::host {
+
+namespace fs = std::filesystem;
+using core::InputError;
+
+namespace {
+
+// The install prefix (or build tree) this executable belongs to: <prefix>/bin/modelmeter.
+fs::path prefix() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) throw core::Failure(kExitInternal, "cannot locate the modelmeter executable: " + ec.message());
+  return exe.parent_path().parent_path();
+}
+
+fs::path configs_dir() {
+  return prefix() / kConfigSubdir;
+}
+
+core::SearchPath search_path(const GlobalOptions& g, bool writers) {
+  return core::make_search_path(g.plugin_dirs, std::getenv("MODELMETER_PLUGIN_PATH"),
+                                prefix() / (writers ? kWriterSubdir : kPluginSubdir));
+}
+
+bool looks_like_path(const std::string& s, const char* ext) {
+  return s.find('/') != std::string::npos || s.ends_with(ext);
+}
+
+std::vector<std::string> bundled_names(const fs::path& dir, const char* ext) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ext) names.push_back(e.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
+// Resolves a bundled config name (configs/<kind>/<name>.toml) or a path.
+fs::path config_file(const std::string& name_or_path, const char* kind, const char* what) {
+  if (looks_like_path(name_or_path, ".toml")) return name_or_path;
+  const fs::path dir = configs_dir() / kind;
+  const fs::path p = dir / (name_or_path + ".toml");
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) {
+    const auto names = bundled_names(dir, ".toml");
+    throw InputError(std::string("unknown ") + what + " '" + name_or_path +
+                     "'; available: " + (names.empty() ? "(none)" : join(names)) + " (or give a path to a .toml file)");
+  }
+  return p;
+}
+
+std::shared_ptr<const core::Plugin> load_model_plugin(const GlobalOptions& g, const std::string& name) {
+  auto p = core::Plugin::load(core::find_plugin(name, search_path(g, false), "plugin"));
+  if (p->kind() != MM_PLUGIN_MODEL) {
+    throw core::PluginLoadError("'" + p->path().string() + "' is a writer plugin, not a model plugin");
+  }
+  return p;
+}
+
+// "1.23 T" style with an SI prefix.
+std::string si(double v, const char* unit) {
+  static const char* prefixes[] = {"", "k", "M", "G", "T", "P", "E"};
+  int i = 0;
+  double x = v;
+  while (std::fabs(x) >= 1000 && i < 6) {
+    x /= 1000;
+    ++i;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3g %s%s", x, prefixes[i], unit);
+  return buf;
+}
+
+std::string seconds(double s) {
+  char buf[64];
+  if (s >= 1) {
+    std::snprintf(buf, sizeof buf, "%.3g s", s);
+  } else if (s >= 1e-3) {
+    std::snprintf(buf, sizeof buf, "%.3g ms", s * 1e3);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.3g us", s * 1e6);
+  }
+  return buf;
+}
+
+std::string opt(const std::optional<double>& v, const char* unit) {
+  return v ? si(*v, unit) : "n/a";
+}
+
+void print_summary(const core::RunResult& r, const std::string& workload) {
+  std::ostringstream o;
+  o << "modelmeter " << kToolVersion << ": plugin " << r.plugin->name() << " " << r.plugin->version() << ", model "
+    << r.model_name << ", workload " << workload << ", hardware " << r.hardware.id << " (" << r.hardware.name
+    << "), compute " << core::dtype_name(r.compute_dtype) << ", attention "
+    << r.config.settings.at("attention.impl").value.string << "\n";
+  const auto params = r.parameters();
+  o << "parameters " << (params ? si(*params, "") : "n/a") << ", prompt " << r.plan.prefill_tokens << " tokens ("
+    << (r.plan.has_vision ? r.plan.vision_tokens : 0) << " vision), " << r.new_tokens << " new tokens, batch "
+    << r.config.settings.at("batch.size").value.integer << "\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-8s %10s %12s %12s %12s %10s %8s\n", "stage", "steps", "TC FLOPs", "CUDA FLOPs",
+                "I/O", "time", "bound");
+  o << line;
+  for (const auto& s : r.stages) {
+    std::snprintf(line, sizeof line, "%-8s %10llu %12s %12s %12s %10s %8s\n", core::stage_name(s.stage),
+                  static_cast<unsigned long long>(s.steps), opt(s.root.forward[MM_METRIC_TC_FLOPS], "FLOP").c_str(),
+                  opt(s.root.forward[MM_METRIC_CUDA_FLOPS], "FLOP").c_str(),
+                  opt(s.root.forward[MM_METRIC_IO_BYTES], "B").c_str(), seconds(s.root.time.time_s).c_str(),
+                  s.compute_bound() ? "compute" : "memory");
+    o << line;
+  }
+  double ttft = 0;
+  for (mm_stage st : {MM_STAGE_VISION, MM_STAGE_PREFILL})
+    if (const auto* s = r.stage(st)) ttft += s->root.time.time_s;
+  o << "TTFT " << seconds(ttft);
+  if (const auto* d = r.stage(MM_STAGE_DECODE); d != nullptr && d->root.time.time_s > 0) {
+    const double tpot = d->root.time.time_s / static_cast<double>(d->steps);
+    char tps[64];
+    std::snprintf(tps, sizeof tps, "%.1f", static_cast<double>(d->batch) / tpot);
+    o << ", time per output token " << seconds(tpot) << ", " << tps << " tokens/s";
+  }
+  o << "\n";
+  const auto w = r.weights_bytes(), kv = r.kv_cache_bytes(), act = r.activations_peak_bytes();
+  o << "memory: weights " << opt(w, "B") << " + KV cache " << opt(kv, "B") << " + peak activations " << opt(act, "B");
+  if (w && kv && act) {
+    const double total = *w + *kv + *act;
+    o << " = " << si(total, "B") << " of " << si(r.hardware.capacity, "B") << ": "
+      << (total <= r.hardware.capacity ? "fits" : "DOES NOT FIT");
+  }
+  o << "\n";
+  std::cout << o.str();
+}
+
+std::vector<std::string> split_formats(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty()) throw InputError("--format '" + s + "': empty format name");
+    if (std::find(out.begin(), out.end(), item) != out.end()) throw InputError("--format lists '" + item + "' twice");
+    out.push_back(item);
+  }
+  if (out.empty()) throw InputError("--format is empty; give e.g. json");
+  return out;
+}
+
+void print_keys(const core::KeyCatalog& catalog) {
+  std::cout << "workload keys:\n";
+  for (const auto& k : catalog.keys()) {
+    std::cout << "  " << k.key << " (" << k.allowed_text() << ", default "
+              << (k.default_value ? k.default_value->to_toml() : (k.required ? "required" : "none")) << ", " << k.owner
+              << ")" << (k.help.empty() ? "" : ": " + k.help) << "\n";
+  }
+}
+
+void print_classes(const mm_plugin_info& info) {
+  std::cout << "layer classes:\n";
+  for (std::size_t i = 0; i < info.class_count; ++i) {
+    std::cout << "  " << info.classes[i]->name << " (" << core::category_name(info.classes[i]->category) << ")\n";
+  }
+}
+
+void print_tree(const core::ModuleNode& n, int depth) {
+  const auto& p = n.forward[MM_METRIC_PARAMETERS];
+  std::printf("%*s%-*s %-24s x%-6g %16.0f\n", depth * 2, "", 40 - depth * 2, n.name.c_str(), n.class_name.c_str(),
+              n.repeat, p ? *p * n.repeat : std::nan(""));
+  for (const auto& c : n.children) print_tree(c, depth + 1);
+}
+
+}  // namespace
+
+int cmd_run(const GlobalOptions& g, const RunOptions& o) {
+  // Everything is found and loaded before any work: plugins, writers, hardware.
+  const auto formats = split_formats(o.formats);
+  core::RunRequest req;
+  req.plugin = load_model_plugin(g, o.plugin);
+  std::vector<std::shared_ptr<const core::Plugin>> writers;
+  const core::SearchPath wpath = search_path(g, true);
+  for (const auto& f : formats) {
+    std::shared_ptr<const core::Plugin> w;
+    try {
+      w = core::Plugin::load(core::find_plugin(f, wpath, "format"));
+    } catch (const core::PluginLoadError& e) {
+      throw core::PluginLoadError(std::string(e.what()));
+    }
+    if (w->kind() != MM_PLUGIN_WRITER || f != w->info().format) {
+      throw core::PluginLoadError("'" + w->path().string() + "' is not a writer for format '" + f + "'");
+    }
+    writers.push_back(w);
+  }
+  req.hardware = core::load_hardware(config_file(o.hardware, "hardware", "hardware"));
+  req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
+  req.inputs.workload_name = o.workload;
+  if (!o.model.empty()) req.inputs.model_file = config_file(o.model, "models", "model");
+  for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
+
+  const core::RunResult result = core::run_model(req);
+  for (const auto& w : result.warnings) log_warning(w);
+
+  const auto report = core::build_report(result, kToolVersion);
+  const mm_doc* doc = report->freeze();
+  std::vector<mm_output> outputs(writers.size());
+  for (std::size_t i = 0; i < writers.size(); ++i) {
+    outputs[i].writer = writers[i]->name();
+    mm_error err{};
+    if (writers[i]->info().write(doc, &outputs[i], &err) != MM_OK) {
+      err.message[MM_ERROR_MESSAGE_CAPACITY - 1] = '\0';
+      throw core::PluginFailure("writer '" + writers[i]->name() + "' (" + writers[i]->path().string() +
+                                ") failed: " + err.message);
+    }
+  }
+  std::vector<const mm_output*> views;
+  for (const auto& out : outputs) views.push_back(&out);
+  core::commit_outputs(o.out, views);
+  print_summary(result, o.workload);
+  for (const auto& out : outputs)
+    for (const auto& f : out.files) std::cout << "wrote " << (fs::path(o.out) / f.first).string() << "\n";
+  return kExitOk;
+}
+
+int cmd_list(const GlobalOptions& g, const std::string& what, const std::string& plugin) {
+  if (what == "plugins" || what == "writers") {
+    const bool writers = what == "writers";
+    std::set<std::string> seen;
+    for (const auto& file : core::plugin_files(search_path(g, writers))) {
+      try {
+        const auto p = core::Plugin::load(file);
+        if ((p->kind() == MM_PLUGIN_WRITER) != writers) continue;
+        const std::string dup = seen.count(p->name()) ? "  [shadowed: an earlier path has this name]" : "";
+        seen.insert(p->name());
+        std::cout << p->name() << "\t" << p->version() << "\tABI " << core::abi_version_text(p->abi_version()) << "\t"
+                  << (writers ? std::string("format ") + p->info().format + "\t" : "") << p->path().string() << dup
+                  << "\n";
+      } catch (const core::PluginLoadError& e) {
+        log_warning(e.what());
+      }
+    }
+    return kExitOk;
+  }
+  if (what == "workloads" || what == "hardware" || what == "models") {
+    const char* sub = what == "workloads" ? "workloads" : what == "hardware" ? "hardware" : "models";
+    for (const auto& n : bundled_names(configs_dir() / sub, ".toml")) std::cout << n << "\n";
+    return kExitOk;
+  }
+  if (what == "layers") {
+    std::cout << "core generic ops:\n";
+    for (const mm_layer_class* c : core::op_classes()) {
+      std::cout << "  " << c->name << " (" << core::category_name(c->category) << ")\n";
+    }
+    if (!plugin.empty()) {
+      const auto p = load_model_plugin(g, plugin);
+      std::cout << "plugin " << p->name() << ":\n";
+      for (std::size_t i = 0; i < p->info().class_count; ++i) {
+        const mm_layer_class* c = p->info().classes[i];
+        std::cout << "  " << c->name << " (" << core::category_name(c->category) << ")\n";
+      }
+    }
+    return kExitOk;
+  }
+  throw core::Failure(kExitUsage,
+                      "unknown list '" + what + "'; choose plugins, workloads, hardware, models, writers, layers");
+}
+
+int cmd_describe(const GlobalOptions& g, const DescribeOptions& o) {
+  const auto p = load_model_plugin(g, o.plugin);
+  std::cout << "plugin: " << p->name() << " " << p->version() << " (ABI " << core::abi_version_text(p->abi_version())
+            << ")\n"
+            << p->description() << "\npath: " << p->path().string() << "\n";
+  print_classes(p->info());
+  const core::KeyCatalog catalog = core::catalog_for(*p);
+  print_keys(catalog);
+  if (!o.workload.empty()) {
+    core::RunRequest req;
+    req.plugin = p;
+    req.hardware = core::load_hardware(config_file("h100-sxm", "hardware", "hardware"));
+    req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
+    req.inputs.workload_name = o.workload;
+    if (!o.model.empty()) req.inputs.model_file = config_file(o.model, "models", "model");
+    for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
+    const core::RunResult r = core::run_model(req);
+    const auto params = r.parameters();
+    std::cout << "model " << r.model_name << ": " << (params ? std::to_string(static_cast<long long>(*params)) : "n/a")
+              << " parameters\n";
+    for (const auto& s : r.stages) {
+      if (s.stage == MM_STAGE_DECODE) continue;
+      std::printf("%s stage modules (parameters = per instance x repeat):\n", core::stage_name(s.stage));
+      print_tree(s.root, 1);
+    }
+  }
+  return kExitOk;
+}
+
+int cmd_check_plugin(const std::string& path) {
+  const auto p = core::Plugin::load(path);
+  const bool model = p->kind() == MM_PLUGIN_MODEL;
+  std::cout << "plugin: " << p->name() << " " << p->version() << " (ABI " << core::abi_version_text(p->abi_version())
+            << ", " << (model ? "model" : "writer") << ")\n"
+            << "path: " << p->path().string() << "\n"
+            << "description: " << p->description() << "\n";
+  if (model) {
+    print_classes(p->info());
+    print_keys(core::catalog_for(*p));  // also validates the plugin's key declarations
+  } else {
+    std::cout << "format: " << p->info().format << "\n";
+  }
+  std::cout << "ok: host ABI " << core::abi_version_text(MM_ABI_VERSION) << " accepts it\n";
+  return kExitOk;
+}
+
+}  // namespace modelmeter::host

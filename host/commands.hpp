@@ -1,0 +1,36 @@
+// The host's commands (everything except command-line parsing, which lives in main.cpp).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace modelmeter::host {
+
+struct GlobalOptions {
+  std::vector<std::filesystem::path> plugin_dirs;
+};
+
+struct RunOptions {
+  std::string plugin;
+  std::string workload;
+  std::string model;  // empty: the plugin's default model
+  std::string hardware = "h100-sxm";
+  std::vector<std::string> sets;
+  std::string formats = "json";
+  std::string out = "modelmeter-out";
+};
+
+struct DescribeOptions {
+  std::string plugin;
+  std::string workload;  // optional: also print the module tree with parameter counts
+  std::string model;
+  std::vector<std::string> sets;
+};
+
+int cmd_run(const GlobalOptions& g, const RunOptions& o);
+int cmd_list(const GlobalOptions& g, const std::string& what, const std::string& plugin);
+int cmd_describe(const GlobalOptions& g, const DescribeOptions& o);
+int cmd_check_plugin(const std::string& path);
+
+}  // namespace modelmeter::host

@@ -1,0 +1,88 @@
+// modelmeter: the command line (CLI11). Exit codes: core/include/modelmeter/core/exit_codes.hpp, docs/cli.md.
+#include <modelmeter/abi.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <modelmeter/core/errors.hpp>
+
+#include "commands.hpp"
+#include "install_layout.hpp"
+#include "log.hpp"
+
+using namespace modelmeter;
+using namespace modelmeter::host;
+
+int main(int argc, char** argv) {
+  CLI::App app{"modelmeter: analytic FLOPs, memory traffic, memory and roofline time of neural networks"};
+  app.set_version_flag("--version", std::string("modelmeter ") + kToolVersion + " (plugin ABI " +
+                                        std::to_string(MM_ABI_VERSION_MAJOR) + "." +
+                                        std::to_string(MM_ABI_VERSION_MINOR) + ")");
+  app.require_subcommand(1);
+  GlobalOptions global;
+  bool verbose = false, quiet = false;
+  std::vector<std::string> plugin_dirs;
+  app.add_option("--plugin-dir", plugin_dirs, "extra folder searched for plugins first (repeatable)");
+  app.add_flag("-v,--verbose", verbose, "log debug detail to stderr");
+  app.add_flag("-q,--quiet", quiet, "log errors only");
+  app.footer(
+      "Exit codes: 0 ok, 1 internal error, 2 bad command line, 3 invalid input (workload/hardware/model/--set), "
+      "4 plugin could not be loaded, 5 plugin failed, 6 report could not be written.");
+
+  RunOptions run;
+  CLI::App* run_cmd = app.add_subcommand("run", "evaluate a model plugin on a workload and write the report");
+  run_cmd->add_option("--plugin", run.plugin, "model plugin: registered name or path to a .so")->required();
+  run_cmd->add_option("--workload", run.workload, "bundled workload name or path to a .toml")->required();
+  run_cmd->add_option("--model", run.model, "bundled model config name or path (default: the plugin's)");
+  run_cmd->add_option("--hardware", run.hardware, "bundled hardware name or path to a .toml")->capture_default_str();
+  run_cmd->add_option("--set", run.sets, "override a workload key: section.key=value (TOML value; repeatable)");
+  run_cmd->add_option("--format", run.formats, "comma-separated writers")->capture_default_str();
+  run_cmd->add_option("--out", run.out, "output folder")->capture_default_str();
+
+  std::string list_what, list_plugin;
+  CLI::App* list_cmd = app.add_subcommand("list", "list plugins, workloads, hardware, models, writers or layers");
+  list_cmd->add_option("what", list_what, "plugins | workloads | hardware | models | writers | layers")
+      ->required()
+      ->check(CLI::IsMember({"plugins", "workloads", "hardware", "models", "writers", "layers"}));
+  list_cmd->add_option("--plugin", list_plugin, "with 'layers': also the plugin's layer classes");
+
+  DescribeOptions describe;
+  CLI::App* describe_cmd = app.add_subcommand("describe", "show a plugin's layer classes, keys and parameter counts");
+  describe_cmd->add_option("--plugin", describe.plugin, "model plugin: name or path")->required();
+  describe_cmd->add_option("--workload", describe.workload, "also print the module tree with parameter counts");
+  describe_cmd->add_option("--model", describe.model, "bundled model config name or path");
+  describe_cmd->add_option("--set", describe.sets, "override a workload key (repeatable)");
+
+  std::string check_path;
+  CLI::App* check_cmd = app.add_subcommand("check-plugin", "load a plugin file, check its ABI, list what it registers");
+  check_cmd->add_option("path", check_path, "path to the plugin .so")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    init_logging(Verbosity::Normal);
+    log_error(std::string(e.what()) + " (see 'modelmeter --help')");
+    return kExitUsage;
+  }
+  init_logging(quiet ? Verbosity::Quiet : verbose ? Verbosity::Verbose : Verbosity::Normal);
+  for (const auto& d : plugin_dirs) global.plugin_dirs.emplace_back(d);
+
+  try {
+    if (*run_cmd) return cmd_run(global, run);
+    if (*list_cmd) return cmd_list(global, list_what, list_plugin);
+    if (*describe_cmd) return cmd_describe(global, describe);
+    if (*check_cmd) return cmd_check_plugin(check_path);
+  } catch (const core::Failure& e) {
+    log_error(e.what());
+    return e.code();
+  } catch (const std::exception& e) {
+    log_error(std::string("internal error: ") + e.what());
+    return kExitInternal;
+  }
+  return kExitUsage;
+}

@@ -1,0 +1,85 @@
+// The `json` writer: report.json, the whole report document, pretty-printed with Boost.JSON's serializer for
+// strings and numbers. Numbers that are whole and exactly representable (|x| < 2^53) are written as integers.
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cmath>
+#include <modelmeter/sdk.hpp>
+#include <string>
+
+namespace {
+
+void indent(std::string& out, int depth) {
+  out.append(static_cast<std::size_t>(depth) * 2, ' ');
+}
+
+void write_value(std::string& out, const modelmeter::Doc& d, int depth) {
+  switch (d.type()) {
+    case MM_DOC_NULL:
+      out += "null";
+      break;
+    case MM_DOC_BOOL:
+      out += d.as_bool() ? "true" : "false";
+      break;
+    case MM_DOC_INT:
+      out += std::to_string(d.as_int());
+      break;
+    case MM_DOC_NUMBER: {
+      const double v = d.as_number();
+      if (!std::isfinite(v)) {
+        out += "null";  // JSON has no NaN/inf; core never produces them (metrics are validated)
+      } else if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0) {
+        out += std::to_string(static_cast<long long>(v));
+      } else {
+        out += boost::json::serialize(boost::json::value(v));
+      }
+      break;
+    }
+    case MM_DOC_STRING:
+      out += boost::json::serialize(
+          boost::json::value(boost::json::string_view(d.as_string().data(), d.as_string().size())));
+      break;
+    case MM_DOC_ARRAY:
+    case MM_DOC_OBJECT: {
+      const bool obj = d.type() == MM_DOC_OBJECT;
+      if (d.size() == 0) {
+        out += obj ? "{}" : "[]";
+        break;
+      }
+      out += obj ? "{\n" : "[\n";
+      for (std::size_t i = 0; i < d.size(); ++i) {
+        indent(out, depth + 1);
+        if (obj) {
+          const std::string_view k = d.key(i);
+          out += boost::json::serialize(boost::json::value(boost::json::string_view(k.data(), k.size())));
+          out += ": ";
+        }
+        write_value(out, d.at(i), depth + 1);
+        out += i + 1 < d.size() ? ",\n" : "\n";
+      }
+      indent(out, depth);
+      out += obj ? "}" : "]";
+      break;
+    }
+    default:
+      throw modelmeter::InvalidArgument("unknown document node type " + std::to_string(d.type()));
+  }
+}
+
+struct JsonWriter {
+  static constexpr const char* kName = "json";
+  static constexpr const char* kVersion = "0.1.0";
+  static constexpr const char* kDescription = "report.json: the full machine-readable report (Boost.JSON)";
+  static constexpr const char* kFormat = "json";
+
+  static void write(const modelmeter::Doc& report, const modelmeter::Output& out) {
+    std::string text;
+    text.reserve(1 << 16);
+    write_value(text, report, 0);
+    text += '\n';
+    out.emit("report.json", text);
+  }
+};
+
+}  // namespace
+
+MODELMETER_WRITER_PLUGIN(JsonWriter)

@@ -1,0 +1,757 @@
+// ModelMeter SDK — the header-only C++17 layer plugin authors use on top of the C ABI (abi.h).
+//
+// A plugin author subclasses modelmeter::BaseLayer, composes core's generic ops (modelmeter::ops), gives each
+// class its identity with MODELMETER_LAYER_CLASS, and defines the plugin with MODELMETER_MODEL_PLUGIN (or
+// MODELMETER_WRITER_PLUGIN). Every function pointer the SDK hands to the host is a noexcept trampoline that turns
+// any C++ exception into an mm_status and a message, so no exception ever crosses the boundary.
+//
+// Nothing here needs Boost or any library beyond the C++17 standard library.
+#ifndef MODELMETER_SDK_HPP
+#define MODELMETER_SDK_HPP
+
+#include <modelmeter/abi.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace modelmeter {
+
+// ------------------------------------------------------------------------------------------------------
+// Errors
+
+// Throw from plugin code to report a failure with a specific status; any other exception becomes
+// MM_ERR_INTERNAL with its what() text.
+class Error : public std::runtime_error {
+ public:
+  Error(mm_status code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  mm_status code() const noexcept { return code_; }
+
+ private:
+  mm_status code_;
+};
+
+// The layer cannot give a metric: never return 0 for "not modeled", throw this.
+class NotModeled : public Error {
+ public:
+  explicit NotModeled(const std::string& message) : Error(MM_ERR_NOT_MODELED, message) {}
+};
+
+class InvalidArgument : public Error {
+ public:
+  explicit InvalidArgument(const std::string& message) : Error(MM_ERR_INVALID_ARGUMENT, message) {}
+};
+
+namespace detail {
+
+inline void set_error(mm_error* err, mm_status code, std::string_view message) noexcept {
+  if (err == nullptr) return;
+  err->code = code;
+  const std::size_t n = std::min(message.size(), static_cast<std::size_t>(MM_ERROR_MESSAGE_CAPACITY - 1));
+  std::memcpy(err->message, message.data(), n);
+  err->message[n] = '\0';
+  for (std::size_t i = 0; i < n; ++i) {  // one line, always
+    if (err->message[i] == '\n' || err->message[i] == '\r') err->message[i] = ' ';
+  }
+}
+
+// Runs `fn` and converts every exception into a status. `where` prefixes the message (class and call).
+template <class Fn>
+mm_status guarded(mm_error* err, const char* where, Fn&& fn) noexcept {
+  try {
+    fn();
+    return MM_OK;
+  } catch (const Error& e) {
+    set_error(err, e.code(), std::string(where) + ": " + e.what());
+    return e.code();
+  } catch (const std::bad_alloc&) {
+    set_error(err, MM_ERR_OUT_OF_MEMORY, std::string(where) + ": out of memory");
+    return MM_ERR_OUT_OF_MEMORY;
+  } catch (const std::exception& e) {
+    try {
+      set_error(err, MM_ERR_INTERNAL, std::string(where) + ": " + e.what());
+    } catch (...) {
+      set_error(err, MM_ERR_INTERNAL, "exception (message lost)");
+    }
+    return MM_ERR_INTERNAL;
+  } catch (...) {
+    set_error(err, MM_ERR_INTERNAL, std::string(where) + ": unknown exception");
+    return MM_ERR_INTERNAL;
+  }
+}
+
+// The host services table given at entry. Set once by the entry function, read-only afterwards.
+inline const mm_host_api*& host_slot() noexcept {
+  static const mm_host_api* host = nullptr;
+  return host;
+}
+
+inline const mm_host_api& host() {
+  const mm_host_api* h = host_slot();
+  if (h == nullptr) throw Error(MM_ERR_INTERNAL, "host services are not available (plugin not entered)");
+  return *h;
+}
+
+inline void check(mm_status status, const mm_error& err) {
+  if (status != MM_OK) throw Error(status, err.message);
+}
+
+}  // namespace detail
+
+inline void log(mm_log_level level, const std::string& message) {
+  const mm_host_api* h = detail::host_slot();
+  if (h != nullptr && h->log != nullptr) h->log(level, message.c_str());
+}
+
+// ------------------------------------------------------------------------------------------------------
+// Metrics
+
+enum class Pass : int32_t { Forward = MM_PASS_FORWARD, Backward = MM_PASS_BACKWARD };
+
+// One value per metric ID. Flow metrics add up over steps; state metrics are held (see abi.h).
+struct Metrics {
+  double tc_flops = 0;
+  double cuda_flops = 0;
+  double io_bytes = 0;
+  double weight_bytes = 0;
+  double parameters = 0;
+  double activation_bytes = 0;
+  double kv_cache_bytes = 0;
+  double live_bytes = 0;
+
+  static constexpr uint32_t kCount = MM_METRIC_COUNT;
+
+  double get(mm_metric_id id) const noexcept {
+    switch (id) {
+      case MM_METRIC_TC_FLOPS:
+        return tc_flops;
+      case MM_METRIC_CUDA_FLOPS:
+        return cuda_flops;
+      case MM_METRIC_IO_BYTES:
+        return io_bytes;
+      case MM_METRIC_WEIGHT_BYTES:
+        return weight_bytes;
+      case MM_METRIC_PARAMETERS:
+        return parameters;
+      case MM_METRIC_ACTIVATION_BYTES:
+        return activation_bytes;
+      case MM_METRIC_KV_CACHE_BYTES:
+        return kv_cache_bytes;
+      case MM_METRIC_LIVE_BYTES:
+        return live_bytes;
+      default:
+        return std::nan("");
+    }
+  }
+
+  // Flow metrics summed over `steps` identical steps; state metrics unchanged.
+  Metrics repeated_steps(double steps) const noexcept {
+    Metrics m = *this;
+    m.tc_flops *= steps;
+    m.cuda_flops *= steps;
+    m.io_bytes *= steps;
+    return m;
+  }
+};
+
+inline constexpr bool is_flow_metric(mm_metric_id id) noexcept {
+  return id == MM_METRIC_TC_FLOPS || id == MM_METRIC_CUDA_FLOPS || id == MM_METRIC_IO_BYTES;
+}
+
+// ------------------------------------------------------------------------------------------------------
+// Configuration and stage context
+
+class Config {
+ public:
+  explicit Config(const mm_config* c) : config_(c) {}
+
+  mm_value value(const char* key) const {
+    mm_value v{};
+    mm_error err{};
+    detail::check(detail::host().config_get(config_, key, &v, &err), err);
+    return v;
+  }
+  bool has(const char* key) const { return value(key).type != MM_VALUE_NONE; }
+  int64_t get_int(const char* key) const { return expect(key, MM_VALUE_INT).integer; }
+  double get_number(const char* key) const {
+    const mm_value v = value(key);
+    if (v.type != MM_VALUE_INT && v.type != MM_VALUE_FLOAT) throw wrong(key, "a number");
+    return v.number;
+  }
+  bool get_bool(const char* key) const { return expect(key, MM_VALUE_BOOL).boolean != 0; }
+  std::string get_string(const char* key) const { return expect(key, MM_VALUE_STRING).string; }
+  std::vector<int64_t> get_ints(const char* key) const {
+    const mm_value v = expect(key, MM_VALUE_INT_ARRAY);
+    return std::vector<int64_t>(v.ints, v.ints + v.count);
+  }
+  const mm_config* raw() const noexcept { return config_; }
+
+ private:
+  mm_value expect(const char* key, mm_value_type type) const {
+    const mm_value v = value(key);
+    if (v.type != type) throw wrong(key, type == MM_VALUE_NONE ? "set" : "of the declared type");
+    return v;
+  }
+  static Error wrong(const char* key, const char* what) {
+    return Error(MM_ERR_INVALID_ARGUMENT, std::string("config key '") + key + "' is not " + what);
+  }
+  const mm_config* config_;
+};
+
+// A copy of the stage context a layer was created for (the host's struct lives only during the call).
+class StageContext {
+ public:
+  explicit StageContext(const mm_stage_context& c)
+      : raw_(c), precision_(c.precision != nullptr ? *c.precision : mm_precision{}) {
+    raw_.precision = &precision_;
+  }
+  StageContext(const StageContext& o) : raw_(o.raw_), precision_(o.precision_) { raw_.precision = &precision_; }
+  StageContext& operator=(const StageContext& o) {
+    raw_ = o.raw_;
+    precision_ = o.precision_;
+    raw_.precision = &precision_;
+    return *this;
+  }
+
+  mm_stage stage() const noexcept { return raw_.stage; }
+  uint64_t batch() const noexcept { return raw_.batch; }
+  uint64_t query_tokens() const noexcept { return raw_.query_tokens; }
+  uint64_t kv_len() const noexcept { return raw_.kv_len; }
+  uint64_t steps() const noexcept { return raw_.steps; }
+  mm_attention_impl attention() const noexcept { return raw_.attention; }
+  const mm_precision& precision() const noexcept { return precision_; }
+  // Valid only while the host's build_stage call runs (read what you need in constructors).
+  Config config() const { return Config(raw_.config); }
+  const mm_stage_context& raw() const noexcept { return raw_; }
+
+ private:
+  mm_stage_context raw_;
+  mm_precision precision_;
+};
+
+// ------------------------------------------------------------------------------------------------------
+// Layer handles
+
+// Owns an mm_layer made by anyone (this plugin, or core through create_op); destroys it through its own class.
+class LayerPtr {
+ public:
+  LayerPtr() = default;
+  explicit LayerPtr(mm_layer* l) noexcept : layer_(l) {}
+  LayerPtr(LayerPtr&& o) noexcept : layer_(std::exchange(o.layer_, nullptr)) {}
+  LayerPtr& operator=(LayerPtr&& o) noexcept {
+    if (this != &o) {
+      reset();
+      layer_ = std::exchange(o.layer_, nullptr);
+    }
+    return *this;
+  }
+  LayerPtr(const LayerPtr&) = delete;
+  LayerPtr& operator=(const LayerPtr&) = delete;
+  ~LayerPtr() { reset(); }
+
+  void reset() noexcept {
+    if (layer_ != nullptr) layer_->cls->destroy(layer_);
+    layer_ = nullptr;
+  }
+  mm_layer* release() noexcept { return std::exchange(layer_, nullptr); }
+  mm_layer* get() const noexcept { return layer_; }
+  explicit operator bool() const noexcept { return layer_ != nullptr; }
+
+ private:
+  mm_layer* layer_ = nullptr;
+};
+
+class BaseLayer;
+
+namespace detail {
+template <class T>
+struct LayerBox {
+  mm_layer base;  // first member: an mm_layer* is a LayerBox*
+  T impl;
+  template <class... Args>
+  explicit LayerBox(const mm_layer_class* cls, Args&&... args) : base{cls}, impl(std::forward<Args>(args)...) {}
+};
+template <class T>
+const T& impl_of(const mm_layer* l) noexcept {
+  return reinterpret_cast<const LayerBox<T>*>(l)->impl;
+}
+}  // namespace detail
+
+// ------------------------------------------------------------------------------------------------------
+// BaseLayer
+
+struct Child {
+  std::string name;
+  LayerPtr layer;
+  double repeat;
+};
+
+// Subclass this. A layer is immutable once constructed: do every computation that can fail in the
+// constructor; metric functions must be pure and reentrant.
+class BaseLayer {
+ public:
+  virtual ~BaseLayer() = default;
+
+  // The layer's OWN metrics for one step of its stage: everything for a leaf, the glue ops only for a
+  // composite (children are added by the host). The default is a pure container with no ops of its own.
+  virtual Metrics own(Pass /*pass*/) const { return Metrics{}; }
+
+  // Own metrics over `count` steps starting at `first` (decode: step s sees kv_len + s positions).
+  // The default suits layers whose own cost does not depend on the step; override it otherwise.
+  virtual Metrics own_steps(Pass pass, uint64_t /*first*/, uint64_t count) const {
+    return own(pass).repeated_steps(static_cast<double>(count));
+  }
+
+  // One line describing the shapes the layer was created with (for the formula pages).
+  virtual std::string shapes() const { return {}; }
+
+  const std::vector<Child>& children() const noexcept { return children_; }
+
+ protected:
+  BaseLayer() = default;
+  BaseLayer(const BaseLayer&) = delete;
+  BaseLayer& operator=(const BaseLayer&) = delete;
+
+  // Declares a child; the layer keeps it until it is destroyed. Returns the child for inspection.
+  const mm_layer* add_child(std::string name, LayerPtr child, double repeat = 1.0) {
+    if (!child) throw InvalidArgument("child '" + name + "' is null");
+    if (!(repeat > 0) || !std::isfinite(repeat)) throw InvalidArgument("child '" + name + "' has a repeat <= 0");
+    const mm_layer* raw = child.get();
+    children_.push_back(Child{std::move(name), std::move(child), repeat});
+    return raw;
+  }
+
+ private:
+  std::vector<Child> children_;
+};
+
+// Gives a BaseLayer subclass its registered identity. Use inside the class body, in a public section:
+//   class DeepseekV2MoE : public modelmeter::BaseLayer {
+//    public:
+//     MODELMETER_LAYER_CLASS(DeepseekV2MoE, MM_CATEGORY_COMPOSITE, kDeepseekV2MoEDoc)
+#define MODELMETER_LAYER_CLASS(ClassName, category, doc_text) \
+  static constexpr const char* kLayerClassName = #ClassName;  \
+  static constexpr mm_category kLayerCategory = (category);   \
+  static constexpr const char* kLayerDoc = (doc_text);
+
+namespace detail {
+
+template <class T>
+mm_status tr_metrics(const mm_layer* self, const mm_eval* eval, double* out, uint32_t capacity, uint32_t* filled,
+                     mm_error* err) noexcept {
+  const char* where = T::kLayerClassName;
+  return guarded(err, where, [&] {
+    if (eval == nullptr || out == nullptr || filled == nullptr) throw InvalidArgument("null argument to metrics");
+    const Pass pass = eval->pass == MM_PASS_BACKWARD ? Pass::Backward : Pass::Forward;
+    if (eval->step_count == 0) throw InvalidArgument("metrics asked for zero steps");
+    const Metrics m = impl_of<T>(self).own_steps(pass, eval->first_step, eval->step_count);
+    const uint32_t n = std::min<uint32_t>(capacity, Metrics::kCount);
+    for (uint32_t i = 0; i < n; ++i) out[i] = m.get(i);
+    *filled = n;
+  });
+}
+
+template <class T>
+mm_status tr_child_count(const mm_layer* self, uint32_t* out, mm_error* err) noexcept {
+  return guarded(err, T::kLayerClassName, [&] { *out = static_cast<uint32_t>(impl_of<T>(self).children().size()); });
+}
+
+template <class T>
+mm_status tr_child(const mm_layer* self, uint32_t index, mm_child* out, mm_error* err) noexcept {
+  return guarded(err, T::kLayerClassName, [&] {
+    const auto& kids = impl_of<T>(self).children();
+    if (index >= kids.size()) throw Error(MM_ERR_NOT_FOUND, "child index out of range");
+    out->struct_size = sizeof(mm_child);
+    out->name = kids[index].name.c_str();
+    out->layer = kids[index].layer.get();
+    out->repeat = kids[index].repeat;
+  });
+}
+
+template <class T>
+mm_status tr_shapes(const mm_layer* self, char* buffer, std::size_t capacity, mm_error* err) noexcept {
+  return guarded(err, T::kLayerClassName, [&] {
+    if (buffer == nullptr || capacity == 0) throw InvalidArgument("no buffer for shapes");
+    const std::string s = impl_of<T>(self).shapes();
+    const std::size_t n = std::min(s.size(), capacity - 1);
+    std::memcpy(buffer, s.data(), n);
+    buffer[n] = '\0';
+  });
+}
+
+template <class T>
+void tr_destroy(mm_layer* self) noexcept {
+  delete reinterpret_cast<LayerBox<T>*>(self);
+}
+
+}  // namespace detail
+
+// The class table of a registered layer class: constant-initialised, no work at load time.
+template <class T>
+inline constexpr mm_layer_class class_table = {
+    sizeof(mm_layer_class), MM_ABI_VERSION,         T::kLayerClassName,         T::kLayerCategory,
+    T::kLayerDoc,           &detail::tr_metrics<T>, &detail::tr_child_count<T>, &detail::tr_child<T>,
+    &detail::tr_destroy<T>, &detail::tr_shapes<T>,
+};
+
+// Creates a plugin layer and hands it out as an owning handle.
+template <class T, class... Args>
+LayerPtr make_layer(Args&&... args) {
+  static_assert(std::is_base_of_v<BaseLayer, T>, "layers derive from modelmeter::BaseLayer");
+  auto* box = new detail::LayerBox<T>(&class_table<T>, std::forward<Args>(args)...);
+  return LayerPtr(&box->base);
+}
+
+// ------------------------------------------------------------------------------------------------------
+// Core's generic operators (created by the host; the plugin never links core)
+
+namespace ops {
+
+inline LayerPtr create(const StageContext& ctx, mm_op_spec spec) {
+  spec.struct_size = sizeof(mm_op_spec);
+  mm_layer* out = nullptr;
+  mm_error err{};
+  detail::check(detail::host().create_op(&ctx.raw(), &spec, &out, &err), err);
+  return LayerPtr(out);
+}
+
+inline mm_op_spec spec(mm_op_kind kind, double tokens) {
+  mm_op_spec s{};
+  s.kind = kind;
+  s.tokens = tokens;
+  return s;
+}
+
+// y[tokens, out] = x[tokens, in] · Wᵀ (+ b). With groups > 1 the op is a grouped GEMM over `groups` weight
+// matrices of which `groups_touched` (expected) are read; `tokens` counts token-slots over all groups.
+inline LayerPtr linear(const StageContext& ctx, double tokens, uint64_t in, uint64_t out, bool bias,
+                       uint64_t groups = 1, double groups_touched = 0) {
+  mm_op_spec s = spec(MM_OP_LINEAR, tokens);
+  s.in_features = in;
+  s.out_features = out;
+  s.bias = bias ? 1 : 0;
+  s.groups = groups;
+  s.groups_touched = groups_touched;
+  return create(ctx, s);
+}
+
+inline LayerPtr conv2d(const StageContext& ctx, uint64_t images, uint64_t in_ch, uint64_t out_ch, uint64_t in_h,
+                       uint64_t in_w, uint64_t kernel, uint64_t stride, uint64_t padding, bool bias) {
+  mm_op_spec s = spec(MM_OP_CONV2D, 0);
+  s.batch = images;
+  s.in_features = in_ch;
+  s.out_features = out_ch;
+  s.in_h = in_h;
+  s.in_w = in_w;
+  s.kernel_h = kernel;
+  s.kernel_w = kernel;
+  s.stride = stride;
+  s.padding = padding;
+  s.bias = bias ? 1 : 0;
+  return create(ctx, s);
+}
+
+inline LayerPtr layer_norm(const StageContext& ctx, double tokens, uint64_t features, bool bias = true) {
+  mm_op_spec s = spec(MM_OP_LAYERNORM, tokens);
+  s.features = features;
+  s.bias = bias ? 1 : 0;
+  return create(ctx, s);
+}
+
+inline LayerPtr rms_norm(const StageContext& ctx, double tokens, uint64_t features) {
+  mm_op_spec s = spec(MM_OP_RMSNORM, tokens);
+  s.features = features;
+  return create(ctx, s);
+}
+
+inline LayerPtr elementwise(const StageContext& ctx, mm_op_kind kind, double tokens, uint64_t features) {
+  mm_op_spec s = spec(kind, tokens);
+  s.features = features;
+  return create(ctx, s);
+}
+inline LayerPtr gelu(const StageContext& ctx, double tokens, uint64_t features, bool quick = false) {
+  mm_op_spec s = spec(MM_OP_GELU, tokens);
+  s.features = features;
+  s.quick_gelu = quick ? 1 : 0;
+  return create(ctx, s);
+}
+inline LayerPtr silu(const StageContext& ctx, double tokens, uint64_t features) {
+  return elementwise(ctx, MM_OP_SILU, tokens, features);
+}
+inline LayerPtr add(const StageContext& ctx, double tokens, uint64_t features) {
+  return elementwise(ctx, MM_OP_ADD, tokens, features);
+}
+inline LayerPtr mul(const StageContext& ctx, double tokens, uint64_t features) {
+  return elementwise(ctx, MM_OP_MUL, tokens, features);
+}
+inline LayerPtr softmax(const StageContext& ctx, double tokens, uint64_t features) {
+  return elementwise(ctx, MM_OP_SOFTMAX, tokens, features);
+}
+
+inline LayerPtr embedding(const StageContext& ctx, double tokens, uint64_t vocab, uint64_t features) {
+  mm_op_spec s = spec(MM_OP_EMBEDDING, tokens);
+  s.vocab = vocab;
+  s.features = features;
+  return create(ctx, s);
+}
+
+struct AttentionShape {
+  uint64_t batch = 1;
+  uint64_t heads = 1;
+  uint64_t kv_heads = 0;  // 0: = heads
+  uint64_t head_dim = 64;
+  uint64_t v_head_dim = 0;  // 0: = head_dim
+  uint64_t query_len = 1;
+  uint64_t kv_len = 1;
+  bool causal = false;
+  bool grows_per_step = false;  // decode: kv_len grows by one per step
+  bool writes_kv_cache = false;
+  mm_attention_impl impl = MM_ATTENTION_FLASH;
+};
+
+inline LayerPtr attention(const StageContext& ctx, const AttentionShape& a) {
+  mm_op_spec s = spec(MM_OP_ATTENTION, static_cast<double>(a.batch * a.query_len));
+  s.batch = a.batch;
+  s.heads = a.heads;
+  s.kv_heads = a.kv_heads;
+  s.head_dim = a.head_dim;
+  s.v_head_dim = a.v_head_dim;
+  s.query_len = a.query_len;
+  s.kv_len = a.kv_len;
+  s.causal = a.causal ? 1 : 0;
+  s.grows_per_step = a.grows_per_step ? 1 : 0;
+  s.writes_kv_cache = a.writes_kv_cache ? 1 : 0;
+  s.impl = a.impl;
+  return create(ctx, s);
+}
+
+}  // namespace ops
+
+// ------------------------------------------------------------------------------------------------------
+// Workload key declarations (constant-initialised)
+
+constexpr mm_key_decl key_int(const char* key, const char* def, double min, double max, const char* help) {
+  return mm_key_decl{sizeof(mm_key_decl), key, MM_VALUE_INT, def, min, max, nullptr, 0, 0, help};
+}
+constexpr mm_key_decl key_float(const char* key, const char* def, double min, double max, const char* help) {
+  return mm_key_decl{sizeof(mm_key_decl), key, MM_VALUE_FLOAT, def, min, max, nullptr, 0, 0, help};
+}
+constexpr mm_key_decl key_bool(const char* key, const char* def, const char* help) {
+  return mm_key_decl{sizeof(mm_key_decl), key, MM_VALUE_BOOL, def, 1, 0, nullptr, 0, 0, help};
+}
+constexpr mm_key_decl key_string(const char* key, const char* def, const char* allowed, const char* help) {
+  return mm_key_decl{sizeof(mm_key_decl), key, MM_VALUE_STRING, def, 1, 0, allowed, 0, 0, help};
+}
+constexpr mm_key_decl key_ints(const char* key, const char* def, double min, double max, uint32_t min_count,
+                               uint32_t max_count, const char* help) {
+  return mm_key_decl{sizeof(mm_key_decl), key, MM_VALUE_INT_ARRAY, def, min, max, nullptr, min_count, max_count, help};
+}
+
+namespace detail {
+template <class T, std::size_t N, std::size_t... I>
+constexpr std::array<const T*, N> pointers_to(const T (&items)[N], std::index_sequence<I...>) {
+  return {{&items[I]...}};
+}
+template <class T, std::size_t N>
+constexpr std::array<const T*, N> pointers_to(const T (&items)[N]) {
+  return pointers_to(items, std::make_index_sequence<N>{});
+}
+}  // namespace detail
+
+// ------------------------------------------------------------------------------------------------------
+// Model plugins
+//
+// A model plugin is a struct P with:
+//   static constexpr const char* kName, kVersion, kDescription;
+//   static constexpr mm_key_decl kKeys[] = {...};              // the workload keys it accepts
+//   static mm_plan plan(const modelmeter::Config&);            // token counts etc. from the resolved config
+//   static modelmeter::LayerPtr build(const modelmeter::StageContext&);  // empty LayerPtr: no such stage
+// and is registered, together with every layer class it defines, with
+//   MODELMETER_MODEL_PLUGIN(P, LayerA, LayerB, ...)
+
+namespace detail {
+
+template <class P>
+mm_status tr_plan(const mm_config* config, mm_plan* out, mm_error* err) noexcept {
+  return guarded(err, "plan", [&] {
+    mm_plan p = P::plan(Config(config));
+    p.struct_size = sizeof(mm_plan);
+    *out = p;
+  });
+}
+
+template <class P>
+mm_status tr_build_stage(const mm_stage_context* ctx, mm_layer** out_root, mm_error* err) noexcept {
+  static constexpr const char* kStageNames[] = {"build vision stage", "build prefill stage", "build decode stage"};
+  const char* where =
+      (ctx != nullptr && ctx->stage >= 0 && ctx->stage < MM_STAGE_COUNT) ? kStageNames[ctx->stage] : "build stage";
+  bool absent = false;
+  const mm_status s = guarded(err, where, [&] {
+    if (ctx == nullptr || out_root == nullptr) throw InvalidArgument("null argument");
+    LayerPtr root = P::build(StageContext(*ctx));
+    absent = !root;
+    *out_root = root.release();
+  });
+  if (s == MM_OK && absent) {
+    set_error(err, MM_ERR_NOT_FOUND, "the plugin has no such stage for this workload");
+    return MM_ERR_NOT_FOUND;
+  }
+  return s;
+}
+
+inline mm_status negotiate(mm_negotiation* n, const mm_plugin_info* info, mm_error* err) noexcept {
+  if (n == nullptr) return MM_ERR_INVALID_ARGUMENT;
+  n->plugin_abi_version = MM_ABI_VERSION;
+  n->info = nullptr;
+  if (MM_ABI_MAJOR_OF(n->host_abi_version) != MM_ABI_VERSION_MAJOR || n->host_abi_version < MM_ABI_VERSION) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "plugin needs ABI %u.%u, host speaks %u.%u",
+                  static_cast<unsigned>(MM_ABI_VERSION_MAJOR), static_cast<unsigned>(MM_ABI_VERSION_MINOR),
+                  static_cast<unsigned>(MM_ABI_MAJOR_OF(n->host_abi_version)),
+                  static_cast<unsigned>(MM_ABI_MINOR_OF(n->host_abi_version)));
+    set_error(err, MM_ERR_VERSION, buf);
+    return MM_ERR_VERSION;
+  }
+  host_slot() = n->host;
+  n->info = info;
+  return MM_OK;
+}
+
+}  // namespace detail
+
+#define MODELMETER_DETAIL_CLASS_PTR(T) &::modelmeter::class_table<T>
+
+// Defines the plugin's single exported entry symbol. Layer classes are listed for `list layers` and docs.
+#define MODELMETER_MODEL_PLUGIN(PluginType, ...)                                                       \
+  namespace modelmeter_plugin_detail {                                                                 \
+  inline constexpr auto kKeyPointers = ::modelmeter::detail::pointers_to(PluginType::kKeys);           \
+  template <class... L>                                                                                \
+  inline constexpr std::array<const mm_layer_class*, sizeof...(L)> kClassPointers = {                  \
+      {&::modelmeter::class_table<L>...}};                                                             \
+  inline constexpr const auto& kClasses = kClassPointers<__VA_ARGS__>;                                 \
+  inline constexpr mm_plugin_info kInfo = {sizeof(mm_plugin_info),                                     \
+                                           MM_ABI_VERSION,                                             \
+                                           MM_PLUGIN_MODEL,                                            \
+                                           PluginType::kName,                                          \
+                                           PluginType::kVersion,                                       \
+                                           PluginType::kDescription,                                   \
+                                           kClasses.size(),                                            \
+                                           kClasses.data(),                                            \
+                                           kKeyPointers.size(),                                        \
+                                           kKeyPointers.data(),                                        \
+                                           &::modelmeter::detail::tr_plan<PluginType>,                 \
+                                           &::modelmeter::detail::tr_build_stage<PluginType>,          \
+                                           nullptr,                                                    \
+                                           nullptr};                                                   \
+  }                                                                                                    \
+  extern "C" MM_EXPORT mm_status modelmeter_plugin_entry(mm_negotiation* negotiation, mm_error* err) { \
+    return ::modelmeter::detail::negotiate(negotiation, &modelmeter_plugin_detail::kInfo, err);        \
+  }
+
+// ------------------------------------------------------------------------------------------------------
+// Writer plugins
+
+// Read-only view of a report document node.
+class Doc {
+ public:
+  Doc() = default;
+  explicit Doc(const mm_doc* d) : d_(d) {}
+
+  bool valid() const noexcept { return d_ != nullptr; }
+  mm_doc_type type() const noexcept { return d_ == nullptr ? MM_DOC_NULL : d_->type; }
+  bool is_null() const noexcept { return type() == MM_DOC_NULL; }
+  std::size_t size() const noexcept { return (type() == MM_DOC_ARRAY || type() == MM_DOC_OBJECT) ? d_->size : 0; }
+  Doc at(std::size_t i) const { return i < size() ? Doc(d_->items[i]) : Doc(); }
+  std::string_view key(std::size_t i) const { return type() == MM_DOC_OBJECT && i < size() ? d_->keys[i] : ""; }
+  // Member lookup; an absent member is an invalid Doc (type NULL).
+  Doc operator[](std::string_view k) const {
+    if (type() != MM_DOC_OBJECT) return Doc();
+    for (std::size_t i = 0; i < d_->size; ++i)
+      if (k == d_->keys[i]) return Doc(d_->items[i]);
+    return Doc();
+  }
+  // Dotted path lookup: doc.path("summary.stages.prefill.time_s").
+  Doc path(std::string_view dotted) const {
+    Doc cur = *this;
+    while (!dotted.empty()) {
+      const std::size_t dot = dotted.find('.');
+      cur = cur[dotted.substr(0, dot)];
+      if (dot == std::string_view::npos) break;
+      dotted.remove_prefix(dot + 1);
+    }
+    return cur;
+  }
+  bool as_bool() const noexcept { return type() == MM_DOC_BOOL && d_->boolean != 0; }
+  int64_t as_int() const noexcept {
+    return type() == MM_DOC_INT ? d_->integer : type() == MM_DOC_NUMBER ? static_cast<int64_t>(d_->number) : 0;
+  }
+  double as_number() const noexcept {
+    return type() == MM_DOC_NUMBER ? d_->number
+           : type() == MM_DOC_INT  ? static_cast<double>(d_->integer)
+                                   : std::nan("");
+  }
+  std::string_view as_string() const noexcept {
+    return type() == MM_DOC_STRING && d_->string != nullptr ? d_->string : "";
+  }
+  const mm_doc* raw() const noexcept { return d_; }
+
+ private:
+  const mm_doc* d_ = nullptr;
+};
+
+class Output {
+ public:
+  explicit Output(mm_output* o) : out_(o) {}
+  void emit(const std::string& relative_path, std::string_view data) const {
+    mm_error err{};
+    detail::check(detail::host().emit_file(out_, relative_path.c_str(), data.data(), data.size(), &err), err);
+  }
+
+ private:
+  mm_output* out_;
+};
+
+// A writer plugin is a struct W with:
+//   static constexpr const char* kName, kVersion, kDescription, kFormat;
+//   static void write(const modelmeter::Doc& report, const modelmeter::Output& out);
+namespace detail {
+template <class W>
+mm_status tr_write(const mm_doc* report, mm_output* output, mm_error* err) noexcept {
+  return guarded(err, W::kName, [&] { W::write(Doc(report), Output(output)); });
+}
+}  // namespace detail
+
+#define MODELMETER_WRITER_PLUGIN(WriterType)                                                           \
+  namespace modelmeter_plugin_detail {                                                                 \
+  inline constexpr mm_plugin_info kInfo = {sizeof(mm_plugin_info),                                     \
+                                           MM_ABI_VERSION,                                             \
+                                           MM_PLUGIN_WRITER,                                           \
+                                           WriterType::kName,                                          \
+                                           WriterType::kVersion,                                       \
+                                           WriterType::kDescription,                                   \
+                                           0,                                                          \
+                                           nullptr,                                                    \
+                                           0,                                                          \
+                                           nullptr,                                                    \
+                                           nullptr,                                                    \
+                                           nullptr,                                                    \
+                                           WriterType::kFormat,                                        \
+                                           &::modelmeter::detail::tr_write<WriterType>};               \
+  }                                                                                                    \
+  extern "C" MM_EXPORT mm_status modelmeter_plugin_entry(mm_negotiation* negotiation, mm_error* err) { \
+    return ::modelmeter::detail::negotiate(negotiation, &modelmeter_plugin_detail::kInfo, err);        \
+  }
+
+}  // namespace modelmeter
+
+#endif  // MODELMETER_SDK_HPP

@@ -1,0 +1,85 @@
+// Hardware profiles and dtype sizes (core/src/hardware.cpp).
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <modelmeter/core/errors.hpp>
+#include <modelmeter/core/hardware.hpp>
+
+using namespace modelmeter::core;
+
+namespace {
+
+const std::filesystem::path kConfigs = std::filesystem::path(MM_SOURCE_DIR) / "configs" / "hardware";
+
+std::filesystem::path write_temp(const std::string& text) {
+  const auto dir = std::filesystem::temp_directory_path() / "mm_test_hw";
+  std::filesystem::create_directories(dir);
+  const auto p = dir / "chip.toml";
+  std::ofstream(p) << text;
+  return p;
+}
+
+const char* kGood = R"(name = "Chip"
+vendor = "V"
+[tensor_core]
+bf16 = 100.0
+[cuda_core]
+fp32 = 10.0
+[memory]
+bandwidth_gb_s = 1000
+capacity_gib = 16
+)";
+
+}  // namespace
+
+TEST_CASE("dtype sizes, int4 with its group-scale overhead") {
+  CHECK(dtype_bytes(MM_DTYPE_FP32) == 4);
+  CHECK(dtype_bytes(MM_DTYPE_BF16) == 2);
+  CHECK(dtype_bytes(MM_DTYPE_FP8) == 1);
+  CHECK(dtype_bytes(MM_DTYPE_INT4) == doctest::Approx(0.515625));  // 0.5 + 2/128
+  CHECK(parse_dtype("int8") == MM_DTYPE_INT8);
+  CHECK_FALSE(parse_dtype("fp6").has_value());
+}
+
+TEST_CASE("every bundled profile loads, in SI units") {
+  for (const char* id : {"h100-sxm", "h200", "a100-80g", "a100-40g", "rtx5090", "l40s"}) {
+    CAPTURE(id);
+    const Hardware hw = load_hardware(kConfigs / (std::string(id) + ".toml"));
+    CHECK(hw.id == id);
+    CHECK(hw.tensor_peak_for(MM_DTYPE_BF16) > 1e14);
+    CHECK(hw.bandwidth > 5e11);
+    CHECK(hw.capacity > 30e9);
+  }
+  const Hardware h100 = load_hardware(kConfigs / "h100-sxm.toml");
+  CHECK(h100.tensor_peak_for(MM_DTYPE_BF16) == doctest::Approx(989.4e12));
+  CHECK(h100.bandwidth == doctest::Approx(3.35e12));
+  CHECK(h100.capacity == doctest::Approx(80.0 * 1073741824.0));
+  CHECK_THROWS_WITH_AS(load_hardware(kConfigs / "a100-80g.toml").tensor_peak_for(MM_DTYPE_FP8),
+                       doctest::Contains("has no fp8 Tensor-Core peak"), InputError);
+}
+
+TEST_CASE("a minimal profile: efficiency defaults to 1.0, fp32 falls back to the CUDA-core peak") {
+  const Hardware hw = load_hardware(write_temp(kGood));
+  CHECK(hw.eff_tensor == 1.0);
+  CHECK(hw.tensor_peak_for(MM_DTYPE_FP32) == doctest::Approx(10e12));
+  CHECK(hw.capacity == doctest::Approx(16.0 * 1073741824.0));
+}
+
+TEST_CASE("bad profiles are rejected naming file and key") {
+  std::string t = kGood;
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp("bogus = 1\n" + t)), doctest::Contains("unknown key 'bogus'"),
+                       InputError);
+  CHECK_THROWS_WITH_AS(
+      load_hardware(write_temp(t + "bogus = 1\n")),
+      doctest::Contains("chip.toml:10:1: unknown key 'memory.bogus' (allowed: bandwidth_gb_s, capacity_gib)"),
+      InputError);
+  std::string neg = t;
+  neg.replace(neg.find("1000"), 4, "-5");
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp(neg)), doctest::Contains("memory.bandwidth_gb_s' must be > 0"),
+                       InputError);
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp("name = \"x\"\nvendor = \"v\"\n")),
+                       doctest::Contains("missing section [tensor_core]"), InputError);
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp("name = \n")), doctest::Contains("chip.toml:1:"), InputError);
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[efficiency]\nmemory = 1.5\n")),
+                       doctest::Contains("efficiency factors must be in (0, 1]"), InputError);
+}

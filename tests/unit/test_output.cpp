@@ -1,0 +1,70 @@
+// Atomic commit of writer outputs (core/src/output.cpp).
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <modelmeter/core/errors.hpp>
+#include <modelmeter/core/output.hpp>
+#include <sstream>
+
+using namespace modelmeter::core;
+
+namespace {
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+std::filesystem::path fresh_dir(const char* name) {
+  const auto d = std::filesystem::temp_directory_path() / name;
+  std::filesystem::remove_all(d);
+  return d;
+}
+}  // namespace
+
+TEST_CASE("emit_file accepts relative paths only, once each") {
+  mm_output out;
+  mm_error err{};
+  CHECK(emit_file(&out, "report.json", "{}", 2, &err) == MM_OK);
+  CHECK(emit_file(&out, "layers/Linear.md", "x", 1, &err) == MM_OK);
+  for (const char* bad : {"/etc/passwd", "../x", "a//b", "a/./b", "", "dir/"}) {
+    CAPTURE(bad);
+    CHECK(emit_file(&out, bad, "x", 1, &err) == MM_ERR_INVALID_ARGUMENT);
+  }
+  CHECK(emit_file(&out, "report.json", "{}", 2, &err) == MM_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(err.message).find("emitted twice") != std::string::npos);
+  CHECK(out.files.size() == 2);
+}
+
+TEST_CASE("commit writes every file, creating folders, and leaves no temporaries") {
+  const auto dir = fresh_dir("mm_test_out_ok");
+  mm_output out;
+  out.files = {{"report.json", "{\"a\": 1}\n"}, {"layers/Linear.md", "# Linear\n"}};
+  commit_outputs(dir, {&out});
+  CHECK(slurp(dir / "report.json") == "{\"a\": 1}\n");
+  CHECK(slurp(dir / "layers" / "Linear.md") == "# Linear\n");
+  int entries = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) entries += e.is_regular_file() ? 1 : 0;
+  CHECK(entries == 2);
+}
+
+TEST_CASE("a failure writes nothing: a folder in the way of the second file") {
+  const auto dir = fresh_dir("mm_test_out_fail");
+  std::filesystem::create_directories(dir / "report.csv");  // a folder where a file must go
+  mm_output out;
+  out.files = {{"report.json", "{}"}, {"report.csv", "a,b\n"}};
+  CHECK_THROWS_WITH_AS(commit_outputs(dir, {&out}), doctest::Contains("a folder is in the way"), OutputError);
+  CHECK_FALSE(std::filesystem::exists(dir / "report.json"));
+  int files = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) files += e.is_regular_file() ? 1 : 0;
+  CHECK(files == 0);
+}
+
+TEST_CASE("an output path that is a file is refused") {
+  const auto dir = fresh_dir("mm_test_out_file");
+  std::ofstream(dir.string()) << "x";
+  mm_output out;
+  out.files = {{"report.json", "{}"}};
+  CHECK_THROWS_WITH_AS(commit_outputs(dir, {&out}), doctest::Contains("is a file, not a folder"), OutputError);
+  std::filesystem::remove(dir);
+}
