@@ -142,7 +142,7 @@ MM_FROZEN_FIELD(mm_layer_class, child, 48, mm_status (*)(const mm_layer* self, u
 MM_FROZEN_FIELD(mm_layer_class, destroy, 56, void (*)(mm_layer* self));
 MM_FROZEN_FIELD(mm_layer_class, shapes, 64, mm_status (*)(const mm_layer* self, char* buffer, size_t capacity, mm_error* err));
 
-MM_FROZEN_SIZE(mm_op_spec, 200, 8);
+MM_FROZEN_SIZE(mm_op_spec, 208, 8);
 MM_FROZEN_FIELD(mm_op_spec, struct_size, 0, uint32_t);
 MM_FROZEN_FIELD(mm_op_spec, kind, 4, mm_op_kind);
 MM_FROZEN_FIELD(mm_op_spec, tokens, 8, double);
@@ -171,6 +171,8 @@ MM_FROZEN_FIELD(mm_op_spec, grows_per_step, 180, int32_t);
 MM_FROZEN_FIELD(mm_op_spec, impl, 184, mm_attention_impl);
 MM_FROZEN_FIELD(mm_op_spec, writes_kv_cache, 188, int32_t);
 MM_FROZEN_FIELD(mm_op_spec, quick_gelu, 192, int32_t);
+MM_FROZEN_FIELD(mm_op_spec, shared_weights, 196, int32_t);
+MM_FROZEN_FIELD(mm_op_spec, kv_shared, 200, int32_t);
 
 MM_FROZEN_SIZE(mm_doc, 56, 8);
 MM_FROZEN_FIELD(mm_doc, type, 0, mm_doc_type);
@@ -459,7 +461,7 @@ TEST_CASE("the ABI structs have their frozen LP64 layout") {
   CHECK(sizeof(mm_layer) == 8);
   CHECK(sizeof(mm_child) == 32);
   CHECK(sizeof(mm_layer_class) == 72);
-  CHECK(sizeof(mm_op_spec) == 200);
+  CHECK(sizeof(mm_op_spec) == 208);
   CHECK(sizeof(mm_doc) == 56);
   CHECK(sizeof(mm_host_api) == 40);
   CHECK(sizeof(mm_plan) == 56);

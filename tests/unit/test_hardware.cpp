@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+
+#include <unistd.h>
 #include <modelmeter/core/errors.hpp>
 #include <modelmeter/core/hardware.hpp>
 
@@ -12,8 +14,18 @@ namespace {
 const std::filesystem::path kConfigs = std::filesystem::path(MM_SOURCE_DIR) / "configs" / "hardware";
 
 std::filesystem::path write_temp(const std::string& text) {
-  const auto dir = std::filesystem::temp_directory_path() / "mm_test_hw";
-  std::filesystem::create_directories(dir);
+  // One folder per process (ctest runs the cases of this file in parallel), removed when the process ends.
+  struct Folder {
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("mm_test_hw." + std::to_string(::getpid()));
+    Folder() { std::filesystem::create_directories(path); }
+    ~Folder() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const Folder folder;
+  const auto& dir = folder.path;
   const auto p = dir / "chip.toml";
   std::ofstream(p) << text;
   return p;

@@ -328,3 +328,21 @@ TEST_CASE("Attention: invalid specs are refused naming the field") {
   cross.kv_len = 3;
   CHECK(mmtest::try_create(no_kv_bytes, attention(cross)).status == MM_OK);
 }
+
+TEST_CASE("Attention kv_shared (MLA latent): the cache holds head_dim channels per position, FLOPs unchanged") {
+  const Context c;
+  Shape a = decode_shape();  // B=2, Hk=1, dq = dv = 8
+  const modelmeter::Metrics separate = Op(c, attention(a)).forward(0, 1);
+  mm_op_spec shared = attention(a);
+  shared.kv_shared = 1;
+  const modelmeter::Metrics latent = Op(c, shared).forward(0, 1);
+  CHECK(latent.tc_flops == separate.tc_flops);
+  // Step 0 context K = kv_len: separate K and V hold dq + dv = 16 channels, the shared latent dq = 8.
+  CHECK(latent.kv_cache_bytes * 2 == separate.kv_cache_bytes);
+  CHECK(latent.kv_cache_bytes == 2.0 * 2 * 1 * static_cast<double>(a.kv_len) * 8);  // bk·B·Hk·K·dq
+  CHECK(latent.io_bytes < separate.io_bytes);
+  mm_op_spec bad = attention(a);
+  bad.kv_shared = 1;
+  bad.v_head_dim = 16;  // V cannot be wider than the tensor it is part of
+  mmtest::check_refused(c, bad, "v_head_dim");
+}

@@ -144,3 +144,21 @@ TEST_CASE("Linear: invalid specs are refused naming the field and value") {
   const Context no_weight_bytes(0, 2, 2);
   mmtest::check_refused(no_weight_bytes, linear(4, 3, 5, true), "weight_bytes");
 }
+
+TEST_CASE("Linear shared_weights: no parameters or weight memory of its own, the same reads and FLOPs") {
+  const Context c;
+  mm_op_spec s = mmtest::spec(MM_OP_LINEAR, 4);
+  s.in_features = 3;
+  s.out_features = 5;
+  s.bias = 1;
+  const modelmeter::Metrics own = Op(c, s).forward();
+  s.shared_weights = 1;
+  const modelmeter::Metrics shared = Op(c, s).forward();
+  CHECK(own.parameters == 20);  // 3·5 + 5
+  CHECK(shared.parameters == 0);
+  CHECK(shared.weight_bytes == 0);
+  CHECK(shared.tc_flops == own.tc_flops);
+  CHECK(shared.io_bytes == own.io_bytes);  // the weights are still read
+  s.shared_weights = 2;
+  mmtest::check_refused(c, s, "shared_weights");
+}

@@ -2,6 +2,9 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <string>
+
+#include <unistd.h>
 #include <modelmeter/core/errors.hpp>
 #include <modelmeter/core/output.hpp>
 #include <sstream>
@@ -16,7 +19,7 @@ std::string slurp(const std::filesystem::path& p) {
   return s.str();
 }
 std::filesystem::path fresh_dir(const char* name) {
-  const auto d = std::filesystem::temp_directory_path() / name;
+  const auto d = std::filesystem::temp_directory_path() / (std::string(name) + "." + std::to_string(::getpid()));
   std::filesystem::remove_all(d);
   return d;
 }
@@ -46,6 +49,7 @@ TEST_CASE("commit writes every file, creating folders, and leaves no temporaries
   int entries = 0;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) entries += e.is_regular_file() ? 1 : 0;
   CHECK(entries == 2);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("a failure writes nothing: a folder in the way of the second file") {
@@ -58,6 +62,7 @@ TEST_CASE("a failure writes nothing: a folder in the way of the second file") {
   int files = 0;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) files += e.is_regular_file() ? 1 : 0;
   CHECK(files == 0);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("an output path that is a file is refused") {

@@ -14,6 +14,7 @@ Attention::Attention(const modelmeter::StageContext& ctx, const mm_op_spec& spec
       grows_(spec.grows_per_step != 0),
       eager_(spec.impl == MM_ATTENTION_EAGER),
       kv_cache_(spec.writes_kv_cache != 0),
+      kv_shared_(spec.kv_shared != 0),
       ba_(ctx.precision().activation_bytes),
       bk_(ctx.precision().kv_cache_bytes) {}
 
@@ -25,8 +26,9 @@ Metrics Attention::at_context(Pass pass, double context) const {
   const double scores = b * h * entries;                           // B·H·E
   const double q_elements = b * q * h * dq;                        // Q, dQ
   const double o_elements = b * q * h * dv;                        // O, dO
-  const double kv_elements = b * hk * k * (dq + dv);               // K and V over the context (dK, dV)
-  const double new_kv = b * hk * q * (dq + dv);                    // K and V of the q new positions
+  const double kv_width = kv_shared_ ? dq : dq + dv;               // channels per cached position (MLA: dq)
+  const double kv_elements = b * hk * k * kv_width;                // K and V over the context (dK, dV)
+  const double new_kv = b * hk * q * kv_width;                     // K and V of the q new positions
   const double cache = indicator(kv_cache_);                       // χ
   const double eager = indicator(eager_);                          // ε
   const double b_kv = kv_cache_ ? bk_ : ba_;                       // K/V read from the cache or as activations

@@ -96,6 +96,7 @@ class Attention final : public modelmeter::BaseLayer {
   bool grows_;
   bool eager_;
   bool kv_cache_;
+  bool kv_shared_;  // K and V are one tensor (MLA latent): kv_width = dq
   double ba_;
   double bk_;
 };

@@ -23,6 +23,7 @@ Conv2d::Conv2d(const modelmeter::StageContext& ctx, const mm_op_spec& spec)
       out_h_(conv2d_output_size(spec.in_h, spec.kernel_h, spec.stride, spec.padding)),
       out_w_(conv2d_output_size(spec.in_w, spec.kernel_w, spec.stride, spec.padding)),
       bias_(spec.bias != 0),
+      shared_(spec.shared_weights != 0),
       bw_(ctx.precision().weight_bytes),
       ba_(ctx.precision().activation_bytes) {}
 
@@ -44,7 +45,8 @@ Metrics Conv2d::own(Pass pass) const {
       .parameters = kernel_weights + beta * cout,    // P = K + β·Cout
       .bias_adds = beta * b * cout * out_pixels,     // β·B·Cout·Ho·Wo
   };
-  return matmul_metrics(cost, bw_, ba_, pass);
+  const Metrics m = matmul_metrics(cost, bw_, ba_, pass);
+  return shared_ ? without_owned_weights(m) : m;
 }
 
 std::string Conv2d::shapes() const {

@@ -74,6 +74,7 @@ class Conv2d final : public modelmeter::BaseLayer {
   uint64_t stride_, padding_;
   uint64_t out_h_, out_w_;
   bool bias_;
+  bool shared_;  // mm_op_spec.shared_weights
   double bw_;
   double ba_;
 };

@@ -10,6 +10,7 @@ Embedding::Embedding(const modelmeter::StageContext& ctx, const mm_op_spec& spec
     : tokens_(spec.tokens),
       vocab_(static_cast<double>(spec.vocab)),
       dim_(static_cast<double>(spec.features)),
+      shared_(spec.shared_weights != 0),
       bw_(ctx.precision().weight_bytes),
       ba_(ctx.precision().activation_bytes) {}
 
@@ -32,7 +33,7 @@ Metrics Embedding::own(Pass pass) const {
     m.activation_bytes = 0;                                  // integer ids have no gradient
     m.live_bytes = ba_ * gathered + ids;                     // dY and ids
   }
-  return m;
+  return shared_ ? without_owned_weights(m) : m;
 }
 
 std::string Embedding::shapes() const {

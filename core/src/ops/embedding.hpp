@@ -66,6 +66,7 @@ class Embedding final : public modelmeter::BaseLayer {
   double tokens_;
   double vocab_;
   double dim_;
+  bool shared_;  // mm_op_spec.shared_weights
   double bw_;
   double ba_;
 };

@@ -6,6 +6,7 @@ LayerNorm::LayerNorm(const modelmeter::StageContext& ctx, const mm_op_spec& spec
     : tokens_(spec.tokens),
       features_(static_cast<double>(spec.features)),
       bias_(spec.bias != 0),
+      shared_(spec.shared_weights != 0),
       bw_(ctx.precision().weight_bytes),
       ba_(ctx.precision().activation_bytes) {}
 
@@ -19,7 +20,8 @@ Metrics LayerNorm::own(Pass pass) const {
       .backward_flops = 2 * forward,  // 2× forward
       .weight_vectors = 1 + beta,     // γ, β
   };
-  return norm_metrics(tokens_, features_, bw_, ba_, cost, pass);
+  const Metrics m = norm_metrics(tokens_, features_, bw_, ba_, cost, pass);
+  return shared_ ? without_owned_weights(m) : m;
 }
 
 std::string LayerNorm::shapes() const {

@@ -66,6 +66,7 @@ class LayerNorm final : public modelmeter::BaseLayer {
   double tokens_;
   double features_;
   bool bias_;
+  bool shared_;  // mm_op_spec.shared_weights
   double bw_;
   double ba_;
 };

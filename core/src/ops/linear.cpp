@@ -9,6 +9,7 @@ Linear::Linear(const modelmeter::StageContext& ctx, const mm_op_spec& spec)
       bias_(spec.bias != 0),
       groups_(spec.groups > 0 ? static_cast<double>(spec.groups) : 1.0),
       groups_touched_(spec.groups_touched > 0 ? spec.groups_touched : groups_),
+      shared_(spec.shared_weights != 0),
       bw_(ctx.precision().weight_bytes),
       ba_(ctx.precision().activation_bytes) {}
 
@@ -24,7 +25,8 @@ Metrics Linear::own(Pass pass) const {
       .parameters = groups_ * group_params,         // P = G·W₁
       .bias_adds = beta * tokens_ * out_,           // β·T·out
   };
-  return matmul_metrics(cost, bw_, ba_, pass);
+  const Metrics m = matmul_metrics(cost, bw_, ba_, pass);
+  return shared_ ? without_owned_weights(m) : m;
 }
 
 std::string Linear::shapes() const {

@@ -70,6 +70,7 @@ class Linear final : public modelmeter::BaseLayer {
   bool bias_;
   double groups_;
   double groups_touched_;
+  bool shared_;  // mm_op_spec.shared_weights
   double bw_;
   double ba_;
 };

@@ -33,6 +33,14 @@ inline std::string format_count(double value) {
   return buffer;
 }
 
+// mm_op_spec.shared_weights: the weights belong to another instance of the module, so this one owns no
+// parameters and no weight memory; its weight reads are unchanged.
+inline Metrics without_owned_weights(Metrics m) noexcept {
+  m.parameters = 0;
+  m.weight_bytes = 0;
+  return m;
+}
+
 // ------------------------------------------------------------------------------------------------------
 // A matmul against a weight matrix (Linear; Conv2d as an implicit GEMM). Counts are elements.
 struct MatmulCost {

@@ -23,140 +23,138 @@ namespace modelmeter::core {
 
 namespace {
 
-// Throws InvalidArgument with "<field> must be ..., got <value>"; the caller's `where` names the op kind.
-struct SpecCheck {
-  const mm_op_spec& spec;
+// Each check throws InvalidArgument("<field> must be <rule>, got <value>"); create_op's `where` prefixes the
+// op kind, so the message reads "Linear: in_features must be > 0, got 0".
+[[noreturn]] void fail(const std::string& field, const std::string& rule, const std::string& got) {
+  throw InvalidArgument(field + " must be " + rule + ", got " + got);
+}
 
-  static void fail(const std::string& field, const std::string& rule, const std::string& got) {
-    throw InvalidArgument(field + " must be " + rule + ", got " + got);
-  }
-  static void positive(const char* field, uint64_t value) {
-    if (value == 0) fail(field, "> 0", "0");
-  }
-  static void positive(const char* field, double value) {
-    if (!(std::isfinite(value) && value > 0)) fail(field, "finite and > 0", ops::format_count(value));
-  }
-  static void flag(const char* field, int32_t value) {
-    if (value != 0 && value != 1) fail(field, "0 or 1", std::to_string(value));
-  }
-  void tokens() const { positive("tokens", spec.tokens); }
-};
+void require_positive(const char* field, uint64_t value) {
+  if (value == 0) fail(field, "> 0", "0");
+}
 
-void check_linear(const SpecCheck& c, const mm_op_spec& s) {
-  c.tokens();
-  c.positive("in_features", s.in_features);
-  c.positive("out_features", s.out_features);
-  c.flag("bias", s.bias);
+void require_positive(const char* field, double value) {
+  if (!(std::isfinite(value) && value > 0)) fail(field, "finite and > 0", ops::format_count(value));
+}
+
+void require_flag(const char* field, int32_t value) {
+  if (value != 0 && value != 1) fail(field, "0 or 1", std::to_string(value));
+}
+
+void check_linear(const mm_op_spec& s) {
+  require_positive("tokens", s.tokens);
+  require_positive("in_features", s.in_features);
+  require_positive("out_features", s.out_features);
+  require_flag("bias", s.bias);
   const uint64_t groups = s.groups > 0 ? s.groups : 1;
   if (!(std::isfinite(s.groups_touched) && s.groups_touched >= 0)) {
-    c.fail("groups_touched", "finite and >= 0 (0 = all groups)", ops::format_count(s.groups_touched));
+    fail("groups_touched", "finite and >= 0 (0 = all groups)", ops::format_count(s.groups_touched));
   }
   if (s.groups_touched > static_cast<double>(groups)) {
-    c.fail("groups_touched", "<= groups (" + std::to_string(groups) + ")", ops::format_count(s.groups_touched));
+    fail("groups_touched", "<= groups (" + std::to_string(groups) + ")", ops::format_count(s.groups_touched));
   }
 }
 
-void check_conv2d(const SpecCheck& c, const mm_op_spec& s) {
-  c.positive("batch", s.batch);
-  c.positive("in_features", s.in_features);
-  c.positive("out_features", s.out_features);
-  c.positive("in_h", s.in_h);
-  c.positive("in_w", s.in_w);
-  c.positive("kernel_h", s.kernel_h);
-  c.positive("kernel_w", s.kernel_w);
-  c.positive("stride", s.stride);
-  c.flag("bias", s.bias);
+void check_conv2d(const mm_op_spec& s) {
+  require_positive("batch", s.batch);
+  require_positive("in_features", s.in_features);
+  require_positive("out_features", s.out_features);
+  require_positive("in_h", s.in_h);
+  require_positive("in_w", s.in_w);
+  require_positive("kernel_h", s.kernel_h);
+  require_positive("kernel_w", s.kernel_w);
+  require_positive("stride", s.stride);
+  require_flag("bias", s.bias);
   const auto axis = [&](const char* axis_name, const char* in_field, uint64_t in, const char* kernel_field,
                         uint64_t kernel) {
     if (ops::conv2d_output_size(in, kernel, s.stride, s.padding) == 0) {
-      c.fail(std::string("output ") + axis_name, ">= 1",
-             "0 (" + std::string(in_field) + "=" + std::to_string(in) + ", " + kernel_field + "=" +
-                 std::to_string(kernel) + ", padding=" + std::to_string(s.padding) +
-                 ", stride=" + std::to_string(s.stride) + ")");
+      fail(std::string("output ") + axis_name, ">= 1",
+           "0 (" + std::string(in_field) + "=" + std::to_string(in) + ", " + kernel_field + "=" +
+               std::to_string(kernel) + ", padding=" + std::to_string(s.padding) +
+               ", stride=" + std::to_string(s.stride) + ")");
     }
   };
   axis("height", "in_h", s.in_h, "kernel_h", s.kernel_h);
   axis("width", "in_w", s.in_w, "kernel_w", s.kernel_w);
 }
 
-void check_features(const SpecCheck& c, const mm_op_spec& s) {
-  c.tokens();
-  c.positive("features", s.features);
+void check_features(const mm_op_spec& s) {
+  require_positive("tokens", s.tokens);
+  require_positive("features", s.features);
 }
 
-void check_attention(const SpecCheck& c, const mm_op_spec& s) {
-  c.positive("batch", s.batch);
-  c.positive("heads", s.heads);
-  c.positive("head_dim", s.head_dim);
-  c.positive("query_len", s.query_len);
-  c.positive("kv_len", s.kv_len);
-  c.flag("causal", s.causal);
-  c.flag("grows_per_step", s.grows_per_step);
-  c.flag("writes_kv_cache", s.writes_kv_cache);
+void check_attention(const mm_op_spec& s) {
+  require_positive("batch", s.batch);
+  require_positive("heads", s.heads);
+  require_positive("head_dim", s.head_dim);
+  require_positive("query_len", s.query_len);
+  require_positive("kv_len", s.kv_len);
+  require_flag("causal", s.causal);
+  require_flag("grows_per_step", s.grows_per_step);
+  require_flag("writes_kv_cache", s.writes_kv_cache);
+  require_flag("kv_shared", s.kv_shared);
+  if (s.kv_shared != 0 && s.v_head_dim > s.head_dim) {
+    fail("v_head_dim", "<= head_dim (" + std::to_string(s.head_dim) + ") when kv_shared", std::to_string(s.v_head_dim));
+  }
   if (s.impl != MM_ATTENTION_EAGER && s.impl != MM_ATTENTION_FLASH) {
-    c.fail("impl", "eager (0) or flash (1)", std::to_string(s.impl));
+    fail("impl", "eager (0) or flash (1)", std::to_string(s.impl));
   }
   const uint64_t kv_heads = s.kv_heads > 0 ? s.kv_heads : s.heads;
   if (s.heads % kv_heads != 0) {
-    c.fail("kv_heads", "a divisor of heads (" + std::to_string(s.heads) + ")", std::to_string(kv_heads));
+    fail("kv_heads", "a divisor of heads (" + std::to_string(s.heads) + ")", std::to_string(kv_heads));
   }
   if (s.causal != 0 && s.query_len > s.kv_len) {
-    c.fail("query_len", "<= kv_len (" + std::to_string(s.kv_len) + ") for causal attention",
-           std::to_string(s.query_len));
+    fail("query_len", "<= kv_len (" + std::to_string(s.kv_len) + ") for causal attention", std::to_string(s.query_len));
   }
-}
-
-void check_bytes(const char* field, double value) {
-  if (!(std::isfinite(value) && value > 0)) SpecCheck::fail(field, "finite and > 0", ops::format_count(value));
 }
 
 // Validates the spec for its kind and creates the op.
 LayerPtr make_op(const StageContext& ctx, const mm_op_spec& s) {
-  const SpecCheck c{s};
   const mm_precision& p = ctx.precision();
-  check_bytes("precision.activation_bytes", p.activation_bytes);
+  require_positive("precision.activation_bytes", p.activation_bytes);
+  require_flag("shared_weights", s.shared_weights);
   switch (s.kind) {
     case MM_OP_LINEAR:
-      check_linear(c, s);
-      check_bytes("precision.weight_bytes", p.weight_bytes);
+      check_linear(s);
+      require_positive("precision.weight_bytes", p.weight_bytes);
       return make_layer<ops::Linear>(ctx, s);
     case MM_OP_CONV2D:
-      check_conv2d(c, s);
-      check_bytes("precision.weight_bytes", p.weight_bytes);
+      check_conv2d(s);
+      require_positive("precision.weight_bytes", p.weight_bytes);
       return make_layer<ops::Conv2d>(ctx, s);
     case MM_OP_LAYERNORM:
-      check_features(c, s);
-      c.flag("bias", s.bias);
-      check_bytes("precision.weight_bytes", p.weight_bytes);
+      check_features(s);
+      require_flag("bias", s.bias);
+      require_positive("precision.weight_bytes", p.weight_bytes);
       return make_layer<ops::LayerNorm>(ctx, s);
     case MM_OP_RMSNORM:
-      check_features(c, s);
-      check_bytes("precision.weight_bytes", p.weight_bytes);
+      check_features(s);
+      require_positive("precision.weight_bytes", p.weight_bytes);
       return make_layer<ops::RMSNorm>(ctx, s);
     case MM_OP_GELU:
-      check_features(c, s);
-      c.flag("quick_gelu", s.quick_gelu);
+      check_features(s);
+      require_flag("quick_gelu", s.quick_gelu);
       return make_layer<ops::GELU>(ctx, s);
     case MM_OP_SILU:
-      check_features(c, s);
+      check_features(s);
       return make_layer<ops::SiLU>(ctx, s);
     case MM_OP_EMBEDDING:
-      check_features(c, s);
-      c.positive("vocab", s.vocab);
-      check_bytes("precision.weight_bytes", p.weight_bytes);
+      check_features(s);
+      require_positive("vocab", s.vocab);
+      require_positive("precision.weight_bytes", p.weight_bytes);
       return make_layer<ops::Embedding>(ctx, s);
     case MM_OP_ADD:
-      check_features(c, s);
+      check_features(s);
       return make_layer<ops::Add>(ctx, s);
     case MM_OP_MUL:
-      check_features(c, s);
+      check_features(s);
       return make_layer<ops::Mul>(ctx, s);
     case MM_OP_SOFTMAX:
-      check_features(c, s);
+      check_features(s);
       return make_layer<ops::Softmax>(ctx, s);
     case MM_OP_ATTENTION:
-      check_attention(c, s);
-      if (s.writes_kv_cache != 0) check_bytes("precision.kv_cache_bytes", p.kv_cache_bytes);
+      check_attention(s);
+      if (s.writes_kv_cache != 0) require_positive("precision.kv_cache_bytes", p.kv_cache_bytes);
       return make_layer<ops::Attention>(ctx, s);
     default:
       throw InvalidArgument("unknown op kind " + std::to_string(s.kind));

@@ -5,6 +5,7 @@ namespace modelmeter::core::ops {
 RMSNorm::RMSNorm(const modelmeter::StageContext& ctx, const mm_op_spec& spec)
     : tokens_(spec.tokens),
       features_(static_cast<double>(spec.features)),
+      shared_(spec.shared_weights != 0),
       bw_(ctx.precision().weight_bytes),
       ba_(ctx.precision().activation_bytes) {}
 
@@ -15,7 +16,8 @@ Metrics RMSNorm::own(Pass pass) const {
       .backward_flops = 2 * forward,  // 2× forward
       .weight_vectors = 1,            // γ
   };
-  return norm_metrics(tokens_, features_, bw_, ba_, cost, pass);
+  const Metrics m = norm_metrics(tokens_, features_, bw_, ba_, cost, pass);
+  return shared_ ? without_owned_weights(m) : m;
 }
 
 std::string RMSNorm::shapes() const {

@@ -63,6 +63,7 @@ class RMSNorm final : public modelmeter::BaseLayer {
  private:
   double tokens_;
   double features_;
+  bool shared_;  // mm_op_spec.shared_weights
   double bw_;
   double ba_;
 };

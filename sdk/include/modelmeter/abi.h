@@ -282,11 +282,11 @@ enum {
   MM_OP_COUNT = 11
 };
 
-/* Flat description of a generic op; each kind reads the fields its comment names, others must be 0. */
+/* Flat description of a generic op; each kind reads the fields its comment names and ignores the others. */
 typedef struct mm_op_spec {
   uint32_t struct_size;
   mm_op_kind kind;
-  double tokens;            /* rows (batch × sequence positions); may be fractional (expected values) */
+  double tokens;            /* all kinds but CONV2D and ATTENTION: rows (batch × positions); may be fractional */
   uint64_t in_features;     /* LINEAR, CONV2D (in channels) */
   uint64_t out_features;    /* LINEAR, CONV2D (out channels) */
   uint64_t features;        /* norms, activations, ADD/MUL, SOFTMAX, EMBEDDING (embedding dim) */
@@ -308,6 +308,12 @@ typedef struct mm_op_spec {
   mm_attention_impl impl;   /* ATTENTION */
   int32_t writes_kv_cache;  /* ATTENTION: its K/V are kept in a cache (decoders); reported as KV bytes */
   int32_t quick_gelu;       /* GELU */
+  /* Every kind with weights: 1 = the weights belong to another instance of the same module (one encoder run
+   * on views of several sizes): parameters and weight bytes are 0 here, weight reads still count. */
+  int32_t shared_weights;
+  /* ATTENTION: 1 = keys and values are one cached tensor (MLA's latent): V is the first v_head_dim channels
+   * of K, so the cache and its reads hold head_dim channels per position instead of head_dim + v_head_dim. */
+  int32_t kv_shared;
 } mm_op_spec;
 
 /* ---------------------------------------------------------------------------------------------------- */

@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -215,13 +216,25 @@ class StageContext {
       : raw_(c), precision_(c.precision != nullptr ? *c.precision : mm_precision{}) {
     raw_.precision = &precision_;
   }
-  StageContext(const StageContext& o) : raw_(o.raw_), precision_(o.precision_) { raw_.precision = &precision_; }
+  StageContext(const StageContext& o) : raw_(o.raw_), precision_(o.precision_), shared_weights_(o.shared_weights_) {
+    raw_.precision = &precision_;
+  }
   StageContext& operator=(const StageContext& o) {
     raw_ = o.raw_;
     precision_ = o.precision_;
+    shared_weights_ = o.shared_weights_;
     raw_.precision = &precision_;
     return *this;
   }
+
+  // A copy whose layers reuse weights owned by another instance (e.g. one encoder run on two view sizes):
+  // every op created with it reports 0 parameters and 0 weight bytes but still reads its weights.
+  StageContext with_shared_weights() const {
+    StageContext c(*this);
+    c.shared_weights_ = true;
+    return c;
+  }
+  bool shared_weights() const noexcept { return shared_weights_; }
 
   mm_stage stage() const noexcept { return raw_.stage; }
   uint64_t batch() const noexcept { return raw_.batch; }
@@ -237,6 +250,7 @@ class StageContext {
  private:
   mm_stage_context raw_;
   mm_precision precision_;
+  bool shared_weights_ = false;
 };
 
 // ------------------------------------------------------------------------------------------------------
@@ -419,6 +433,7 @@ namespace ops {
 
 inline LayerPtr create(const StageContext& ctx, mm_op_spec spec) {
   spec.struct_size = sizeof(mm_op_spec);
+  if (ctx.shared_weights()) spec.shared_weights = 1;
   mm_layer* out = nullptr;
   mm_error err{};
   detail::check(detail::host().create_op(&ctx.raw(), &spec, &out, &err), err);
@@ -516,6 +531,7 @@ struct AttentionShape {
   bool causal = false;
   bool grows_per_step = false;  // decode: kv_len grows by one per step
   bool writes_kv_cache = false;
+  bool kv_shared = false;  // K and V are one cached tensor (MLA latent), see mm_op_spec.kv_shared
   mm_attention_impl impl = MM_ATTENTION_FLASH;
 };
 
@@ -531,6 +547,7 @@ inline LayerPtr attention(const StageContext& ctx, const AttentionShape& a) {
   s.causal = a.causal ? 1 : 0;
   s.grows_per_step = a.grows_per_step ? 1 : 0;
   s.writes_kv_cache = a.writes_kv_cache ? 1 : 0;
+  s.kv_shared = a.kv_shared ? 1 : 0;
   s.impl = a.impl;
   return create(ctx, s);
 }
