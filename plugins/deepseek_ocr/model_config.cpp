@@ -3,8 +3,12 @@
 namespace deepseek_ocr {
 
 namespace {
-uint64_t u(const modelmeter::Config& c, const char* key) { return static_cast<uint64_t>(c.get_int(key)); }
-[[noreturn]] void invalid(const std::string& why) { throw modelmeter::InvalidArgument(why); }
+uint64_t u(const modelmeter::Config& c, const char* key) {
+  return static_cast<uint64_t>(c.get_int(key));
+}
+[[noreturn]] void invalid(const std::string& why) {
+  throw modelmeter::InvalidArgument(why);
+}
 }  // namespace
 
 DecoderConfig DecoderConfig::from(const modelmeter::Config& c) {
@@ -30,8 +34,8 @@ DecoderConfig DecoderConfig::from(const modelmeter::Config& c) {
   d.v_head_dim = u(c, "model.v_head_dim");
   const std::string heads = std::to_string(d.num_attention_heads);
   if (!d.use_mla && d.hidden_size % d.num_attention_heads != 0) {
-    invalid("model.num_attention_heads = " + heads + " does not divide model.hidden_size = " +
-            std::to_string(d.hidden_size));
+    invalid("model.num_attention_heads = " + heads +
+            " does not divide model.hidden_size = " + std::to_string(d.hidden_size));
   }
   if (d.num_attention_heads % d.num_key_value_heads != 0) {
     invalid("model.num_key_value_heads = " + std::to_string(d.num_key_value_heads) +

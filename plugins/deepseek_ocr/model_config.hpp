@@ -2,10 +2,9 @@
 // and validated here) and the vision encoders' fixed shapes. Layers take these structs, never raw keys.
 #pragma once
 
-#include <modelmeter/sdk.hpp>
-
 #include <array>
 #include <cstdint>
+#include <modelmeter/sdk.hpp>
 #include <string>
 
 namespace deepseek_ocr {
@@ -16,21 +15,21 @@ struct DecoderConfig {
   uint64_t num_hidden_layers = 12;
   uint64_t num_attention_heads = 10;
   uint64_t num_key_value_heads = 10;
-  uint64_t intermediate_size = 6848;      // dense MLP (layers < first_k_dense_replace)
-  uint64_t moe_intermediate_size = 896;   // one routed expert
-  uint64_t n_routed_experts = 64;         // 0: no MoE, every layer dense
-  uint64_t n_shared_experts = 2;          // run as one MLP of n_shared · moe_intermediate
-  uint64_t num_experts_per_tok = 6;       // top-k
+  uint64_t intermediate_size = 6848;     // dense MLP (layers < first_k_dense_replace)
+  uint64_t moe_intermediate_size = 896;  // one routed expert
+  uint64_t n_routed_experts = 64;        // 0: no MoE, every layer dense
+  uint64_t n_shared_experts = 2;         // run as one MLP of n_shared · moe_intermediate
+  uint64_t num_experts_per_tok = 6;      // top-k
   uint64_t first_k_dense_replace = 1;
   uint64_t moe_layer_freq = 1;
   uint64_t vocab_size = 129280;
   uint64_t max_position_embeddings = 8192;
-  bool use_mla = false;                   // DeepSeek-V2 multi-head latent attention
-  uint64_t q_lora_rank = 0;               // MLA: 0 = q_proj without low-rank compression
-  uint64_t kv_lora_rank = 512;            // MLA
-  uint64_t qk_rope_head_dim = 64;         // MLA (the MHA path ropes the whole head)
-  uint64_t qk_nope_head_dim = 128;        // MLA
-  uint64_t v_head_dim = 128;              // MLA
+  bool use_mla = false;             // DeepSeek-V2 multi-head latent attention
+  uint64_t q_lora_rank = 0;         // MLA: 0 = q_proj without low-rank compression
+  uint64_t kv_lora_rank = 512;      // MLA
+  uint64_t qk_rope_head_dim = 64;   // MLA (the MHA path ropes the whole head)
+  uint64_t qk_nope_head_dim = 128;  // MLA
+  uint64_t v_head_dim = 128;        // MLA
 
   // MHA head dimension.
   uint64_t head_dim() const { return hidden_size / num_attention_heads; }

@@ -426,6 +426,27 @@ LayerPtr make_layer(Args&&... args) {
   return LayerPtr(&box->base);
 }
 
+// Parameters of a whole layer tree, summed the host's way (own + children × repeat), through the class
+// tables. For a plugin that must report parameters of modules a workload does not run (mm_plan).
+inline double tree_parameters(const mm_layer* layer) {
+  double own[MM_METRIC_COUNT] = {};
+  uint32_t filled = 0;
+  mm_error err{};
+  const mm_eval eval{sizeof(mm_eval), MM_PASS_FORWARD, 0, 1};
+  detail::check(layer->cls->metrics(layer, &eval, own, MM_METRIC_PARAMETERS + 1, &filled, &err), err);
+  if (filled <= MM_METRIC_PARAMETERS) throw Error(MM_ERR_NOT_MODELED, "a layer does not report parameters");
+  double total = own[MM_METRIC_PARAMETERS];
+  uint32_t count = 0;
+  detail::check(layer->cls->child_count(layer, &count, &err), err);
+  for (uint32_t i = 0; i < count; ++i) {
+    mm_child c{};
+    c.struct_size = sizeof c;
+    detail::check(layer->cls->child(layer, i, &c, &err), err);
+    total += c.repeat * tree_parameters(c.layer);
+  }
+  return total;
+}
+
 // ------------------------------------------------------------------------------------------------------
 // Core's generic operators (created by the host; the plugin never links core)
 

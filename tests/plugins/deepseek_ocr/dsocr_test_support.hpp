@@ -2,17 +2,16 @@
 // (the same host-side summation the host uses), and lookups in the resulting module tree.
 #pragma once
 
-#include "model_config.hpp"
-
-#include <modelmeter/core/plugin.hpp>
-#include <modelmeter/core/run.hpp>
-#include <modelmeter/sdk.hpp>
-
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <modelmeter/core/plugin.hpp>
+#include <modelmeter/core/run.hpp>
+#include <modelmeter/sdk.hpp>
 #include <stdexcept>
 #include <string>
+
+#include "model_config.hpp"
 
 namespace dsocr_test {
 
@@ -38,19 +37,23 @@ struct Stage {
   modelmeter::StageContext ctx() const { return modelmeter::StageContext(raw); }
 };
 
-inline Stage vision_stage(uint64_t batch = 1) { return Stage(MM_STAGE_VISION, batch, 0, 0, 1); }
-inline Stage prefill_stage(uint64_t batch, uint64_t prompt) { return Stage(MM_STAGE_PREFILL, batch, prompt, prompt, 1); }
+inline Stage vision_stage(uint64_t batch = 1) {
+  return Stage(MM_STAGE_VISION, batch, 0, 0, 1);
+}
+inline Stage prefill_stage(uint64_t batch, uint64_t prompt) {
+  return Stage(MM_STAGE_PREFILL, batch, prompt, prompt, 1);
+}
 // Decode after a prompt of P tokens: step s sees P + 1 + s positions.
 inline Stage decode_stage(uint64_t batch, uint64_t prompt, uint64_t steps) {
   return Stage(MM_STAGE_DECODE, batch, 1, prompt + 1, steps);
 }
 
 inline deepseek_ocr::DecoderShape prefill_shape(uint64_t batch, uint64_t prompt,
-                                               mm_attention_impl impl = MM_ATTENTION_FLASH) {
+                                                mm_attention_impl impl = MM_ATTENTION_FLASH) {
   return {batch, prompt, prompt, false, impl};
 }
 inline deepseek_ocr::DecoderShape decode_shape(uint64_t batch, uint64_t prompt,
-                                              mm_attention_impl impl = MM_ATTENTION_FLASH) {
+                                               mm_attention_impl impl = MM_ATTENTION_FLASH) {
   return {batch, 1, prompt + 1, true, impl};
 }
 
@@ -68,8 +71,12 @@ inline double bwd(const modelmeter::core::ModuleNode& n, mm_metric_id id) {
   REQUIRE(n.backward[id].has_value());
   return *n.backward[id];
 }
-inline double params(const modelmeter::core::ModuleNode& n) { return fwd(n, MM_METRIC_PARAMETERS); }
-inline double tc(const modelmeter::core::ModuleNode& n) { return fwd(n, MM_METRIC_TC_FLOPS); }
+inline double params(const modelmeter::core::ModuleNode& n) {
+  return fwd(n, MM_METRIC_PARAMETERS);
+}
+inline double tc(const modelmeter::core::ModuleNode& n) {
+  return fwd(n, MM_METRIC_TC_FLOPS);
+}
 
 // The child with this name (one path segment); fails the test when absent.
 inline const modelmeter::core::ModuleNode& child(const modelmeter::core::ModuleNode& n, const std::string& name) {

@@ -1,0 +1,46 @@
+#include "llama/llama_flash_attention2.hpp"
+
+#include "llama/llama_rotary_embedding.hpp"
+
+namespace deepseek_ocr {
+
+LlamaFlashAttention2::LlamaFlashAttention2(const modelmeter::StageContext& ctx, const DecoderConfig& cfg,
+                                           const DecoderShape& shape) {
+  namespace ops = modelmeter::ops;
+  if (cfg.num_attention_heads == 0 || cfg.num_key_value_heads == 0 || cfg.hidden_size % cfg.num_attention_heads != 0) {
+    throw modelmeter::InvalidArgument("LlamaFlashAttention2 needs heads and KV heads > 0 that divide hidden_size");
+  }
+  const double tokens = shape.tokens();  // T = B·q
+  const uint64_t hidden = cfg.hidden_size;
+  const uint64_t heads = cfg.num_attention_heads;
+  const uint64_t kv_heads = cfg.num_key_value_heads;
+  const uint64_t head_dim = cfg.head_dim();
+
+  add_child("q_proj", ops::linear(ctx, tokens, hidden, heads * head_dim, false));
+  add_child("k_proj", ops::linear(ctx, tokens, hidden, kv_heads * head_dim, false));
+  add_child("v_proj", ops::linear(ctx, tokens, hidden, kv_heads * head_dim, false));
+  add_child("rotary_emb", modelmeter::make_layer<LlamaRotaryEmbedding>(ctx, tokens, heads, kv_heads, head_dim));
+
+  ops::AttentionShape a;
+  a.batch = shape.batch;
+  a.heads = heads;
+  a.kv_heads = kv_heads;
+  a.head_dim = head_dim;
+  a.query_len = shape.query_len;
+  a.kv_len = shape.kv_len;
+  a.causal = true;
+  a.grows_per_step = shape.decode;
+  a.writes_kv_cache = true;
+  a.impl = shape.impl;
+  add_child("attention", ops::attention(ctx, a));
+
+  add_child("o_proj", ops::linear(ctx, tokens, heads * head_dim, hidden, false));
+
+  shapes_ = "batch=" + std::to_string(shape.batch) + " query_len=" + std::to_string(shape.query_len) +
+            " kv_len=" + std::to_string(shape.kv_len) + (shape.decode ? "+step" : "") +
+            " hidden=" + std::to_string(hidden) + " heads=" + std::to_string(heads) +
+            " kv_heads=" + std::to_string(kv_heads) + " head_dim=" + std::to_string(head_dim) +
+            " impl=" + (shape.impl == MM_ATTENTION_EAGER ? "eager" : "flash");
+}
+
+}  // namespace deepseek_ocr

@@ -1,0 +1,147 @@
+// The product's main job, end to end: `modelmeter run --plugin deepseek_ocr --workload std-v1` and friends.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <string>
+#include <vector>
+
+#include "support/process.hpp"
+
+using namespace mm_test;
+
+namespace {
+
+const std::string kHost = MM_TEST_HOST;
+
+struct Run {
+  ProcessResult process;
+  boost::json::value report;
+};
+
+Run run(const std::string& workload, std::vector<std::string> extra = {}) {
+  const TempDir out;
+  std::vector<std::string> args = {kHost,        "run",    "--plugin", "deepseek_ocr",
+                                   "--workload", workload, "--out",    out.path()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  Run r{run_process(args), {}};
+  if (r.process.exit_code == 0) r.report = boost::json::parse(read_file(out / "report.json"));
+  return r;
+}
+
+const boost::json::value& at(const boost::json::value& v, std::initializer_list<const char*> path) {
+  const boost::json::value* cur = &v;
+  for (const char* k : path) cur = &cur->as_object().at(k);
+  return *cur;
+}
+double num(const boost::json::value& v, std::initializer_list<const char*> path) {
+  const auto& x = at(v, path);
+  return x.is_int64() ? static_cast<double>(x.as_int64()) : x.as_double();
+}
+
+// Every module id in a stage's tree.
+void ids(const boost::json::value& node, std::vector<std::string>& out) {
+  out.emplace_back(node.at("id").as_string());
+  for (const auto& c : node.at("children").as_array()) ids(c, out);
+}
+bool has_id(const boost::json::value& report, const char* stage, const std::string& id) {
+  std::vector<std::string> all;
+  ids(at(report, {"stages", stage, "modules"}), all);
+  return std::find(all.begin(), all.end(), id) != all.end();
+}
+
+}  // namespace
+
+TEST_CASE("std-v1: the checkpoint's parameters, the token arithmetic and every stable key") {
+  const Run r = run("std-v1");
+  CAPTURE(r.process.err);
+  REQUIRE(r.process.exit_code == 0);
+  const auto& j = r.report;
+  CHECK(r.process.out.find("model deepseek-ocr, workload std-v1, hardware h100-sxm") != std::string::npos);
+  // The spec's table: 3,170,627,840 without and 3,336,106,240 with the LM head.
+  CHECK(at(j, {"summary", "parameters"}).as_int64() == 3336106240);
+  // Gundam, A4 page → 2×3 tiles → 273 + 21·30 = 903 vision tokens; P = 903 + 10; N = 512 → 511 steps.
+  CHECK(at(j, {"summary", "vision_tokens"}).as_int64() == 903);
+  CHECK(at(j, {"summary", "prefill_tokens"}).as_int64() == 913);
+  CHECK(at(j, {"summary", "decode_steps"}).as_int64() == 511);
+  for (const char* stage : {"vision", "prefill", "decode"}) {
+    CAPTURE(stage);
+    for (const char* key : {"tc_flops", "cuda_flops", "io_bytes", "time_s"})
+      CHECK(num(j, {"summary", "stages", stage, key}) > 0);
+    const std::string bound(at(j, {"summary", "stages", stage, "bound"}).as_string());
+    CHECK((bound == "compute" || bound == "memory"));
+  }
+  // KV cache after the last step: 12 layers · (K + V) 2·10 heads·128 · (913 + 511) positions · 2 bytes.
+  CHECK(num(j, {"summary", "memory", "kv_cache_bytes"}) == 12.0 * 2 * 10 * 128 * 1424 * 2);
+  CHECK(num(j, {"summary", "memory", "weights_bytes"}) == 2.0 * 3336106240);
+  CHECK(at(j, {"summary", "memory", "fits"}).as_bool());
+  CHECK(num(j, {"summary", "ttft_s"}) == doctest::Approx(num(j, {"summary", "stages", "vision", "time_s"}) +
+                                                         num(j, {"summary", "stages", "prefill", "time_s"})));
+  CHECK(num(j, {"summary", "tpot_s"}) == doctest::Approx(num(j, {"summary", "stages", "decode", "time_s"}) / 511));
+  CHECK(num(j, {"summary", "decode_tokens_per_s"}) == doctest::Approx(1 / num(j, {"summary", "tpot_s"})));
+  // The module tree mirrors the real model's names, with repeat counts.
+  CHECK(has_id(j, "vision", "model.sam_model.blocks.{2,5,8,11}.attn"));
+  CHECK(has_id(j, "vision", "model.vision_model.transformer.layers.{0..23}"));
+  CHECK(has_id(j, "vision", "model.sam_model[tiles]"));
+  CHECK(has_id(j, "prefill", "model.layers.{1..11}.mlp.experts"));
+  CHECK(has_id(j, "decode", "model.layers.0.self_attn"));
+}
+
+TEST_CASE("text-only separates the decoder: same prefill FLOPs as std-v1 at the same P, no vision stage") {
+  const Run text = run("text-only");
+  const Run standard = run("std-v1");
+  REQUIRE(text.process.exit_code == 0);
+  REQUIRE(standard.process.exit_code == 0);
+  CHECK_FALSE(at(text.report, {"summary", "stages"}).as_object().contains("vision"));
+  CHECK(at(text.report, {"summary", "vision_tokens"}).as_int64() == 0);
+  CHECK(at(text.report, {"summary", "prefill_tokens"}).as_int64() == 913);
+  // The vision modules are still part of the model: parameters and weights do not change.
+  CHECK(at(text.report, {"summary", "parameters"}).as_int64() == 3336106240);
+  CHECK(num(text.report, {"summary", "stages", "prefill", "tc_flops"}) ==
+        num(standard.report, {"summary", "stages", "prefill", "tc_flops"}));
+  CHECK(num(text.report, {"summary", "stages", "decode", "tc_flops"}) ==
+        num(standard.report, {"summary", "stages", "decode", "tc_flops"}));
+}
+
+TEST_CASE("base-v1: one 1024 view, 273 vision tokens") {
+  const Run r = run("base-v1");
+  REQUIRE(r.process.exit_code == 0);
+  CHECK(at(r.report, {"summary", "vision_tokens"}).as_int64() == 273);
+  CHECK(at(r.report, {"summary", "prefill_tokens"}).as_int64() == 283);
+  CHECK_FALSE(has_id(r.report, "vision", "model.sam_model[tiles]"));
+}
+
+TEST_CASE("overrides: a given grid, a longer decode, the what-if maximum context, MLA") {
+  const Run grid = run("std-v1", {"--set", "vision.grid=[2,2]"});
+  REQUIRE(grid.process.exit_code == 0);
+  CHECK(at(grid.report, {"summary", "vision_tokens"}).as_int64() == 693);
+  const Run too_long = run("std-v1", {"--set", "decode.max_new_tokens=8000"});
+  CHECK(too_long.process.exit_code == 3);
+  CHECK(too_long.process.err.find("913 + 8000 - 1 = 8912 exceeds the model's maximum of 8192 positions") !=
+        std::string::npos);
+  const Run what_if =
+      run("std-v1", {"--set", "decode.max_new_tokens=8000", "--set", "model.max_position_embeddings=16384"});
+  CHECK(what_if.process.exit_code == 0);
+  const Run mla = run("std-v1", {"--model", "deepseek-ocr-mla"});
+  REQUIRE(mla.process.exit_code == 0);
+  const Run mha = run("std-v1", {"--model", "deepseek-ocr"});
+  REQUIRE(mha.process.exit_code == 0);
+  CHECK(at(mha.report, {"summary", "parameters"}).as_int64() == 3336106240);
+  // MLA caches (512 + 64) values per position and layer instead of 2·10·128.
+  CHECK(num(mla.report, {"summary", "memory", "kv_cache_bytes"}) == 12.0 * (512 + 64) * 1424 * 2);
+}
+
+TEST_CASE("invalid DeepSeek-OCR inputs are rejected before any output") {
+  for (const auto& [set, needle] : std::vector<std::pair<std::string, std::string>>{
+           {"vision.grid=[3,4]", "has 12 tiles; allowed 2 to 9"},
+           {"vision.image_size=650", "not a multiple of 64"},
+           {"batch.size=0", "'batch.size' = 0 is not allowed"},
+           {"model.num_attention_heads=7", "does not divide model.hidden_size = 1280"},
+           {"vision.mode=huge", "one of off, tiny, small, base, large, gundam"},
+       }) {
+    CAPTURE(set);
+    const Run r = run("std-v1", {"--set", set});
+    CHECK(r.process.exit_code == 3);
+    CHECK(r.process.err.find(needle) != std::string::npos);
+  }
+}
