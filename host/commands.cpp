@@ -296,18 +296,25 @@ int cmd_describe(const GlobalOptions& g, const DescribeOptions& o) {
   print_classes(p->info());
   const core::KeyCatalog catalog = core::catalog_for(*p);
   print_keys(catalog);
-  if (!o.workload.empty()) {
+  {
+    // The module tree with parameter counts: for the given workload, else for the declared defaults with a
+    // one-token generation (parameters do not depend on it).
     core::RunRequest req;
     req.plugin = p;
     req.hardware = core::load_hardware(config_file("h100-sxm", "hardware", "hardware"));
-    req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
-    req.inputs.workload_name = o.workload;
+    if (o.workload.empty()) {
+      req.inputs.workload_name = "(defaults)";
+      req.inputs.overrides.push_back(core::parse_override("decode.max_new_tokens=1"));
+    } else {
+      req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
+      req.inputs.workload_name = o.workload;
+    }
     if (!o.model.empty()) req.inputs.model_file = config_file(o.model, "models", "model");
     for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
     const core::RunResult r = core::run_model(req);
     const auto params = r.parameters();
-    std::cout << "model " << r.model_name << ": " << (params ? std::to_string(static_cast<long long>(*params)) : "n/a")
-              << " parameters\n";
+    std::cout << "model " << r.model_name << " (workload " << req.inputs.workload_name
+              << "): " << (params ? std::to_string(static_cast<long long>(*params)) : "n/a") << " parameters\n";
     for (const auto& s : r.stages) {
       if (s.stage == MM_STAGE_DECODE) continue;
       std::printf("%s stage modules (parameters = per instance x repeat):\n", core::stage_name(s.stage));

@@ -426,8 +426,10 @@ ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& in
     apply_table(catalog, t, file, "model.", "model " + file, cfg, false);
   }
   const std::string wfile = in.workload_file.string();
-  const toml::table w = parse_toml_file(in.workload_file, "workload file");
-  apply_table(catalog, w, wfile, "", "workload " + wfile, cfg, true);
+  if (!in.workload_file.empty()) {  // empty: the declared defaults and the overrides only
+    const toml::table w = parse_toml_file(in.workload_file, "workload file");
+    apply_table(catalog, w, wfile, "", "workload " + wfile, cfg, true);
+  }
   for (const Override& o : in.overrides) {
     const KeyDecl* d = catalog.find(o.key);
     const std::string where = "--set " + o.key + "=" + o.text;
@@ -441,8 +443,9 @@ ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& in
   }
   for (const KeyDecl& d : catalog.keys()) {
     if (d.required && cfg.settings.find(d.key) == cfg.settings.end()) {
-      throw InputError("workload file '" + wfile + "' does not set required key '" + d.key + "' (" + d.allowed_text() +
-                       ")");
+      throw InputError((wfile.empty() ? std::string("no workload file, and no --set for")
+                                      : "workload file '" + wfile + "' does not set") +
+                       " required key '" + d.key + "' (" + d.allowed_text() + ")");
     }
   }
   return cfg;

@@ -147,6 +147,7 @@ void module(DocTree& t, Node* o, const ModuleNode& n) {
   } else {
     t.set(o, "shapes", n.shapes);
   }
+  t.set(o, "component", n.component);
   t.set(o, "time_s", n.time.time_s);
   t.set(o, "bound", bound_of(n.time));
   metrics(t, o, "forward", n.forward);
@@ -283,6 +284,18 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
       t.set(co, "io_bytes", ct.io_bytes);
       t.set(co, "time_s", ct.time.time_s);
       t.set(co, "bound", bound_of(ct.time));
+    }
+    Node* comps = t.object(so, "components");
+    for (const ComponentTotals& ct : s.components) {
+      Node* co = t.object(comps, ct.name);
+      t.set(co, "tc_flops", ct.tc_flops);
+      t.set(co, "cuda_flops", ct.cuda_flops);
+      t.set(co, "io_bytes", ct.io_bytes);
+      t.set(co, "time_s", ct.time.time_s);
+      t.set(co, "share_of_time", s.root.time.time_s > 0 ? ct.time.time_s / s.root.time.time_s : 0.0);
+      t.set(co, "bound", bound_of(ct.time));
+      set_count(t, co, "parameters", ct.parameters);
+      t.set(co, "weight_bytes", ct.weight_bytes);
     }
     if (s.first_step && s.last_step) {
       Node* per = t.object(so, "per_step");

@@ -1,6 +1,7 @@
 // The evaluation engine: stage trees through the ABI, host-side summation, roofline.
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <modelmeter/core/errors.hpp>
 #include <modelmeter/core/run.hpp>
@@ -136,15 +137,22 @@ struct Evaluator {
     }
   }
 
+  // Where a stage's breakdowns accumulate (null when only totals are wanted).
+  struct Breakdown {
+    std::array<CategoryTotals, MM_CATEGORY_COUNT>* categories;
+    std::vector<ComponentTotals>* components;
+  };
+
   // Evaluates `layer` over steps [first, first+count); `multiplicity` is the product of repeats above it.
   ModuleNode node(const mm_layer* layer, const std::string& name, const std::string& path, double repeat,
-                  double multiplicity, uint64_t first, uint64_t count,
-                  std::array<CategoryTotals, MM_CATEGORY_COUNT>* cats, bool backward) {
+                  double multiplicity, uint64_t first, uint64_t count, const Breakdown* breakdown, bool backward,
+                  const std::string& component) {
     const mm_layer_class cls = class_of(layer);
     ModuleNode n;
     n.id = path;
     n.name = name;
     n.repeat = repeat;
+    n.component = component;
     if (cls.metrics == nullptr || cls.child_count == nullptr || cls.child == nullptr) {
       throw PluginFailure("plugin '" + plugin_name + "' layer '" + path + "' has an incomplete class table");
     }
@@ -158,13 +166,21 @@ struct Evaluator {
     n.forward = own_metrics(layer, cls, path, MM_PASS_FORWARD, first, count);
     if (backward) n.backward = own_metrics(layer, cls, path, MM_PASS_BACKWARD, first, count);
     n.time = own_time(layer, cls, path, first, count, n.forward);
-    if (cats != nullptr) {
-      CategoryTotals& c = (*cats)[static_cast<std::size_t>(n.category)];
-      c.tc_flops += n.forward[MM_METRIC_TC_FLOPS].value_or(0) * multiplicity;
-      c.cuda_flops += n.forward[MM_METRIC_CUDA_FLOPS].value_or(0) * multiplicity;
-      c.io_bytes += n.forward[MM_METRIC_IO_BYTES].value_or(0) * multiplicity;
-      c.time.time_s += n.time.time_s * multiplicity;
-      c.time.compute_bound_s += n.time.compute_bound_s * multiplicity;
+    if (breakdown != nullptr) {
+      const auto add_to = [&](auto& t) {
+        t.tc_flops += n.forward[MM_METRIC_TC_FLOPS].value_or(0) * multiplicity;
+        t.cuda_flops += n.forward[MM_METRIC_CUDA_FLOPS].value_or(0) * multiplicity;
+        t.io_bytes += n.forward[MM_METRIC_IO_BYTES].value_or(0) * multiplicity;
+        t.time.time_s += n.time.time_s * multiplicity;
+        t.time.compute_bound_s += n.time.compute_bound_s * multiplicity;
+      };
+      add_to((*breakdown->categories)[static_cast<std::size_t>(n.category)]);
+      auto& comps = *breakdown->components;
+      auto it = std::find_if(comps.begin(), comps.end(), [&](const ComponentTotals& c) { return c.name == component; });
+      if (it == comps.end()) it = comps.insert(comps.end(), ComponentTotals{component, 0, 0, 0, 0, 0, {}});
+      add_to(*it);
+      it->weight_bytes += n.forward[MM_METRIC_WEIGHT_BYTES].value_or(0) * multiplicity;
+      it->parameters += n.forward[MM_METRIC_PARAMETERS].value_or(0) * multiplicity;
     }
     uint32_t kids = 0;
     mm_error err{};
@@ -177,8 +193,11 @@ struct Evaluator {
       if (c.layer == nullptr || c.name == nullptr || !(c.repeat > 0) || !std::isfinite(c.repeat)) {
         fail(path, cls, "children", "child #" + std::to_string(i) + " has no layer, no name or a repeat <= 0");
       }
-      ModuleNode child =
-          node(c.layer, c.name, path + "." + c.name, c.repeat, multiplicity * c.repeat, first, count, cats, backward);
+      // The component field exists from ABI 1.1 on; the callee says how much it wrote.
+      const bool has_component = c.struct_size >= offsetof(mm_child, component) + sizeof c.component;
+      const std::string child_component = has_component && c.component != nullptr ? c.component : component;
+      ModuleNode child = node(c.layer, c.name, path + "." + c.name, c.repeat, multiplicity * c.repeat, first, count,
+                              breakdown, backward, child_component);
       accumulate(n.forward, child.forward, c.repeat);
       if (backward) accumulate(n.backward, child.backward, c.repeat);
       n.time.time_s += child.time.time_s * c.repeat;
@@ -204,7 +223,7 @@ mm_dtype dtype_setting(const ResolvedConfig& cfg, const char* key) {
 ModuleNode evaluate_layer(const mm_layer* root, const std::string& plugin_name, const RooflineRates& rates,
                           uint64_t first_step, uint64_t step_count, std::vector<std::string>* warnings) {
   Evaluator ev{plugin_name, rates.tensor_flops, rates.cuda_flops, rates.bandwidth, warnings};
-  return ev.node(root, "model", "model", 1, 1, first_step, step_count, nullptr, true);
+  return ev.node(root, "model", "model", 1, 1, first_step, step_count, nullptr, true, "other");
 }
 
 const char* metric_key(mm_metric_id id) {
@@ -368,10 +387,11 @@ RunResult run_model(const RunRequest& req) {
     res.query_tokens = sp.q;
     res.kv_len = sp.kv;
     res.steps = sp.steps;
-    res.root = ev.node(root.get(), "model", "model", 1, 1, 0, sp.steps, &res.categories, true);
+    const Evaluator::Breakdown breakdown{&res.categories, &res.components};
+    res.root = ev.node(root.get(), "model", "model", 1, 1, 0, sp.steps, &breakdown, true, "other");
     if (sp.stage == MM_STAGE_DECODE) {
       for (auto [slot, step] : {std::pair{&res.first_step, uint64_t{0}}, std::pair{&res.last_step, sp.steps - 1}}) {
-        const ModuleNode one = ev.node(root.get(), "model", "model", 1, 1, step, 1, nullptr, false);
+        const ModuleNode one = ev.node(root.get(), "model", "model", 1, 1, step, 1, nullptr, false, "other");
         *slot = StepTotals{one.forward, one.time};
       }
     }

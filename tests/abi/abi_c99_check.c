@@ -18,7 +18,7 @@ MM_C_ASSERT(stage_context_attention, offsetof(mm_stage_context, attention) == 56
 MM_C_ASSERT(value_size, sizeof(mm_value) == 48);
 MM_C_ASSERT(key_decl_size, sizeof(mm_key_decl) == 72);
 MM_C_ASSERT(layer_size, sizeof(mm_layer) == 8);
-MM_C_ASSERT(child_size, sizeof(mm_child) == 32);
+MM_C_ASSERT(child_size, sizeof(mm_child) == 40);
 MM_C_ASSERT(layer_class_size, sizeof(mm_layer_class) == 72);
 MM_C_ASSERT(layer_class_destroy, offsetof(mm_layer_class, destroy) == 56);
 MM_C_ASSERT(layer_class_shapes, offsetof(mm_layer_class, shapes) == 64);

@@ -36,9 +36,8 @@ inline constexpr std::string_view kEntrySymbol = MM_PLUGIN_ENTRY_SYMBOL;
 #undef MM_EXPORT
 #undef MM_ERROR_MESSAGE_CAPACITY
 
-#include <modelmeter/abi.h>
-
 #include <doctest/doctest.h>
+#include <modelmeter/abi.h>
 
 // ------------------------------------------------------------------------------------------------------
 // Versions and constants
@@ -58,12 +57,12 @@ static_assert(std::string_view(MM_PLUGIN_ENTRY_SYMBOL) == "modelmeter_plugin_ent
 // ------------------------------------------------------------------------------------------------------
 // Struct layout, LP64
 
-#define MM_FROZEN_SIZE(T, size, align)                                                           \
-  static_assert(sizeof(T) == (size), "sizeof(" #T ") changed: the ABI is frozen");             \
-  static_assert(alignof(T) == (align), "alignof(" #T ") changed: the ABI is frozen");          \
+#define MM_FROZEN_SIZE(T, size, align)                                                \
+  static_assert(sizeof(T) == (size), "sizeof(" #T ") changed: the ABI is frozen");    \
+  static_assert(alignof(T) == (align), "alignof(" #T ") changed: the ABI is frozen"); \
   static_assert(std::is_standard_layout_v<T> && std::is_trivially_copyable_v<T>, #T " is a C struct")
 // The field's offset and its exact type (a function pointer's full signature included).
-#define MM_FROZEN_FIELD(T, field, offset, ...)                                                          \
+#define MM_FROZEN_FIELD(T, field, offset, ...)                                                              \
   static_assert(offsetof(T, field) == (offset), "offsetof(" #T ", " #field ") changed: the ABI is frozen"); \
   static_assert(std::is_same_v<decltype(T::field), __VA_ARGS__>, "type of " #T "." #field " changed")
 
@@ -124,11 +123,12 @@ MM_FROZEN_FIELD(mm_key_decl, help, 64, const char*);
 MM_FROZEN_SIZE(mm_layer, 8, 8);
 MM_FROZEN_FIELD(mm_layer, cls, 0, const mm_layer_class*);
 
-MM_FROZEN_SIZE(mm_child, 32, 8);
+MM_FROZEN_SIZE(mm_child, 40, 8);
 MM_FROZEN_FIELD(mm_child, struct_size, 0, uint32_t);
 MM_FROZEN_FIELD(mm_child, name, 8, const char*);
 MM_FROZEN_FIELD(mm_child, layer, 16, const mm_layer*);
 MM_FROZEN_FIELD(mm_child, repeat, 24, double);
+MM_FROZEN_FIELD(mm_child, component, 32, const char*);
 
 MM_FROZEN_SIZE(mm_layer_class, 72, 8);
 MM_FROZEN_FIELD(mm_layer_class, struct_size, 0, uint32_t);
@@ -136,11 +136,15 @@ MM_FROZEN_FIELD(mm_layer_class, abi_version, 4, uint32_t);
 MM_FROZEN_FIELD(mm_layer_class, name, 8, const char*);
 MM_FROZEN_FIELD(mm_layer_class, category, 16, mm_category);
 MM_FROZEN_FIELD(mm_layer_class, doc, 24, const char*);
-MM_FROZEN_FIELD(mm_layer_class, metrics, 32, mm_status (*)(const mm_layer* self, const mm_eval* eval, double* out, uint32_t capacity, uint32_t* filled, mm_error* err));
+MM_FROZEN_FIELD(mm_layer_class, metrics, 32,
+                mm_status (*)(const mm_layer* self, const mm_eval* eval, double* out, uint32_t capacity,
+                              uint32_t* filled, mm_error* err));
 MM_FROZEN_FIELD(mm_layer_class, child_count, 40, mm_status (*)(const mm_layer* self, uint32_t* out, mm_error* err));
-MM_FROZEN_FIELD(mm_layer_class, child, 48, mm_status (*)(const mm_layer* self, uint32_t index, mm_child* out, mm_error* err));
+MM_FROZEN_FIELD(mm_layer_class, child, 48,
+                mm_status (*)(const mm_layer* self, uint32_t index, mm_child* out, mm_error* err));
 MM_FROZEN_FIELD(mm_layer_class, destroy, 56, void (*)(mm_layer* self));
-MM_FROZEN_FIELD(mm_layer_class, shapes, 64, mm_status (*)(const mm_layer* self, char* buffer, size_t capacity, mm_error* err));
+MM_FROZEN_FIELD(mm_layer_class, shapes, 64,
+                mm_status (*)(const mm_layer* self, char* buffer, size_t capacity, mm_error* err));
 
 MM_FROZEN_SIZE(mm_op_spec, 208, 8);
 MM_FROZEN_FIELD(mm_op_spec, struct_size, 0, uint32_t);
@@ -188,9 +192,13 @@ MM_FROZEN_SIZE(mm_host_api, 40, 8);
 MM_FROZEN_FIELD(mm_host_api, struct_size, 0, uint32_t);
 MM_FROZEN_FIELD(mm_host_api, abi_version, 4, uint32_t);
 MM_FROZEN_FIELD(mm_host_api, log, 8, void (*)(mm_log_level level, const char* message));
-MM_FROZEN_FIELD(mm_host_api, config_get, 16, mm_status (*)(const mm_config* config, const char* key, mm_value* out, mm_error* err));
-MM_FROZEN_FIELD(mm_host_api, create_op, 24, mm_status (*)(const mm_stage_context* ctx, const mm_op_spec* spec, mm_layer** out, mm_error* err));
-MM_FROZEN_FIELD(mm_host_api, emit_file, 32, mm_status (*)(mm_output* output, const char* relative_path, const char* data, size_t size, mm_error* err));
+MM_FROZEN_FIELD(mm_host_api, config_get, 16,
+                mm_status (*)(const mm_config* config, const char* key, mm_value* out, mm_error* err));
+MM_FROZEN_FIELD(mm_host_api, create_op, 24,
+                mm_status (*)(const mm_stage_context* ctx, const mm_op_spec* spec, mm_layer** out, mm_error* err));
+MM_FROZEN_FIELD(mm_host_api, emit_file, 32,
+                mm_status (*)(mm_output* output, const char* relative_path, const char* data, size_t size,
+                              mm_error* err));
 
 MM_FROZEN_SIZE(mm_plan, 56, 8);
 MM_FROZEN_FIELD(mm_plan, struct_size, 0, uint32_t);
@@ -214,7 +222,8 @@ MM_FROZEN_FIELD(mm_plugin_info, classes, 48, const mm_layer_class* const*);
 MM_FROZEN_FIELD(mm_plugin_info, key_count, 56, size_t);
 MM_FROZEN_FIELD(mm_plugin_info, keys, 64, const mm_key_decl* const*);
 MM_FROZEN_FIELD(mm_plugin_info, plan, 72, mm_status (*)(const mm_config* config, mm_plan* out, mm_error* err));
-MM_FROZEN_FIELD(mm_plugin_info, build_stage, 80, mm_status (*)(const mm_stage_context* ctx, mm_layer** out_root, mm_error* err));
+MM_FROZEN_FIELD(mm_plugin_info, build_stage, 80,
+                mm_status (*)(const mm_stage_context* ctx, mm_layer** out_root, mm_error* err));
 MM_FROZEN_FIELD(mm_plugin_info, format, 88, const char*);
 MM_FROZEN_FIELD(mm_plugin_info, write, 96, mm_status (*)(const mm_doc* report, mm_output* output, mm_error* err));
 
@@ -267,17 +276,18 @@ static_assert(MM_DTYPE_FP32 == 0 && MM_DTYPE_BF16 == 1 && MM_DTYPE_FP16 == 2 && 
 static_assert(MM_ATTENTION_EAGER == 0 && MM_ATTENTION_FLASH == 1);
 static_assert(MM_VALUE_NONE == 0 && MM_VALUE_BOOL == 1 && MM_VALUE_INT == 2 && MM_VALUE_FLOAT == 3 &&
               MM_VALUE_STRING == 4 && MM_VALUE_INT_ARRAY == 5);
-static_assert(MM_OP_LINEAR == 0 && MM_OP_CONV2D == 1 && MM_OP_LAYERNORM == 2 && MM_OP_RMSNORM == 3 &&
-              MM_OP_GELU == 4 && MM_OP_SILU == 5 && MM_OP_EMBEDDING == 6 && MM_OP_ADD == 7 && MM_OP_MUL == 8 &&
-              MM_OP_SOFTMAX == 9 && MM_OP_ATTENTION == 10 && MM_OP_COUNT == 11);
+static_assert(MM_OP_LINEAR == 0 && MM_OP_CONV2D == 1 && MM_OP_LAYERNORM == 2 && MM_OP_RMSNORM == 3 && MM_OP_GELU == 4 &&
+              MM_OP_SILU == 5 && MM_OP_EMBEDDING == 6 && MM_OP_ADD == 7 && MM_OP_MUL == 8 && MM_OP_SOFTMAX == 9 &&
+              MM_OP_ATTENTION == 10 && MM_OP_COUNT == 11);
 static_assert(MM_DOC_NULL == 0 && MM_DOC_BOOL == 1 && MM_DOC_INT == 2 && MM_DOC_NUMBER == 3 && MM_DOC_STRING == 4 &&
               MM_DOC_ARRAY == 5 && MM_DOC_OBJECT == 6);
 static_assert(MM_LOG_DEBUG == 0 && MM_LOG_INFO == 1 && MM_LOG_WARN == 2 && MM_LOG_ERROR == 3);
 static_assert(MM_PLUGIN_MODEL == 0 && MM_PLUGIN_WRITER == 1);
 
 // Every enumerator 1.0 had keeps its 1.0 value.
-#define MM_SAME_VALUE(name) static_assert(static_cast<long long>(v1_0::name) == static_cast<long long>(::name), \
-                                          #name " changed value since ABI 1.0")
+#define MM_SAME_VALUE(name)                                                           \
+  static_assert(static_cast<long long>(v1_0::name) == static_cast<long long>(::name), \
+                #name " changed value since ABI 1.0")
 MM_SAME_VALUE(MM_OK);
 MM_SAME_VALUE(MM_ERR_INVALID_ARGUMENT);
 MM_SAME_VALUE(MM_ERR_NOT_MODELED);
@@ -356,12 +366,11 @@ MM_SAME_VALUE(MM_PLUGIN_WRITER);
 // ABI 1.0 is a strict prefix of the current ABI
 
 // A field 1.0 has sits at the same offset, with the same size, in the current struct.
-#define MM_SAME_FIELD(T, field)                                                                         \
-  static_assert(offsetof(v1_0::T, field) == offsetof(::T, field) &&                                    \
-                    sizeof(v1_0::T::field) == sizeof(::T::field),                                      \
+#define MM_SAME_FIELD(T, field)                                                                                   \
+  static_assert(offsetof(v1_0::T, field) == offsetof(::T, field) && sizeof(v1_0::T::field) == sizeof(::T::field), \
                 #T "." #field " moved since ABI 1.0")
 // A struct 1.1 did not change.
-#define MM_SAME_STRUCT(T)                                                                               \
+#define MM_SAME_STRUCT(T) \
   static_assert(sizeof(v1_0::T) == sizeof(::T) && alignof(v1_0::T) == alignof(::T), #T " changed since ABI 1.0")
 
 MM_SAME_STRUCT(mm_error);
@@ -371,7 +380,6 @@ MM_SAME_STRUCT(mm_stage_context);
 MM_SAME_STRUCT(mm_value);
 MM_SAME_STRUCT(mm_key_decl);
 MM_SAME_STRUCT(mm_layer);
-MM_SAME_STRUCT(mm_child);
 MM_SAME_STRUCT(mm_op_spec);
 MM_SAME_STRUCT(mm_doc);
 MM_SAME_STRUCT(mm_host_api);
@@ -380,6 +388,10 @@ MM_SAME_STRUCT(mm_plugin_info);
 MM_SAME_STRUCT(mm_negotiation);
 
 // mm_layer_class grew in 1.1 (shapes), at the end and only there.
+MM_SAME_FIELD(mm_child, struct_size);
+MM_SAME_FIELD(mm_child, name);
+MM_SAME_FIELD(mm_child, layer);
+MM_SAME_FIELD(mm_child, repeat);
 MM_SAME_FIELD(mm_layer_class, struct_size);
 MM_SAME_FIELD(mm_layer_class, abi_version);
 MM_SAME_FIELD(mm_layer_class, name);
@@ -437,7 +449,9 @@ v1_0::mm_status old_child_count(const v1_0::mm_layer*, uint32_t* out, v1_0::mm_e
   *out = 0;
   return 0;
 }
-v1_0::mm_status old_child(const v1_0::mm_layer*, uint32_t, v1_0::mm_child*, v1_0::mm_error*) { return 6; }
+v1_0::mm_status old_child(const v1_0::mm_layer*, uint32_t, v1_0::mm_child*, v1_0::mm_error*) {
+  return 6;
+}
 void old_destroy(v1_0::mm_layer*) {}
 
 // What a host does with a class table of any version: copy min(struct_size, sizeof) into a zeroed struct.
@@ -459,7 +473,9 @@ TEST_CASE("the ABI structs have their frozen LP64 layout") {
   CHECK(sizeof(mm_value) == 48);
   CHECK(sizeof(mm_key_decl) == 72);
   CHECK(sizeof(mm_layer) == 8);
-  CHECK(sizeof(mm_child) == 32);
+  CHECK(sizeof(mm_child) == 40);
+  CHECK(sizeof(v1_0::mm_child) == 32);  // 1.1 appended `component`
+  CHECK(offsetof(mm_child, component) == sizeof(v1_0::mm_child));
   CHECK(sizeof(mm_layer_class) == 72);
   CHECK(sizeof(mm_op_spec) == 208);
   CHECK(sizeof(mm_doc) == 56);

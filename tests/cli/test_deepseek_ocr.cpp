@@ -145,3 +145,40 @@ TEST_CASE("invalid DeepSeek-OCR inputs are rejected before any output") {
     CHECK(r.process.err.find(needle) != std::string::npos);
   }
 }
+
+TEST_CASE("per-component totals partition each stage") {
+  const Run r = run("std-v1");
+  REQUIRE(r.process.exit_code == 0);
+  for (const char* stage : {"vision", "prefill", "decode"}) {
+    CAPTURE(stage);
+    double tc = 0, time = 0, share = 0;
+    for (const auto& [name, c] : at(r.report, {"stages", stage, "components"}).as_object()) {
+      tc += num(c, {"tc_flops"});
+      time += num(c, {"time_s"});
+      share += num(c, {"share_of_time"});
+    }
+    CHECK(tc == doctest::Approx(num(r.report, {"summary", "stages", stage, "tc_flops"})).epsilon(1e-12));
+    CHECK(time == doctest::Approx(num(r.report, {"summary", "stages", stage, "time_s"})).epsilon(1e-12));
+    CHECK(share == doctest::Approx(1.0));
+  }
+  const auto& vision = at(r.report, {"stages", "vision", "components"});
+  CHECK(at(vision, {"SAM encoder", "parameters"}).as_int64() == 95569152);
+  CHECK(at(vision, {"CLIP encoder", "parameters"}).as_int64() == 303177728);
+  CHECK(at(vision, {"projector", "parameters"}).as_int64() == 2622720);
+  const auto& prefill = at(r.report, {"stages", "prefill", "components"});
+  CHECK(at(prefill, {"decoder attention", "parameters"}).as_int64() == 12 * 6553600);
+  CHECK(at(prefill, {"decoder MLP/MoE", "parameters"}).as_int64() == 26296320 + 11LL * 227164160);
+  CHECK(at(prefill, {"LM head", "parameters"}).as_int64() == 165478400);
+  CHECK(at(prefill, {"embedding", "parameters"}).as_int64() == 165478400);
+}
+
+TEST_CASE("describe prints the config and per-module parameter counts, with or without a workload") {
+  const ProcessResult d = run_process({kHost, "describe", "--plugin", "deepseek_ocr"});
+  CAPTURE(d.err);
+  REQUIRE(d.exit_code == 0);
+  CHECK(d.out.find("model.hidden_size (an integer from 1 to 1048576, default 1280, deepseek_ocr)") != std::string::npos);
+  CHECK(d.out.find("DeepseekV2MoE (moe_routing)") != std::string::npos);
+  CHECK(d.out.find("model deepseek-ocr (workload (defaults)): 3336106240 parameters") != std::string::npos);
+  CHECK(d.out.find("sam_model") != std::string::npos);
+  CHECK(d.out.find("layers.{1..11}") != std::string::npos);
+}

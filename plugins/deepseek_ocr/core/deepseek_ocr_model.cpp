@@ -35,18 +35,18 @@ void DeepseekOCRModel::build_vision(const modelmeter::StageContext& ctx, const D
                                     const VisionConfig& v, const VisionPlan& plan) {
   const uint64_t pages = ctx.batch();
   const ViewShape global{pages, plan.base_size};
-  add_child("sam_model", modelmeter::make_layer<ImageEncoderViT>(ctx, v, global));
-  add_child("vision_model", modelmeter::make_layer<VitModel>(ctx, v, global));
+  add_child("sam_model", modelmeter::make_layer<ImageEncoderViT>(ctx, v, global), 1, "SAM encoder");
+  add_child("vision_model", modelmeter::make_layer<VitModel>(ctx, v, global), 1, "CLIP encoder");
   double tokens = static_cast<double>(pages * plan.q() * plan.q());
   if (plan.grid.tiles() > 0) {
     // The tiles run through the same encoders: same weights, so this instance owns no parameters.
     const modelmeter::StageContext shared = ctx.with_shared_weights();
     const ViewShape tiles{pages * plan.grid.tiles(), plan.image_size};
-    add_child("sam_model[tiles]", modelmeter::make_layer<ImageEncoderViT>(shared, v, tiles));
-    add_child("vision_model[tiles]", modelmeter::make_layer<VitModel>(shared, v, tiles));
+    add_child("sam_model[tiles]", modelmeter::make_layer<ImageEncoderViT>(shared, v, tiles), 1, "SAM encoder");
+    add_child("vision_model[tiles]", modelmeter::make_layer<VitModel>(shared, v, tiles), 1, "CLIP encoder");
     tokens += static_cast<double>(pages * plan.grid.tiles() * plan.q_tile() * plan.q_tile());
   }
-  add_child("projector", modelmeter::make_layer<MlpProjector>(ctx, v, cfg.hidden_size, tokens));
+  add_child("projector", modelmeter::make_layer<MlpProjector>(ctx, v, cfg.hidden_size, tokens), 1, "projector");
   view_tokens_ = tokens;
   concat_channels_ = static_cast<double>(v.projector_in);  // CLIP (without CLS) and SAM channels side by side
   vision_tokens_ = static_cast<double>(pages * plan.tokens());
@@ -62,19 +62,21 @@ void DeepseekOCRModel::build_decoder(const modelmeter::StageContext& ctx, const 
   namespace ops = modelmeter::ops;
   const DecoderShape shape{ctx.batch(), ctx.query_tokens(), ctx.kv_len(), ctx.stage() == MM_STAGE_DECODE,
                            ctx.attention()};
-  add_child("embed_tokens", ops::embedding(ctx, shape.tokens(), cfg.vocab_size, cfg.hidden_size));
+  add_child("embed_tokens", ops::embedding(ctx, shape.tokens(), cfg.vocab_size, cfg.hidden_size), 1, "embedding");
   // Consecutive layers of the same kind (dense or MoE) have identical shapes: one child, repeated.
   uint64_t first = 0;
   for (uint64_t i = 1; i <= cfg.num_hidden_layers; ++i) {
     if (i == cfg.num_hidden_layers || cfg.is_moe_layer(i) != cfg.is_moe_layer(first)) {
       add_child(layer_group_name(first, i - 1), modelmeter::make_layer<DeepseekV2DecoderLayer>(ctx, cfg, shape, first),
-                static_cast<double>(i - first));
+                static_cast<double>(i - first), "decoder norms and residuals");
       first = i;
     }
   }
-  add_child("norm", modelmeter::make_layer<DeepseekV2RMSNorm>(ctx, shape.tokens(), cfg.hidden_size));
+  add_child("norm", modelmeter::make_layer<DeepseekV2RMSNorm>(ctx, shape.tokens(), cfg.hidden_size), 1,
+            "decoder norms and residuals");
   // Serving engines compute logits only for the position they sample from: one per sequence.
-  add_child("lm_head", ops::linear(ctx, static_cast<double>(shape.batch), cfg.hidden_size, cfg.vocab_size, false));
+  add_child("lm_head", ops::linear(ctx, static_cast<double>(shape.batch), cfg.hidden_size, cfg.vocab_size, false), 1,
+            "LM head");
   if (ctx.stage() == MM_STAGE_PREFILL) vision_tokens_ = static_cast<double>(shape.batch * plan.tokens());
   shapes_ = "batch=" + std::to_string(shape.batch) + " query_len=" + std::to_string(shape.query_len) +
             " context=" + std::to_string(shape.kv_len) + (shape.decode ? "+step" : "") +

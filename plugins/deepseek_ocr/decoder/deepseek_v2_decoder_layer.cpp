@@ -17,16 +17,17 @@ DeepseekV2DecoderLayer::DeepseekV2DecoderLayer(const modelmeter::StageContext& c
 
   add_child("input_layernorm", modelmeter::make_layer<DeepseekV2RMSNorm>(ctx, tokens, hidden));
   if (cfg.use_mla) {
-    add_child("self_attn", modelmeter::make_layer<DeepseekV2FlashAttention2>(ctx, cfg, shape));
+    add_child("self_attn", modelmeter::make_layer<DeepseekV2FlashAttention2>(ctx, cfg, shape), 1, "decoder attention");
   } else {
-    add_child("self_attn", modelmeter::make_layer<LlamaFlashAttention2>(ctx, cfg, shape));
+    add_child("self_attn", modelmeter::make_layer<LlamaFlashAttention2>(ctx, cfg, shape), 1, "decoder attention");
   }
   add_child("attn_residual", ops::add(ctx, tokens, hidden));
   add_child("post_attention_layernorm", modelmeter::make_layer<DeepseekV2RMSNorm>(ctx, tokens, hidden));
   if (moe) {
-    add_child("mlp", modelmeter::make_layer<DeepseekV2MoE>(ctx, cfg, shape));
+    add_child("mlp", modelmeter::make_layer<DeepseekV2MoE>(ctx, cfg, shape), 1, "decoder MLP/MoE");
   } else {
-    add_child("mlp", modelmeter::make_layer<DeepseekV2MLP>(ctx, hidden, cfg.intermediate_size, tokens));
+    add_child("mlp", modelmeter::make_layer<DeepseekV2MLP>(ctx, hidden, cfg.intermediate_size, tokens), 1,
+              "decoder MLP/MoE");
   }
   add_child("mlp_residual", ops::add(ctx, tokens, hidden));
 

@@ -41,10 +41,10 @@ modelmeter::Metrics CLIPVisionEmbeddings::own(modelmeter::Pass pass) const {
 
   // Bytes read / written by each forward kernel.
   const double lookup_r = bw_ * p0 * h + kPositionIdBytes * p0, lookup_w = bw_ * p0 * h;  // position_embedding(ids)
-  const double grid_r = rho * bw_ * (p0 - 1) * h, grid_w = grid_r;               // .contiguous() of the 16×16 grid
-  const double pcat_r = rho * bw_ * n * h, pcat_w = pcat_r;                      // cat(CLS position, resized grid)
-  const double cat_r = bw_ * B * h + ba_ * B * q2 * h, cat_w = ba_ * B * n * h;  // cat(CLS, patch_embeds)
-  const double add_r = ba_ * B * n * h + bw_ * n * h, add_w = ba_ * B * n * h;   // + positions
+  const double grid_r = rho * bw_ * (p0 - 1) * h, grid_w = grid_r;              // .contiguous() of the 16×16 grid
+  const double pcat_r = rho * bw_ * n * h, pcat_w = pcat_r;                     // cat(CLS position, resized grid)
+  const double cat_r = bw_ * h + ba_ * B * q2 * h, cat_w = ba_ * B * n * h;     // cat(CLS, patch_embeds)
+  const double add_r = ba_ * B * n * h + bw_ * n * h, add_w = ba_ * B * n * h;  // + positions
   const double read = lookup_r + grid_r + rs.read + pcat_r + cat_r + add_r;
   const double written = lookup_w + grid_w + rs.written + pcat_w + cat_w + add_w;
 

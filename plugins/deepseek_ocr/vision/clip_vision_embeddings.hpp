@@ -46,7 +46,7 @@ same module: `shared_weights`) else 1. Position ids are int64 (a registered `ara
 | ρ: contiguous copy of the 16×16 grid | 0 | bw·(P₀−1)·h | bw·(P₀−1)·h |
 | ρ: bicubic antialiased resize s₀² → q² in fp32 (casts included) | 2·h·S·(S + q) | see below | see below |
 | ρ: cat of the CLS position and the resized grid | 0 | bw·N·h | bw·N·h |
-| cat(CLS, patch_embeds) | 0 | bw·B·h + ba·B·q²·h | ba·B·N·h |
+| cat(CLS, patch_embeds) (the CLS vector read once, broadcast) | 0 | bw·h + ba·B·q²·h | ba·B·N·h |
 | + positions (broadcast over images) | B·N·h | ba·B·N·h + bw·N·h | ba·B·N·h |
 
 Resize (PyTorch's `upsample_gen2d_aa_out_frame`): S = Σ over the q outputs of one axis of the taps read, with

@@ -16,7 +16,7 @@
  *     - lists cross as arrays of pointers, never arrays of structs (a struct's stride changes when it grows).
  *   History:
  *     1.0  initial table.
- *     1.1  adds MM_METRIC_LIVE_BYTES and mm_layer_class.shapes.
+ *     1.1  adds MM_METRIC_LIVE_BYTES, mm_layer_class.shapes and mm_child.component.
  *
  * ENTRY
  *   A plugin exports exactly one symbol, MM_PLUGIN_ENTRY_SYMBOL ("modelmeter_plugin_entry"), of type
@@ -236,12 +236,16 @@ typedef struct mm_layer {
 } mm_layer;
 
 /* One declared child: a name (a path segment such as "blocks.3" or "mlp"), the layer, and how many times
- * it repeats with identical shapes. The child stays owned by its parent. */
+ * it repeats with identical shapes. The child stays owned by its parent. The caller sets struct_size to its
+ * own sizeof; the callee writes at most that many bytes and sets struct_size to what it wrote. */
 typedef struct mm_child {
   uint32_t struct_size;
   const char* name;
   const mm_layer* layer;
   double repeat;
+  /* 1.1: the report component this child's subtree belongs to ("SAM encoder", "decoder attention"); NULL =
+   * its parent's. Reports total each stage per component. Valid while the parent lives. */
+  const char* component;
 } mm_child;
 
 /* The per-class function table. Static, owned by the library that defines the class. */

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -308,6 +309,7 @@ struct Child {
   std::string name;
   LayerPtr layer;
   double repeat;
+  std::string component;  // empty: the parent's
 };
 
 // Subclass this. A layer is immutable once constructed: do every computation that can fail in the
@@ -337,11 +339,12 @@ class BaseLayer {
   BaseLayer& operator=(const BaseLayer&) = delete;
 
   // Declares a child; the layer keeps it until it is destroyed. Returns the child for inspection.
-  const mm_layer* add_child(std::string name, LayerPtr child, double repeat = 1.0) {
+  // `component` names the report component of the child's subtree ("decoder attention"); empty = the parent's.
+  const mm_layer* add_child(std::string name, LayerPtr child, double repeat = 1.0, std::string component = {}) {
     if (!child) throw InvalidArgument("child '" + name + "' is null");
     if (!(repeat > 0) || !std::isfinite(repeat)) throw InvalidArgument("child '" + name + "' has a repeat <= 0");
     const mm_layer* raw = child.get();
-    children_.push_back(Child{std::move(name), std::move(child), repeat});
+    children_.push_back(Child{std::move(name), std::move(child), repeat, std::move(component)});
     return raw;
   }
 
@@ -385,10 +388,14 @@ mm_status tr_child(const mm_layer* self, uint32_t index, mm_child* out, mm_error
   return guarded(err, T::kLayerClassName, [&] {
     const auto& kids = impl_of<T>(self).children();
     if (index >= kids.size()) throw Error(MM_ERR_NOT_FOUND, "child index out of range");
-    out->struct_size = sizeof(mm_child);
-    out->name = kids[index].name.c_str();
-    out->layer = kids[index].layer.get();
-    out->repeat = kids[index].repeat;
+    const Child& k = kids[index];
+    const mm_child c{sizeof(mm_child), k.name.c_str(), k.layer.get(), k.repeat,
+                     k.component.empty() ? nullptr : k.component.c_str()};
+    // Write no more than the caller's struct holds (an older host has a smaller one).
+    const std::size_t n = std::min<std::size_t>(out->struct_size, sizeof c);
+    if (n < offsetof(mm_child, repeat) + sizeof c.repeat) throw InvalidArgument("mm_child struct_size too small");
+    std::memcpy(out, &c, n);
+    out->struct_size = static_cast<uint32_t>(n);
   });
 }
 

@@ -96,7 +96,7 @@ TEST_CASE("CLIPVisionEmbeddings glue: CLS concat, position add, the 16×16 → 1
   CHECK(tc(e1024) == 0);
   // Bytes: lookup of the 257 rows (+ int64 ids), cat(CLS, patches), + positions.
   const double lookup = 2 * bw * 257 * h + 8 * 257;
-  const double cat = bw * 2 * h + ba * 2 * 256 * h + ba * 2 * 257 * h;
+  const double cat = bw * h + ba * 2 * 256 * h + ba * 2 * 257 * h;  // CLS read once (broadcast)
   const double add = ba * 2 * 257 * h + bw * 257 * h + ba * 2 * 257 * h;
   CHECK(dsocr_test::fwd(e1024, MM_METRIC_IO_BYTES) == lookup + cat + add);
   // 640 tile: taps per output of the antialiased bicubic 16 → 10 (scale 1.6, support 3.2): 4,6,6,7,6,6,7,6,6,4 →

@@ -90,7 +90,7 @@ namespace modelmeter::core {
 using ResolvedConfig = mm_config;
 
 struct ResolveInputs {
-  std::filesystem::path workload_file;
+  std::filesystem::path workload_file;  // empty: no workload file (declared defaults and overrides only)
   std::string workload_name;
   std::optional<std::filesystem::path> model_file;  // TOML of model.* keys (flat)
   std::vector<Override> overrides;

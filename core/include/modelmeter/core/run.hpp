@@ -35,6 +35,7 @@ struct ModuleNode {
   mm_category category = MM_CATEGORY_COMPOSITE;
   double repeat = 1;                   // as declared by the parent
   std::string shapes;                  // empty where the class predates the shapes call
+  std::string component;               // the report component (declared by an ancestor, else "other")
   MetricValues forward{}, backward{};  // ONE instance, children included, whole stage (all its steps)
   RooflineTime time;                   // one instance, children included (forward)
   std::vector<ModuleNode> children;
@@ -42,6 +43,13 @@ struct ModuleNode {
 
 struct CategoryTotals {
   double tc_flops = 0, cuda_flops = 0, io_bytes = 0;
+  RooflineTime time;
+};
+
+// A stage's totals per report component (own metrics of every node in it, times multiplicity).
+struct ComponentTotals {
+  std::string name;
+  double tc_flops = 0, cuda_flops = 0, io_bytes = 0, weight_bytes = 0, parameters = 0;
   RooflineTime time;
 };
 
@@ -55,6 +63,7 @@ struct StageResult {
   uint64_t batch = 1, query_tokens = 0, kv_len = 0, steps = 1;
   ModuleNode root;  // root.forward/backward/time are the stage totals
   std::array<CategoryTotals, MM_CATEGORY_COUNT> categories{};
+  std::vector<ComponentTotals> components;          // in order of first appearance in the tree
   std::optional<StepTotals> first_step, last_step;  // decode only
   bool compute_bound() const noexcept { return root.time.compute_bound_s * 2 >= root.time.time_s; }
 };
