@@ -215,7 +215,7 @@ TEST_CASE("list, describe and check-plugin say what is installed") {
   const ProcessResult hw = mm({"list", "hardware"});
   CHECK(hw.out == "a100-40g\na100-80g\nh100-sxm\nh200\nl40s\nrtx5090\n");
   const ProcessResult layers = mm({"list", "layers", "--plugin", "example_transformer"});
-  CHECK(layers.out.find("  Attention (attention)") != std::string::npos);
+  CHECK(layers.out.find("  ScaledDotProductAttention (attention)") != std::string::npos);
   CHECK(layers.out.find("  TransformerBlock (composite)") != std::string::npos);
   const ProcessResult d = mm({"describe", "--plugin", "example_transformer", "--workload", "example"});
   CHECK(d.exit_code == 0);

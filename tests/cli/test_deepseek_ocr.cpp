@@ -176,7 +176,8 @@ TEST_CASE("describe prints the config and per-module parameter counts, with or w
   const ProcessResult d = run_process({kHost, "describe", "--plugin", "deepseek_ocr"});
   CAPTURE(d.err);
   REQUIRE(d.exit_code == 0);
-  CHECK(d.out.find("model.hidden_size (an integer from 1 to 1048576, default 1280, deepseek_ocr)") != std::string::npos);
+  CHECK(d.out.find("model.hidden_size (an integer from 1 to 1048576, default 1280, deepseek_ocr)") !=
+        std::string::npos);
   CHECK(d.out.find("DeepseekV2MoE (moe_routing)") != std::string::npos);
   CHECK(d.out.find("model deepseek-ocr (workload (defaults)): 3336106240 parameters") != std::string::npos);
   CHECK(d.out.find("sam_model") != std::string::npos);

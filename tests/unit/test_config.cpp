@@ -1,9 +1,8 @@
 // Workload keys: TOML loading, --set overrides and strict validation (core/src/config.cpp).
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <fstream>
-
-#include <unistd.h>
 #include <modelmeter/core/config.hpp>
 #include <modelmeter/core/errors.hpp>
 #include <string>

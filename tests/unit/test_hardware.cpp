@@ -1,9 +1,8 @@
 // Hardware profiles and dtype sizes (core/src/hardware.cpp).
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <fstream>
-
-#include <unistd.h>
 #include <modelmeter/core/errors.hpp>
 #include <modelmeter/core/hardware.hpp>
 
@@ -16,8 +15,7 @@ const std::filesystem::path kConfigs = std::filesystem::path(MM_SOURCE_DIR) / "c
 std::filesystem::path write_temp(const std::string& text) {
   // One folder per process (ctest runs the cases of this file in parallel), removed when the process ends.
   struct Folder {
-    std::filesystem::path path =
-        std::filesystem::temp_directory_path() / ("mm_test_hw." + std::to_string(::getpid()));
+    std::filesystem::path path = std::filesystem::temp_directory_path() / ("mm_test_hw." + std::to_string(::getpid()));
     Folder() { std::filesystem::create_directories(path); }
     ~Folder() {
       std::error_code ec;

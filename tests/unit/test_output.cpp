@@ -1,13 +1,12 @@
 // Atomic commit of writer outputs (core/src/output.cpp).
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <fstream>
-#include <string>
-
-#include <unistd.h>
 #include <modelmeter/core/errors.hpp>
 #include <modelmeter/core/output.hpp>
 #include <sstream>
+#include <string>
 
 using namespace modelmeter::core;
 

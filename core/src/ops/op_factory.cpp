@@ -8,7 +8,6 @@
 #include <string>
 
 #include "add.hpp"
-#include "attention.hpp"
 #include "conv2d.hpp"
 #include "embedding.hpp"
 #include "gelu.hpp"
@@ -16,6 +15,7 @@
 #include "linear.hpp"
 #include "mul.hpp"
 #include "rms_norm.hpp"
+#include "scaled_dot_product_attention.hpp"
 #include "silu.hpp"
 #include "softmax.hpp"
 
@@ -155,7 +155,7 @@ LayerPtr make_op(const StageContext& ctx, const mm_op_spec& s) {
     case MM_OP_ATTENTION:
       check_attention(s);
       if (s.writes_kv_cache != 0) require_positive("precision.kv_cache_bytes", p.kv_cache_bytes);
-      return make_layer<ops::Attention>(ctx, s);
+      return make_layer<ops::ScaledDotProductAttention>(ctx, s);
     default:
       throw InvalidArgument("unknown op kind " + std::to_string(s.kind));
   }
@@ -200,9 +200,17 @@ mm_status create_op(const mm_stage_context* ctx, const mm_op_spec* spec, mm_laye
 std::span<const mm_layer_class* const> op_classes() noexcept {
   // In mm_op_kind order.
   static constexpr std::array<const mm_layer_class*, MM_OP_COUNT> kClasses = {
-      &class_table<ops::Linear>, &class_table<ops::Conv2d>,  &class_table<ops::LayerNorm>, &class_table<ops::RMSNorm>,
-      &class_table<ops::GELU>,   &class_table<ops::SiLU>,    &class_table<ops::Embedding>, &class_table<ops::Add>,
-      &class_table<ops::Mul>,    &class_table<ops::Softmax>, &class_table<ops::Attention>,
+      &class_table<ops::Linear>,
+      &class_table<ops::Conv2d>,
+      &class_table<ops::LayerNorm>,
+      &class_table<ops::RMSNorm>,
+      &class_table<ops::GELU>,
+      &class_table<ops::SiLU>,
+      &class_table<ops::Embedding>,
+      &class_table<ops::Add>,
+      &class_table<ops::Mul>,
+      &class_table<ops::Softmax>,
+      &class_table<ops::ScaledDotProductAttention>,
   };
   return kClasses;
 }

@@ -9,7 +9,7 @@ inline constexpr char kSoftmaxDoc[] = R"md(# Softmax
 
 A numerically stable softmax over the last F features of each of T rows:
 y_i = e^(x_i − m) / Σ_j e^(x_j − m), m = max_j x_j. (The softmax inside attention is part of the
-Attention op; this one is a standalone softmax, such as an MoE router's.)
+ScaledDotProductAttention op; this one is a standalone softmax, such as an MoE router's.)
 
 ## Symbols
 

@@ -1,7 +1,7 @@
 # Core's generic operators (included by core/CMakeLists.txt).
 set(MODELMETER_OPS_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/add.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/attention.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/scaled_dot_product_attention.cpp
   ${CMAKE_CURRENT_LIST_DIR}/conv2d.cpp
   ${CMAKE_CURRENT_LIST_DIR}/embedding.cpp
   ${CMAKE_CURRENT_LIST_DIR}/gelu.cpp

@@ -37,7 +37,7 @@ h = `hidden_size`, T = B·q tokens of the step (prefill: the prompt; decode: one
   2,560 = 32,852,480; layers 1–11: 6,553,600 + 227,164,160 + 2,560 = 233,720,320.
 - Residual adds: 1 CUDA FLOP per element, T·h each; 3·ba·T·h traffic each (read two, write one).
 - The attention child's flows grow with the decode context (closed-form sums over step ranges in core
-  `Attention`); everything else is n × one step.
+  `ScaledDotProductAttention`); everything else is n × one step.
 
 Conventions: see docs/metrics.md.
 )";

@@ -31,7 +31,7 @@ shared "head", MQA-like): the "smaller KV cache" of MLA. The same absorbed form 
 | `kv_a_layernorm` | `DeepseekV2RMSNorm` | T × c |
 | `kv_b_proj_uk` | core `Linear`, G = H groups (W_UK absorbed into q) | T·H rows × d_n → c |
 | `rotary_emb` | `LlamaRotaryEmbedding` | T tokens, H query heads, 1 key head, d_r rotated channels |
-| `attention` | core `Attention`, `kv_shared` | causal, H heads, 1 KV head, head dim c + d_r, value dim c, KV cache |
+| `attention` | core `ScaledDotProductAttention`, `kv_shared` | causal, H heads, 1 KV head, head dim c + d_r, value dim c, KV cache |
 | `kv_b_proj_uv` | core `Linear`, G = H groups (W_UV) | T·H rows × c → d_v |
 | `o_proj` | core `Linear`, no bias | T × H·d_v → h |
 
@@ -52,8 +52,8 @@ bk = KV-cache bytes.
   2·B·H·E·((d_n + d_r) + d_v) when c > d_n.
 - KV cache: one shared latent per position, (c + d_r)·bk bytes per token per layer (`kv_shared`: V is the
   first c channels of the cached K), versus 2·H·d·bk for multi-head attention.
-- Backward, Tensor-Core: projections 2× forward; attention as core `Attention` (flash: B·H·E·(6·dq + 4·dv)).
-- Decode: core `Attention` sums its flows over the growing context in closed form; the rest does not depend
+- Backward, Tensor-Core: projections 2× forward; attention as core `ScaledDotProductAttention` (flash: B·H·E·(6·dq + 4·dv)).
+- Decode: core `ScaledDotProductAttention` sums its flows over the growing context in closed form; the rest does not depend
   on the context.
 
 Assumptions: `attention_bias` is false (no projection biases); the softmax scale 1/√(d_n + d_r) is folded into

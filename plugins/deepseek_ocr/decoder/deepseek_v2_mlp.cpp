@@ -1,6 +1,6 @@
 #include "decoder/deepseek_v2_mlp.hpp"
 
-#include "llama/shape_text.hpp"
+#include "shape_text.hpp"
 
 namespace deepseek_ocr {
 

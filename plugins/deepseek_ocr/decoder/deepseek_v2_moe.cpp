@@ -5,7 +5,7 @@
 
 #include "decoder/deepseek_v2_mlp.hpp"
 #include "decoder/moe_gate.hpp"
-#include "llama/shape_text.hpp"
+#include "shape_text.hpp"
 
 namespace deepseek_ocr {
 

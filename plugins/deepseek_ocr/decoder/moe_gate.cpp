@@ -1,6 +1,6 @@
 #include "decoder/moe_gate.hpp"
 
-#include "llama/shape_text.hpp"
+#include "shape_text.hpp"
 
 namespace deepseek_ocr {
 

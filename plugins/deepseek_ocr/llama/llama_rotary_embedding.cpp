@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "llama/shape_text.hpp"
+#include "shape_text.hpp"
 
 namespace deepseek_ocr {
 

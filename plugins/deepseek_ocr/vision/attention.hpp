@@ -26,7 +26,7 @@ x = proj(scaled_dot_product_attention(q, k, v, attn_mask=bias))
 | child | op | shape |
 |---|---|---|
 | `qkv` | core `Linear`, bias | W·n × D → 3D |
-| `sdpa` | core `Attention`, non-causal | W sequences of n tokens, H heads of C |
+| `sdpa` | core `ScaledDotProductAttention`, non-causal | W sequences of n tokens, H heads of C |
 | `proj` | core `Linear`, bias | W·n × D → D |
 | (own glue) | rel-pos tables, their resize and gathers, the qkv head-split copy, the two einsums, the bias | below |
 
@@ -77,7 +77,7 @@ With the children: windowed 2,365,824 + 3,456, global 2,365,824 + 16,256. weight
 | bias backward: d rel_h, d rel_w = sums of dBias over the two broadcast axes | 0 | 2·W·H·E | ba·W·H·E | 2·ba·W·H·n·S |
 | flash only: the bias re-read and re-added to recompute P; dBias (= dS) written | 0 | (1−ε)·W·H·E | (1−ε)·ba·W·H·E | (1−ε)·ba·W·H·E |
 
-Under eager, dS is already materialised by core `Attention` and is the mask's gradient as is.
+Under eager, dS is already materialised by core `ScaledDotProductAttention` and is the mask's gradient as is.
 activation_bytes = the gradients written, the tables' own gradients (the parameters') excluded; kv_cache_bytes = 0;
 live_bytes = the largest backward kernel, the flash SDPA backward counted with its Q, K, V, O, dO, dQ, dK, dV, the
 bias and dBias: ba·(8·W·n·D + 2·W·H·E).

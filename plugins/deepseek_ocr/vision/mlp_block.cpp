@@ -1,6 +1,6 @@
 #include "vision/mlp_block.hpp"
 
-#include "llama/shape_text.hpp"
+#include "shape_text.hpp"
 
 namespace deepseek_ocr {
 

@@ -18,7 +18,7 @@ CLIP-L's multi-head self-attention (`clip_sdpa.NoTPAttention`, `use_flash_attn =
 | child | op | shape |
 |---|---|---|
 | `qkv_proj` | core `Linear`, bias | T × h → 3h |
-| `sdpa` | core `Attention`, non-causal | B sequences of N tokens, H heads of d, no KV cache |
+| `sdpa` | core `ScaledDotProductAttention`, non-causal | B sequences of N tokens, H heads of d, no KV cache |
 | `out_proj` | core `Linear`, bias | T × h → h |
 
 ## Symbols

@@ -1,6 +1,6 @@
 #include "vision/notp_feed_forward.hpp"
 
-#include "llama/shape_text.hpp"
+#include "shape_text.hpp"
 
 namespace deepseek_ocr {
 

@@ -7,12 +7,12 @@ namespace example {
 inline constexpr char kSelfAttentionDoc[] = R"(# SelfAttention
 
 Multi-head causal self-attention of the example transformer: q, k, v and output projections (core `Linear`,
-no bias) around core's `Attention` op (scores QKᵀ, softmax, context PV), with a KV cache.
+no bias) around core's `ScaledDotProductAttention` op (scores QKᵀ, softmax, context PV), with a KV cache.
 
 Symbols: T = batch × query tokens, h = hidden size, n = heads, d = h / n.
 
 - Projections: 4 × `Linear(h → h)` on T tokens: TC FLOPs 4 · 2·T·h·h.
-- Attention: core `Attention`, causal, n heads of d; see its page.
+- Attention: core `ScaledDotProductAttention`, causal, n heads of d; see its page.
 - No glue ops of its own.
 
 Conventions: see docs/metrics.md.

@@ -82,7 +82,7 @@ TEST_CASE("LlamaFlashAttention2: the checkpoint's parameters and children") {
   CHECK(params(n) == 6553600);  // 4 · 1280 · 1280, no biases
   for (const char* proj : {"q_proj", "k_proj", "v_proj", "o_proj"}) CHECK(params(child(n, proj)) == 1280 * 1280);
   CHECK(child(n, "rotary_emb").class_name == "LlamaRotaryEmbedding");
-  CHECK(child(n, "attention").class_name == "Attention");
+  CHECK(child(n, "attention").class_name == "ScaledDotProductAttention");
   CHECK(fwd(n, MM_METRIC_WEIGHT_BYTES) == 2 * 6553600.0);
 }
 

@@ -24,7 +24,7 @@ modelmeter::LayerPtr prefill_layer(const dsocr_test::Stage& st, uint64_t prompt,
 
 // Sum over the tree of the forward TC FLOPs of core Attention ops (the only non-Linear matmuls here).
 double attention_tc(const modelmeter::core::ModuleNode& n) {
-  if (n.class_name == "Attention") return tc(n);
+  if (n.class_name == "ScaledDotProductAttention") return tc(n);
   double total = 0;
   for (const auto& c : n.children) total += attention_tc(c) * c.repeat;
   return total;

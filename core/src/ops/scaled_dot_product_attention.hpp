@@ -1,12 +1,12 @@
 // Attention core: scores QKᵀ, softmax, context P·V (projections are separate Linear ops).
-// Formulas: kAttentionDoc, docs/metrics.md.
+// Formulas: kScaledDotProductAttentionDoc, docs/metrics.md.
 #pragma once
 
 #include "op_common.hpp"
 
 namespace modelmeter::core::ops {
 
-inline constexpr char kAttentionDoc[] = R"md(# Attention
+inline constexpr char kScaledDotProductAttentionDoc[] = R"md(# ScaledDotProductAttention
 
 The core of scaled dot-product attention for B sequences: per query head, S = Q·Kᵀ/√dq, P = softmax(S) along
 the keys (causal: key j > query i masked), O = P·V. The q/k/v/o projections are separate Linear ops. Grouped
@@ -73,10 +73,10 @@ their value at the last step, K = kv_len + first + n − 1 (the maximum over the
 Conventions: see docs/metrics.md.
 )md";
 
-class Attention final : public modelmeter::BaseLayer {
+class ScaledDotProductAttention final : public modelmeter::BaseLayer {
  public:
-  MODELMETER_LAYER_CLASS(Attention, MM_CATEGORY_ATTENTION, kAttentionDoc)
-  Attention(const modelmeter::StageContext& ctx, const mm_op_spec& spec);
+  MODELMETER_LAYER_CLASS(ScaledDotProductAttention, MM_CATEGORY_ATTENTION, kScaledDotProductAttentionDoc)
+  ScaledDotProductAttention(const modelmeter::StageContext& ctx, const mm_op_spec& spec);
   Metrics own(Pass pass) const override;
   Metrics own_steps(Pass pass, uint64_t first, uint64_t count) const override;
   std::string shapes() const override;

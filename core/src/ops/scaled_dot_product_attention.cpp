@@ -1,8 +1,8 @@
-#include "attention.hpp"
+#include "scaled_dot_product_attention.hpp"
 
 namespace modelmeter::core::ops {
 
-Attention::Attention(const modelmeter::StageContext& ctx, const mm_op_spec& spec)
+ScaledDotProductAttention::ScaledDotProductAttention(const modelmeter::StageContext& ctx, const mm_op_spec& spec)
     : batch_(static_cast<double>(spec.batch)),
       heads_(static_cast<double>(spec.heads)),
       kv_heads_(static_cast<double>(spec.kv_heads > 0 ? spec.kv_heads : spec.heads)),
@@ -18,7 +18,7 @@ Attention::Attention(const modelmeter::StageContext& ctx, const mm_op_spec& spec
       ba_(ctx.precision().activation_bytes),
       bk_(ctx.precision().kv_cache_bytes) {}
 
-Metrics Attention::at_context(Pass pass, double context) const {
+Metrics ScaledDotProductAttention::at_context(Pass pass, double context) const {
   const double b = batch_, h = heads_, hk = kv_heads_, dq = head_dim_, dv = v_head_dim_, q = query_len_;
   const double k = context;
   // E: score entries per (sequence, head); flash skips the masked upper triangle, eager computes it.
@@ -63,11 +63,11 @@ Metrics Attention::at_context(Pass pass, double context) const {
   return m;
 }
 
-Metrics Attention::own(Pass pass) const {
+Metrics ScaledDotProductAttention::own(Pass pass) const {
   return own_steps(pass, 0, 1);
 }
 
-Metrics Attention::own_steps(Pass pass, uint64_t first, uint64_t count) const {
+Metrics ScaledDotProductAttention::own_steps(Pass pass, uint64_t first, uint64_t count) const {
   // Step s sees K = kv_len + s. Every flow metric is affine in K, so its sum over the n steps is n × its value
   // at the mean context: Σ (kv_len + s) = n·kv_len + n·first + n(n − 1)/2 = n·(kv_len + first + (n − 1)/2).
   const double n = static_cast<double>(count);
@@ -82,7 +82,7 @@ Metrics Attention::own_steps(Pass pass, uint64_t first, uint64_t count) const {
   return m;
 }
 
-std::string Attention::shapes() const {
+std::string ScaledDotProductAttention::shapes() const {
   return "batch=" + format_count(batch_) + " heads=" + format_count(heads_) + " kv_heads=" + format_count(kv_heads_) +
          " head_dim=" + format_count(head_dim_) + " v_head_dim=" + format_count(v_head_dim_) +
          " query_len=" + format_count(query_len_) + " kv_len=" + format_count(kv_len_) + (grows_ ? "+step" : "") +

@@ -1,5 +1,6 @@
-// core's Attention op (core/src/ops/attention.cpp): hand-derived flash and eager values, causal entry counts,
-// scaling, GQA, the KV cache, exact decode step ranges, validation. Formulas: docs/metrics.md.
+// core's ScaledDotProductAttention op (core/src/ops/scaled_dot_product_attention.cpp): hand-derived flash and eager
+// values, causal entry counts, scaling, GQA, the KV cache, exact decode step ranges, validation. Formulas:
+// docs/metrics.md.
 #include <vector>
 
 #include "op_test_support.hpp"
@@ -52,7 +53,7 @@ Shape decode_shape() {
 TEST_CASE("Attention flash, non-causal: B=1 H=2 d=4 q=K=3, bf16 — hand-derived") {
   const Context c;
   const Op op(c, attention(Shape{}));
-  CHECK(op.cls().name == std::string("Attention"));
+  CHECK(op.cls().name == std::string("ScaledDotProductAttention"));
   CHECK(op.cls().category == MM_CATEGORY_ATTENTION);
   CHECK(op.shapes() ==
         "batch=1 heads=2 kv_heads=2 head_dim=4 v_head_dim=4 query_len=3 kv_len=3 causal=no impl=flash kv_cache=no");
@@ -314,7 +315,7 @@ TEST_CASE("Attention: invalid specs are refused naming the field") {
     a.query_len = 4;
     return attention(a);
   }());
-  CHECK(o.message == "Attention: query_len must be <= kv_len (3) for causal attention, got 4");
+  CHECK(o.message == "ScaledDotProductAttention: query_len must be <= kv_len (3) for causal attention, got 4");
   mm_op_spec s = attention(Shape{});
   s.grows_per_step = 2;
   mmtest::check_refused(c, s, "grows_per_step");
