@@ -132,17 +132,18 @@ TEST_CASE("overrides: a given grid, a longer decode, the what-if maximum context
 }
 
 TEST_CASE("invalid DeepSeek-OCR inputs are rejected before any output") {
-  for (const auto& [set, needle] : std::vector<std::pair<std::string, std::string>>{
+  for (const auto& item : std::vector<std::pair<std::string, std::string>>{
            {"vision.grid=[3,4]", "has 12 tiles; allowed 2 to 9"},
            {"vision.image_size=650", "not a multiple of 64"},
            {"batch.size=0", "'batch.size' = 0 is not allowed"},
            {"model.num_attention_heads=7", "does not divide model.hidden_size = 1280"},
            {"vision.mode=huge", "one of off, tiny, small, base, large, gundam"},
        }) {
-    CAPTURE(set);
-    const Run r = run("std-v1", {"--set", set});
+    const std::string& set_arg = item.first;  // (structured bindings cannot be captured by CAPTURE in C++20)
+    CAPTURE(set_arg);
+    const Run r = run("std-v1", {"--set", set_arg});
     CHECK(r.process.exit_code == 3);
-    CHECK(r.process.err.find(needle) != std::string::npos);
+    CHECK(r.process.err.find(item.second) != std::string::npos);
   }
 }
 

@@ -37,7 +37,7 @@ TEST_CASE("Add: T=2 F=3, bf16 — hand-derived") {
   CHECK(b.live_bytes == 36);
 }
 
-TEST_CASE("Add: fp32; tokens ×2; invalid specs") {
+TEST_CASE("Add: fp32 — tokens ×2 — invalid specs") {
   const Context c(4);
   CHECK(Op(c, add(2, 3)).forward().io_bytes == 72);  // 3·4·6
   const auto a = Op(c, add(5, 8)).forward();

@@ -52,7 +52,7 @@ TEST_CASE("Conv2d: B=2 Cin=3 Cout=4 5×5 k=3 s=2 p=1 with bias, bf16 — hand-de
   CHECK(b.live_bytes == 744);        // x, dY, dX: 300 + 144 + 300
 }
 
-TEST_CASE("Conv2d: output size uses the floor; non-square kernels; fp32 without bias") {
+TEST_CASE("Conv2d: output size uses the floor — non-square kernels — fp32 without bias") {
   const Context c(4);
   // H=6, k=3, s=2, p=0: ⌊3/2⌋ + 1 = 2. W=7, k=2: ⌊5/2⌋ + 1 = 3.
   const Op op(c, conv(1, 2, 3, 6, 7, 3, 2, 2, 0, false));

@@ -42,7 +42,7 @@ TEST_CASE("Embedding: T=3 V=10 D=4, bf16 — hand-derived") {
   CHECK(b.live_bytes == 36);       // dY 24 + ids 12
 }
 
-TEST_CASE("Embedding: int8 table with fp32 activations; traffic follows tokens, not the vocabulary") {
+TEST_CASE("Embedding: int8 table with fp32 activations — traffic follows tokens, not the vocabulary") {
   const Context c(1, 4, 4);
   const auto f = Op(c, embedding(3, 10, 4)).forward();
   CHECK(f.io_bytes == 72);      // rows 1·12, ids 12, y 4·12 = 48

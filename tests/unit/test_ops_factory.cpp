@@ -106,7 +106,7 @@ TEST_CASE("create_op: size-prefixed structs — a short spec reads missing field
   CHECK(std::string(err.message).find("stage context struct_size") != std::string::npos);
 }
 
-TEST_CASE("a created op gives the same numbers on every call; zero steps are refused; a 1.0 host gets 7") {
+TEST_CASE("a created op gives the same numbers on every call — zero steps are refused — a 1.0 host gets 7") {
   const Context c;
   mm_op_spec s = mmtest::spec(MM_OP_LINEAR, 4);
   s.in_features = 3;

@@ -40,7 +40,7 @@ TEST_CASE("GELU exact: T=2 F=3, bf16 — hand-derived") {
   CHECK(b.live_bytes == 36);
 }
 
-TEST_CASE("GELU quick (x·sigmoid(1.702x)): hand-derived; fp32") {
+TEST_CASE("GELU quick (x·sigmoid(1.702x)): hand-derived — fp32") {
   const Context c(4);
   const Op op(c, gelu(2, 3, true));
   CHECK(op.shapes() == "tokens=2 features=3 variant=quick");
@@ -52,7 +52,7 @@ TEST_CASE("GELU quick (x·sigmoid(1.702x)): hand-derived; fp32") {
   CHECK(b.io_bytes == 72);    // 3·4·6
 }
 
-TEST_CASE("GELU: tokens ×2 doubles everything; invalid specs") {
+TEST_CASE("GELU: tokens ×2 doubles everything — invalid specs") {
   const Context c;
   const auto a = Op(c, gelu(7, 16)).forward();
   const auto b = Op(c, gelu(14, 16)).forward();

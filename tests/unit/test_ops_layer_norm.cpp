@@ -42,7 +42,7 @@ TEST_CASE("LayerNorm: T=3 F=4 with bias, bf16 — hand-derived") {
   CHECK(b.live_bytes == 72);        // x, dY, dX
 }
 
-TEST_CASE("LayerNorm: without bias; fp32") {
+TEST_CASE("LayerNorm: without bias — fp32") {
   const Context c(4);
   const Op op(c, layer_norm(3, 4, false));
   // c = 5 + 1 = 6; P = 4.
@@ -56,7 +56,7 @@ TEST_CASE("LayerNorm: without bias; fp32") {
   CHECK(b.io_bytes == 176);  // x 48, dY 48, γ 16, dX 48, dγ 16
 }
 
-TEST_CASE("LayerNorm: tokens ×2 doubles FLOPs and activation traffic; invalid specs") {
+TEST_CASE("LayerNorm: tokens ×2 doubles FLOPs and activation traffic — invalid specs") {
   const Context c;
   const auto a = Op(c, layer_norm(10, 64, true)).forward();
   const auto b = Op(c, layer_norm(20, 64, true)).forward();

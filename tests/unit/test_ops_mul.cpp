@@ -34,7 +34,7 @@ TEST_CASE("Mul: T=2 F=3, bf16 — hand-derived") {
   CHECK(b.live_bytes == 60);
 }
 
-TEST_CASE("Mul: tokens ×2; invalid specs") {
+TEST_CASE("Mul: tokens ×2 — invalid specs") {
   const Context c;
   const auto a = Op(c, mul(3, 11)).backward();
   const auto b = Op(c, mul(6, 11)).backward();

@@ -40,7 +40,7 @@ TEST_CASE("RMSNorm: T=3 F=4, bf16 — hand-derived") {
   CHECK(b.live_bytes == 72);        // x, dY, dX
 }
 
-TEST_CASE("RMSNorm: int8 weights, bf16 activations; tokens ×2; invalid specs") {
+TEST_CASE("RMSNorm: int8 weights, bf16 activations — tokens ×2 — invalid specs") {
   const Context c(1, 2, 2);
   const auto f = Op(c, rms_norm(3, 4)).forward();
   CHECK(f.io_bytes == 52);  // x 24, γ 1·4, y 24

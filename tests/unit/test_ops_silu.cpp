@@ -38,7 +38,7 @@ TEST_CASE("SiLU: T=2 F=3, bf16 — hand-derived") {
   CHECK(b.live_bytes == 36);
 }
 
-TEST_CASE("SiLU: fractional tokens scale linearly; invalid specs") {
+TEST_CASE("SiLU: fractional tokens scale linearly — invalid specs") {
   const Context c;
   const Op op(c, silu(2.5, 4));
   CHECK(op.forward().cuda_flops == 40);  // 4·2.5·4

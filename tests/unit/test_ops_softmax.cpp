@@ -34,7 +34,7 @@ TEST_CASE("Softmax: T=2 F=3, bf16 — hand-derived") {
   CHECK(b.live_bytes == 36);
 }
 
-TEST_CASE("Softmax: rows ×2 and features ×2 each double the work; invalid specs") {
+TEST_CASE("Softmax: rows ×2 and features ×2 each double the work — invalid specs") {
   const Context c;
   const auto a = Op(c, softmax(8, 32)).forward();
   CHECK(Op(c, softmax(16, 32)).forward().cuda_flops == 2 * a.cuda_flops);

@@ -62,7 +62,7 @@ const core::RooflineRates kRates{1e12, 1e11, 1e10};
 
 }  // namespace
 
-TEST_CASE("a composite's metrics are its children × repeat plus its own glue; live bytes is a peak") {
+TEST_CASE("a composite's metrics are its children × repeat plus its own glue — live bytes is a peak") {
   Fixture f;
   const StageContext ctx(f.ctx);
   LayerPtr root = make_layer<Glued>(ctx, 3.0, 10.0);

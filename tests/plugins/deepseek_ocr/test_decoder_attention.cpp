@@ -141,7 +141,7 @@ TEST_CASE("LlamaFlashAttention2: decode laws — linear growth, exact step range
   }
 }
 
-TEST_CASE("LlamaFlashAttention2: eager moves at least as many bytes as flash; prefill projections scale with T") {
+TEST_CASE("LlamaFlashAttention2: eager moves at least as many bytes as flash — prefill projections scale with T") {
   const DecoderConfig cfg;
   for (uint64_t p : {64, 913}) {
     CAPTURE(p);

@@ -82,7 +82,7 @@ TEST_CASE("CLIP block at 1024: N = 1 + 16² = 257 tokens, TC FLOPs hand-derived"
   CHECK(tc(child(v, "embeddings")) == 0);
 }
 
-TEST_CASE("CLIP at a 640 tile: N = 1 + 10² = 101; images scale every flow") {
+TEST_CASE("CLIP at a 640 tile: N = 1 + 10² = 101 — images scale every flow") {
   const double N = 101;
   const double block = 2 * N * h * 3 * h + 2 * H * N * N * 2 * d + 2 * N * h * h + 4 * N * h * F;
   CHECK(tc(eval_clip_block(1, 101)) == block);

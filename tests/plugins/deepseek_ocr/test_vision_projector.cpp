@@ -6,7 +6,7 @@
 
 using namespace deepseek_ocr;
 
-TEST_CASE("MlpProjector: 2,622,720 parameters at hidden 1280; FLOPs tokens × 2·2048·1280") {
+TEST_CASE("MlpProjector: 2,622,720 parameters at hidden 1280 — FLOPs tokens × 2·2048·1280") {
   const auto stage = dsocr_test::vision_stage();
   // std-v1 (Gundam 2×3): 16² global-view tokens + 6 tiles × 10² = 856 view tokens.
   const auto node = dsocr_test::eval(modelmeter::make_layer<MlpProjector>(stage.ctx(), VisionConfig{}, 1280, 856.0));
