@@ -1,4 +1,5 @@
 // The report data model (schema in docs/report-schema.md).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <modelmeter/core/report.hpp>
@@ -197,6 +198,7 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
   DocTree& t = *tree;
   Node* root = t.root();
   t.set_int(root, "schema_version", kReportSchemaVersion);
+  t.set(root, "kind", "report");
   Node* tool = t.object(root, "tool");
   t.set(tool, "name", "modelmeter");
   t.set(tool, "version", tool_version);
@@ -354,6 +356,42 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
     t.set_null(mem, "total_bytes");
     t.set(mem, "capacity_bytes", hw.capacity);
     t.set_null(mem, "fits");
+  }
+  // Every layer class the run used, with its formula page and the shapes of each instance, for the
+  // per-class documentation pages (in order of first use).
+  struct ClassUse {
+    std::string name;
+    const ModuleNode* first;
+    std::vector<std::pair<std::string, const ModuleNode*>> uses;  // stage, node
+  };
+  std::vector<ClassUse> classes;
+  const auto collect = [&](const auto& self, const std::string& stage, const ModuleNode& n) -> void {
+    auto it = std::find_if(classes.begin(), classes.end(), [&](const ClassUse& c) { return c.name == n.class_name; });
+    if (it == classes.end()) it = classes.insert(classes.end(), ClassUse{n.class_name, &n, {}});
+    it->uses.emplace_back(stage, &n);
+    for (const ModuleNode& c : n.children) self(self, stage, c);
+  };
+  for (const StageResult& s : run.stages) collect(collect, stage_name(s.stage), s.root);
+  Node* layers = t.object(root, "layers");
+  for (const ClassUse& c : classes) {
+    Node* lo = t.object(layers, c.name);
+    t.set(lo, "category", category_name(c.first->category));
+    if (c.first->class_doc != nullptr) {
+      t.set(lo, "doc", c.first->class_doc);
+    } else {
+      t.set_null(lo, "doc");
+    }
+    Node* uses = t.array(lo, "instances");
+    for (const auto& [stage, node] : c.uses) {
+      Node* u = t.push_object(uses);
+      t.set(u, "stage", stage);
+      t.set(u, "id", node->id);
+      if (node->shapes.empty()) {
+        t.set_null(u, "shapes");
+      } else {
+        t.set(u, "shapes", node->shapes);
+      }
+    }
   }
   Node* warnings = t.array(root, "warnings");
   for (const std::string& wmsg : run.warnings) t.push(warnings, wmsg);

@@ -157,6 +157,7 @@ struct Evaluator {
       throw PluginFailure("plugin '" + plugin_name + "' layer '" + path + "' has an incomplete class table");
     }
     n.class_name = cls.name != nullptr ? cls.name : "?";
+    n.class_doc = cls.doc;
     n.category = (cls.category >= 0 && cls.category < MM_CATEGORY_COUNT) ? cls.category : MM_CATEGORY_COMPOSITE;
     if (cls.shapes != nullptr) {
       char buf[512];

@@ -32,6 +32,7 @@ struct ModuleNode {
   std::string id;    // dotted path from the root, e.g. "model.layers.1.mlp"
   std::string name;  // the path segment the parent declared
   std::string class_name;
+  const char* class_doc = nullptr;  // the class's Markdown page (static in its library, which stays loaded)
   mm_category category = MM_CATEGORY_COMPOSITE;
   double repeat = 1;                   // as declared by the parent
   std::string shapes;                  // empty where the class predates the shapes call
