@@ -171,6 +171,43 @@ std::vector<std::string> split_formats(const std::string& s) {
   return out;
 }
 
+// The writer plugin for each --format name: every writer on the search path is asked its format (a
+// format served by two files is an error naming both; an unknown one lists the formats available).
+std::vector<std::shared_ptr<const core::Plugin>> load_writers(const GlobalOptions& g,
+                                                              const std::vector<std::string>& formats) {
+  std::vector<std::shared_ptr<const core::Plugin>> available;
+  for (const auto& file : core::plugin_files(search_path(g, true))) {
+    std::shared_ptr<const core::Plugin> p;
+    try {
+      p = core::Plugin::load(file);
+    } catch (const core::PluginLoadError& e) {
+      log_warning(e.what());  // a broken file on the path does not stop the formats that exist
+      continue;
+    }
+    if (p->kind() != MM_PLUGIN_WRITER) continue;
+    for (const auto& other : available) {
+      if (std::string_view(other->info().format) == p->info().format) {
+        throw core::PluginLoadError("format '" + std::string(p->info().format) + "' is served twice: '" +
+                                    other->path().string() + "' and '" + p->path().string() + "'");
+      }
+    }
+    available.push_back(p);
+  }
+  std::vector<std::shared_ptr<const core::Plugin>> chosen;
+  for (const auto& f : formats) {
+    const auto it =
+        std::find_if(available.begin(), available.end(), [&](const auto& p) { return f == p->info().format; });
+    if (it == available.end()) {
+      std::vector<std::string> names;
+      for (const auto& p : available) names.emplace_back(p->info().format);
+      std::sort(names.begin(), names.end());
+      throw core::PluginLoadError("unknown format '" + f + "'; available: " + (names.empty() ? "(none)" : join(names)));
+    }
+    chosen.push_back(*it);
+  }
+  return chosen;
+}
+
 void print_keys(const core::KeyCatalog& catalog) {
   std::cout << "workload keys:\n";
   for (const auto& k : catalog.keys()) {
@@ -201,20 +238,7 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
   const auto formats = split_formats(o.formats);
   core::RunRequest req;
   req.plugin = load_model_plugin(g, o.plugin);
-  std::vector<std::shared_ptr<const core::Plugin>> writers;
-  const core::SearchPath wpath = search_path(g, true);
-  for (const auto& f : formats) {
-    std::shared_ptr<const core::Plugin> w;
-    try {
-      w = core::Plugin::load(core::find_plugin(f, wpath, "format"));
-    } catch (const core::PluginLoadError& e) {
-      throw core::PluginLoadError(std::string(e.what()));
-    }
-    if (w->kind() != MM_PLUGIN_WRITER || f != w->info().format) {
-      throw core::PluginLoadError("'" + w->path().string() + "' is not a writer for format '" + f + "'");
-    }
-    writers.push_back(w);
-  }
+  const auto writers = load_writers(g, formats);
   req.hardware = core::load_hardware(config_file(o.hardware, "hardware", "hardware"));
   req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
   req.inputs.workload_name = o.workload;
