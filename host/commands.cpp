@@ -2,7 +2,9 @@
 #include "commands.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -12,6 +14,7 @@
 #include <modelmeter/core/plugin.hpp>
 #include <modelmeter/core/report.hpp>
 #include <modelmeter/core/run.hpp>
+#include <modelmeter/core/sweep.hpp>
 #include <set>
 #include <sstream>
 
@@ -136,38 +139,36 @@ void print_summary(const core::RunResult& r, const std::string& workload) {
                   s.compute_bound() ? "compute" : "memory");
     o << line;
   }
-  double ttft = 0;
-  for (mm_stage st : {MM_STAGE_VISION, MM_STAGE_PREFILL})
-    if (const auto* s = r.stage(st)) ttft += s->root.time.time_s;
-  o << "TTFT " << seconds(ttft);
-  if (const auto* d = r.stage(MM_STAGE_DECODE); d != nullptr && d->root.time.time_s > 0) {
-    const double tpot = d->root.time.time_s / static_cast<double>(d->steps);
+  o << "TTFT " << seconds(r.ttft_s());
+  if (const auto tpot = r.tpot_s()) {
     char tps[64];
-    std::snprintf(tps, sizeof tps, "%.1f", static_cast<double>(d->batch) / tpot);
-    o << ", time per output token " << seconds(tpot) << ", " << tps << " tokens/s";
+    std::snprintf(tps, sizeof tps, "%.1f", *r.decode_tokens_per_s());
+    o << ", time per output token " << seconds(*tpot) << ", " << tps << " tokens/s";
   }
   o << "\n";
-  const auto w = r.weights_bytes(), kv = r.kv_cache_bytes(), act = r.activations_peak_bytes();
-  o << "memory: weights " << opt(w, "B") << " + KV cache " << opt(kv, "B") << " + peak activations " << opt(act, "B");
-  if (w && kv && act) {
-    const double total = *w + *kv + *act;
-    o << " = " << si(total, "B") << " of " << si(r.hardware.capacity, "B") << ": "
-      << (total <= r.hardware.capacity ? "fits" : "DOES NOT FIT");
+  o << "memory: weights " << opt(r.weights_bytes(), "B") << " + KV cache " << opt(r.kv_cache_bytes(), "B")
+    << " + peak activations " << opt(r.activations_peak_bytes(), "B");
+  if (const auto total = r.memory_total_bytes()) {
+    o << " = " << si(*total, "B") << " of " << si(r.hardware.capacity, "B") << ": "
+      << (*r.fits() ? "fits" : "DOES NOT FIT");
   }
   o << "\n";
   std::cout << o.str();
 }
 
-std::vector<std::string> split_formats(const std::string& s) {
+// A comma-separated option value ("json,md", "h100-sxm,h200"): no empty or repeated item.
+std::vector<std::string> split_list(const std::string& s, const char* option) {
   std::vector<std::string> out;
   std::stringstream ss(s);
   std::string item;
   while (std::getline(ss, item, ',')) {
-    if (item.empty()) throw InputError("--format '" + s + "': empty format name");
-    if (std::find(out.begin(), out.end(), item) != out.end()) throw InputError("--format lists '" + item + "' twice");
+    if (item.empty()) throw InputError(std::string(option) + " '" + s + "': an empty item");
+    if (std::find(out.begin(), out.end(), item) != out.end()) {
+      throw InputError(std::string(option) + " lists '" + item + "' twice");
+    }
     out.push_back(item);
   }
-  if (out.empty()) throw InputError("--format is empty; give e.g. json");
+  if (out.empty()) throw InputError(std::string(option) + " is empty");
   return out;
 }
 
@@ -208,6 +209,29 @@ std::vector<std::shared_ptr<const core::Plugin>> load_writers(const GlobalOption
   return chosen;
 }
 
+// Runs every writer on the document, then commits all their files atomically into `out`; returns the
+// paths written.
+std::vector<std::string> write_outputs(const std::vector<std::shared_ptr<const core::Plugin>>& writers,
+                                       const mm_doc* doc, const std::string& out) {
+  std::vector<mm_output> outputs(writers.size());
+  for (std::size_t i = 0; i < writers.size(); ++i) {
+    outputs[i].writer = writers[i]->name();
+    mm_error err{};
+    if (writers[i]->info().write(doc, &outputs[i], &err) != MM_OK) {
+      err.message[MM_ERROR_MESSAGE_CAPACITY - 1] = '\0';
+      throw core::PluginFailure("writer '" + writers[i]->name() + "' (" + writers[i]->path().string() +
+                                ") failed: " + err.message);
+    }
+  }
+  std::vector<const mm_output*> views;
+  for (const auto& o : outputs) views.push_back(&o);
+  core::commit_outputs(out, views);
+  std::vector<std::string> written;
+  for (const auto& o : outputs)
+    for (const auto& f : o.files) written.push_back((fs::path(out) / f.first).string());
+  return written;
+}
+
 void print_keys(const core::KeyCatalog& catalog) {
   std::cout << "workload keys:\n";
   for (const auto& k : catalog.keys()) {
@@ -235,7 +259,7 @@ void print_tree(const core::ModuleNode& n, int depth) {
 
 int cmd_run(const GlobalOptions& g, const RunOptions& o) {
   // Everything is found and loaded before any work: plugins, writers, hardware.
-  const auto formats = split_formats(o.formats);
+  const auto formats = split_list(o.formats, "--format");
   core::RunRequest req;
   req.plugin = load_model_plugin(g, o.plugin);
   const auto writers = load_writers(g, formats);
@@ -249,23 +273,53 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
   for (const auto& w : result.warnings) log_warning(w);
 
   const auto report = core::build_report(result, kToolVersion);
-  const mm_doc* doc = report->freeze();
-  std::vector<mm_output> outputs(writers.size());
-  for (std::size_t i = 0; i < writers.size(); ++i) {
-    outputs[i].writer = writers[i]->name();
-    mm_error err{};
-    if (writers[i]->info().write(doc, &outputs[i], &err) != MM_OK) {
-      err.message[MM_ERROR_MESSAGE_CAPACITY - 1] = '\0';
-      throw core::PluginFailure("writer '" + writers[i]->name() + "' (" + writers[i]->path().string() +
-                                ") failed: " + err.message);
-    }
-  }
-  std::vector<const mm_output*> views;
-  for (const auto& out : outputs) views.push_back(&out);
-  core::commit_outputs(o.out, views);
+  const auto written = write_outputs(writers, report->freeze(), o.out);
   print_summary(result, o.workload);
-  for (const auto& out : outputs)
-    for (const auto& f : out.files) std::cout << "wrote " << (fs::path(o.out) / f.first).string() << "\n";
+  for (const auto& f : written) std::cout << "wrote " << f << "\n";
+  return kExitOk;
+}
+
+namespace {
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) {
+  g_interrupted.store(true);
+}
+}  // namespace
+
+int cmd_sweep(const GlobalOptions& g, const SweepOptions& o) {
+  if (o.vary.empty()) throw core::Failure(kExitUsage, "sweep needs at least one --vary key=start:stop:step|a,b,c");
+  const auto writers = load_writers(g, split_list(o.formats, "--format"));
+  core::SweepRequest req;
+  req.plugin = load_model_plugin(g, o.plugin);
+  for (const auto& h : split_list(o.hardware, "--hardware")) {
+    req.hardware.push_back(core::load_hardware(config_file(h, "hardware", "hardware")));
+  }
+  req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
+  req.inputs.workload_name = o.workload;
+  if (!o.model.empty()) req.inputs.model_file = config_file(o.model, "models", "model");
+  for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
+  for (const auto& v : o.vary) req.vary.push_back(core::parse_vary(v));
+  req.stop = &g_interrupted;
+  std::signal(SIGINT, on_sigint);
+  const auto points = core::run_sweep(req);
+  const bool interrupted = g_interrupted.load();
+  std::signal(SIGINT, SIG_DFL);
+  const auto doc = core::build_sweep_doc(req, points, interrupted, kToolVersion);
+  const auto written = write_outputs(writers, doc->freeze(), o.out);
+  std::size_t feasible = 0;
+  for (const auto& p : points) feasible += p.feasible ? 1 : 0;
+  std::cout << "sweep of plugin " << req.plugin->name() << ", workload " << o.workload << ": " << points.size()
+            << " points (" << feasible << " feasible)" << (interrupted ? ", interrupted" : "") << "\n";
+  for (const auto& f : written) std::cout << "wrote " << f << "\n";
+  return interrupted ? 130 : kExitOk;
+}
+
+int cmd_docs(const GlobalOptions& g, const DocsOptions& o) {
+  const auto writers = load_writers(g, split_list(o.formats, "--format"));
+  const auto plugin = load_model_plugin(g, o.plugin);
+  const auto doc = core::build_docs(*plugin, kToolVersion);
+  const auto written = write_outputs(writers, doc->freeze(), o.out);
+  for (const auto& f : written) std::cout << "wrote " << f << "\n";
   return kExitOk;
 }
 

@@ -28,7 +28,27 @@ struct DescribeOptions {
   std::vector<std::string> sets;
 };
 
+struct SweepOptions {
+  std::string plugin;
+  std::string workload;
+  std::string model;
+  std::string hardware = "h100-sxm";  // comma-separated: a list varies the hardware too
+  std::vector<std::string> sets;
+  std::vector<std::string> vary;
+  std::string formats = "csv";
+  std::string out = "modelmeter-out";
+};
+
+struct DocsOptions {
+  std::string plugin;
+  std::string formats = "md";
+  std::string out = "modelmeter-docs";
+};
+
 int cmd_run(const GlobalOptions& g, const RunOptions& o);
+// Ctrl-C ends the sweep after the current point; the rows done are written and the exit code is 130.
+int cmd_sweep(const GlobalOptions& g, const SweepOptions& o);
+int cmd_docs(const GlobalOptions& g, const DocsOptions& o);
 int cmd_list(const GlobalOptions& g, const std::string& what, const std::string& plugin);
 int cmd_describe(const GlobalOptions& g, const DescribeOptions& o);
 int cmd_check_plugin(const std::string& path);

@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "log errors only");
   app.footer(
       "Exit codes: 0 ok, 1 internal error, 2 bad command line, 3 invalid input (workload/hardware/model/--set), "
-      "4 plugin could not be loaded, 5 plugin failed, 6 report could not be written.");
+      "4 plugin could not be loaded, 5 plugin failed, 6 report could not be written, 130 sweep interrupted (rows "
+      "done are written).");
 
   RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "evaluate a model plugin on a workload and write the report");
@@ -37,6 +38,23 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--set", run.sets, "override a workload key: section.key=value (TOML value; repeatable)");
   run_cmd->add_option("--format", run.formats, "comma-separated writers")->capture_default_str();
   run_cmd->add_option("--out", run.out, "output folder")->capture_default_str();
+
+  SweepOptions sweep;
+  CLI::App* sweep_cmd = app.add_subcommand("sweep", "evaluate the product of --vary values; rows to sweep.csv");
+  sweep_cmd->add_option("--plugin", sweep.plugin, "model plugin: registered name or path to a .so")->required();
+  sweep_cmd->add_option("--workload", sweep.workload, "bundled workload name or path to a .toml")->required();
+  sweep_cmd->add_option("--model", sweep.model, "bundled model config name or path (default: the plugin's)");
+  sweep_cmd->add_option("--vary", sweep.vary, "key=start:stop:step (inclusive) or key=a,b,c (repeatable)")->required();
+  sweep_cmd->add_option("--hardware", sweep.hardware, "hardware name(s), comma-separated")->capture_default_str();
+  sweep_cmd->add_option("--set", sweep.sets, "override a workload key for every point (repeatable)");
+  sweep_cmd->add_option("--format", sweep.formats, "comma-separated writers")->capture_default_str();
+  sweep_cmd->add_option("--out", sweep.out, "output folder")->capture_default_str();
+
+  DocsOptions docs;
+  CLI::App* docs_cmd = app.add_subcommand("docs", "write one Markdown page per layer class (formulas, assumptions)");
+  docs_cmd->add_option("--plugin", docs.plugin, "model plugin: registered name or path to a .so")->required();
+  docs_cmd->add_option("--format", docs.formats, "writer for the pages")->capture_default_str();
+  docs_cmd->add_option("--out", docs.out, "output folder")->capture_default_str();
 
   std::string list_what, list_plugin;
   CLI::App* list_cmd = app.add_subcommand("list", "list plugins, workloads, hardware, models, writers or layers");
@@ -74,6 +92,8 @@ int main(int argc, char** argv) {
 
   try {
     if (*run_cmd) return cmd_run(global, run);
+    if (*sweep_cmd) return cmd_sweep(global, sweep);
+    if (*docs_cmd) return cmd_docs(global, docs);
     if (*list_cmd) return cmd_list(global, list_what, list_plugin);
     if (*describe_cmd) return cmd_describe(global, describe);
     if (*check_cmd) return cmd_check_plugin(check_path);

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <modelmeter/core/ops.hpp>
 #include <modelmeter/core/report.hpp>
 
 namespace modelmeter::core {
@@ -78,6 +79,18 @@ void DocTree::push(Node* arr, std::string_view s) {
 }
 void DocTree::push_int(Node* arr, int64_t i) {
   set_int(arr, "", i);
+}
+void DocTree::push_number(Node* arr, const std::optional<double>& d) {
+  set(arr, "", d);
+}
+void DocTree::push_bool(Node* arr, bool b) {
+  set(arr, "", b);
+}
+void DocTree::push_null(Node* arr) {
+  set_null(arr, "");
+}
+DocTree::Node* DocTree::push_array(Node* arr) {
+  return array(arr, "");
 }
 
 const mm_doc* DocTree::freeze() {
@@ -330,31 +343,18 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
     t.set(so, "time_s", s.root.time.time_s);
     t.set(so, "bound", s.compute_bound() ? "compute" : "memory");
   }
-  double ttft = 0;
-  for (mm_stage st : {MM_STAGE_VISION, MM_STAGE_PREFILL}) {
-    if (const StageResult* s = run.stage(st)) ttft += s->root.time.time_s;
-  }
-  t.set(sum, "ttft_s", ttft);
-  if (decode != nullptr && decode->root.time.time_s > 0) {
-    const double tpot = decode->root.time.time_s / static_cast<double>(decode->steps);
-    t.set(sum, "tpot_s", tpot);
-    t.set(sum, "decode_tokens_per_s", static_cast<double>(decode->batch) / tpot);
-  } else {
-    t.set_null(sum, "tpot_s");
-    t.set_null(sum, "decode_tokens_per_s");
-  }
+  t.set(sum, "ttft_s", run.ttft_s());
+  t.set(sum, "tpot_s", run.tpot_s());
+  t.set(sum, "decode_tokens_per_s", run.decode_tokens_per_s());
   Node* mem = t.object(sum, "memory");
-  const auto w = run.weights_bytes(), kv = run.kv_cache_bytes(), act = run.activations_peak_bytes();
-  t.set(mem, "weights_bytes", w);
-  t.set(mem, "kv_cache_bytes", kv);
-  t.set(mem, "activations_peak_bytes", act);
-  if (w && kv && act) {
-    t.set(mem, "total_bytes", *w + *kv + *act);
-    t.set(mem, "capacity_bytes", hw.capacity);
-    t.set(mem, "fits", *w + *kv + *act <= hw.capacity);
+  t.set(mem, "weights_bytes", run.weights_bytes());
+  t.set(mem, "kv_cache_bytes", run.kv_cache_bytes());
+  t.set(mem, "activations_peak_bytes", run.activations_peak_bytes());
+  t.set(mem, "total_bytes", run.memory_total_bytes());
+  t.set(mem, "capacity_bytes", hw.capacity);
+  if (const auto fits = run.fits()) {
+    t.set(mem, "fits", *fits);
   } else {
-    t.set_null(mem, "total_bytes");
-    t.set(mem, "capacity_bytes", hw.capacity);
     t.set_null(mem, "fits");
   }
   // Every layer class the run used, with its formula page and the shapes of each instance, for the
@@ -395,6 +395,39 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
   }
   Node* warnings = t.array(root, "warnings");
   for (const std::string& wmsg : run.warnings) t.push(warnings, wmsg);
+  tree->freeze();
+  return tree;
+}
+
+std::unique_ptr<DocTree> build_docs(const Plugin& plugin, std::string_view tool_version) {
+  auto tree = std::make_unique<DocTree>();
+  DocTree& t = *tree;
+  Node* root = t.root();
+  t.set_int(root, "schema_version", kReportSchemaVersion);
+  t.set(root, "kind", "docs");
+  Node* tool = t.object(root, "tool");
+  t.set(tool, "name", "modelmeter");
+  t.set(tool, "version", tool_version);
+  Node* p = t.object(root, "plugin");
+  t.set(p, "name", plugin.name());
+  t.set(p, "version", plugin.version());
+  Node* layers = t.object(root, "layers");
+  std::vector<const mm_layer_class*> classes;
+  for (std::size_t i = 0; i < plugin.info().class_count; ++i) classes.push_back(plugin.info().classes[i]);
+  for (const mm_layer_class* c : op_classes()) classes.push_back(c);
+  std::vector<std::string> seen;
+  for (const mm_layer_class* c : classes) {
+    if (std::find(seen.begin(), seen.end(), c->name) != seen.end()) continue;
+    seen.emplace_back(c->name);
+    Node* lo = t.object(layers, c->name);
+    t.set(lo, "category", category_name(c->category));
+    if (c->doc != nullptr) {
+      t.set(lo, "doc", c->doc);
+    } else {
+      t.set_null(lo, "doc");
+    }
+    t.array(lo, "instances");
+  }
   tree->freeze();
   return tree;
 }

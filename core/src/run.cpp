@@ -278,6 +278,37 @@ std::optional<double> RunResult::activations_peak_bytes() const {
   return peak;
 }
 
+double RunResult::ttft_s() const {
+  double t = 0;
+  for (mm_stage st : {MM_STAGE_VISION, MM_STAGE_PREFILL})
+    if (const StageResult* s = stage(st)) t += s->root.time.time_s;
+  return t;
+}
+
+std::optional<double> RunResult::tpot_s() const {
+  const StageResult* d = stage(MM_STAGE_DECODE);
+  if (d == nullptr || !(d->root.time.time_s > 0)) return std::nullopt;
+  return d->root.time.time_s / static_cast<double>(d->steps);
+}
+
+std::optional<double> RunResult::decode_tokens_per_s() const {
+  const auto tpot = tpot_s();
+  if (!tpot) return std::nullopt;
+  return static_cast<double>(stage(MM_STAGE_DECODE)->batch) / *tpot;
+}
+
+std::optional<double> RunResult::memory_total_bytes() const {
+  const auto w = weights_bytes(), kv = kv_cache_bytes(), act = activations_peak_bytes();
+  if (!w || !kv || !act) return std::nullopt;
+  return *w + *kv + *act;
+}
+
+std::optional<bool> RunResult::fits() const {
+  const auto total = memory_total_bytes();
+  if (!total) return std::nullopt;
+  return *total <= hardware.capacity;
+}
+
 KeyCatalog catalog_for(const Plugin& plugin) {
   KeyCatalog c = KeyCatalog::core_keys();
   c.add_plugin_keys(plugin.name(), plugin.info().keys, plugin.info().key_count);

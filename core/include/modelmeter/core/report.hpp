@@ -9,6 +9,7 @@
 #include <memory>
 #include <modelmeter/core/export.hpp>
 #include <modelmeter/core/run.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,10 @@ class MM_CORE_API DocTree {
   void set(Node* obj, std::string_view key, const std::optional<double>& d);
   void push(Node* arr, std::string_view s);
   void push_int(Node* arr, int64_t i);
+  void push_number(Node* arr, const std::optional<double>& d);  // null when absent
+  void push_bool(Node* arr, bool b);
+  void push_null(Node* arr);
+  Node* push_array(Node* arr);
 
   // The C view; valid while the tree lives. Building further after freeze() is not allowed.
   const mm_doc* freeze();
@@ -51,5 +56,9 @@ class MM_CORE_API DocTree {
 };
 
 MM_CORE_API std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view tool_version);
+
+// The "docs" document: every layer class the model plugin registers and every core op, with their formula
+// pages and no instances (for `modelmeter docs`).
+MM_CORE_API std::unique_ptr<DocTree> build_docs(const Plugin& plugin, std::string_view tool_version);
 
 }  // namespace modelmeter::core

@@ -93,6 +93,11 @@ struct RunResult {
   MM_CORE_API std::optional<double> weights_bytes() const;
   MM_CORE_API std::optional<double> kv_cache_bytes() const;
   MM_CORE_API std::optional<double> activations_peak_bytes() const;
+  MM_CORE_API double ttft_s() const;                              // vision + prefill time
+  MM_CORE_API std::optional<double> tpot_s() const;               // decode time / decode steps
+  MM_CORE_API std::optional<double> decode_tokens_per_s() const;  // batch / tpot
+  MM_CORE_API std::optional<double> memory_total_bytes() const;   // weights + KV cache + peak activations
+  MM_CORE_API std::optional<bool> fits() const;                   // memory_total_bytes() <= capacity
 };
 
 // Achieved rates used by the roofline (peaks with efficiency applied).

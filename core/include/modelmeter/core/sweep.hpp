@@ -1,0 +1,56 @@
+// Sweeps: the cartesian product of --vary values (and hardware profiles), each point a full run.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <modelmeter/core/export.hpp>
+#include <modelmeter/core/report.hpp>
+#include <modelmeter/core/run.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace modelmeter::core {
+
+// One --vary: a key and its values as TOML literal texts, in order.
+struct Vary {
+  std::string key;
+  std::vector<std::string> values;
+};
+
+// Parses `key=start:stop:step` (integers, or numbers when any part has a fraction or exponent; inclusive of
+// stop when a step lands on it; step must move from start toward stop) or `key=a,b,c` (any values; commas
+// inside brackets belong to the value, so `vision.grid=[2,2],[2,3]` is two values). Throws InputError.
+MM_CORE_API Vary parse_vary(std::string_view arg);
+
+struct SweepPoint {
+  std::vector<std::string> values;  // one per varied key, in --vary order
+  std::string hardware;             // the hardware profile's id
+  bool feasible = false;
+  std::string reason;                    // why not, when not feasible
+  std::shared_ptr<const RunResult> run;  // null when the workload was rejected for this point
+};
+
+// At most this many points in one sweep (a typo in a range should not run for hours).
+inline constexpr std::size_t kMaxSweepPoints = 10'000'000;
+
+struct SweepRequest {
+  std::shared_ptr<const Plugin> plugin;
+  ResolveInputs inputs;  // workload, model, the --set overrides applied to every point
+  std::vector<Vary> vary;
+  std::vector<Hardware> hardware;           // at least one
+  const std::atomic<bool>* stop = nullptr;  // set (e.g. by Ctrl-C) to end after the current point
+};
+
+// Evaluates every point in order: the last --vary varies fastest, the hardware slowest. A point whose workload is
+// rejected (too long a context, an impossible value) or whose memory does not fit is a row with feasible = false and
+// the reason; a plugin failure ends the sweep (PluginFailure). Returns the points done (all of them unless `stop` was
+// set).
+MM_CORE_API std::vector<SweepPoint> run_sweep(const SweepRequest& request);
+
+// The sweep document for the writers (docs/report-schema.md, kind "sweep").
+MM_CORE_API std::unique_ptr<DocTree> build_sweep_doc(const SweepRequest& request, const std::vector<SweepPoint>& points,
+                                                     bool interrupted, std::string_view tool_version);
+
+}  // namespace modelmeter::core
