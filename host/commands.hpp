@@ -17,7 +17,7 @@ struct RunOptions {
   std::string model;  // empty: the plugin's default model
   std::string hardware = "h100-sxm";
   std::vector<std::string> sets;
-  std::string formats = "json";
+  std::string formats = "json,md";
   std::string out = "modelmeter-out";
 };
 

@@ -13,7 +13,7 @@ packages=(
   cmake ninja-build g++ ccache binutils
   clang libc++-dev libc++abi-dev
   libboost1.81-dev libboost-json1.81-dev libboost-filesystem1.81-dev
-  libtomlplusplus-dev libspdlog-dev libcli11-dev doctest-dev
+  libtomlplusplus-dev libspdlog-dev libcli11-dev doctest-dev libyaml-cpp-dev
 )
 missing=()
 for p in "${packages[@]}"; do

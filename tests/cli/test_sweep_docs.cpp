@@ -1,0 +1,99 @@
+// `modelmeter sweep` (the prototype's what-if story) and `modelmeter docs`, through the real binary.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "support/process.hpp"
+
+using namespace mm_test;
+
+namespace {
+
+const std::string kHost = MM_TEST_HOST;
+
+ProcessResult sweep(const TempDir& out, std::vector<std::string> extra) {
+  std::vector<std::string> args = {kHost,        "sweep",  "--plugin", "deepseek_ocr",
+                                   "--workload", "std-v1", "--out",    out.path()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return run_process(args);
+}
+
+// Rows of a CSV file whose fields hold no line breaks (true of sweep.csv): the header first.
+std::vector<std::string> csv_lines(const std::string& path) {
+  return split_lines(read_file(path));
+}
+
+}  // namespace
+
+TEST_CASE("sweep: the product of ranges, lists and hardware, one row per point") {
+  const TempDir out;
+  const ProcessResult r = sweep(out, {"--vary", "decode.max_new_tokens=256:1024:256", "--vary", "batch.size=1,2",
+                                      "--hardware", "h100-sxm,a100-40g"});
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("16 points (16 feasible)") != std::string::npos);  // 4 lengths (256..1024 inclusive) × 2 × 2
+  const auto lines = csv_lines(out / "sweep.csv");
+  REQUIRE(lines.size() == 17);
+  CHECK(lines[0].rfind("decode.max_new_tokens,batch.size,hardware,feasible,reason,", 0) == 0);
+  // The last --vary varies fastest, the hardware slowest.
+  CHECK(lines[1].rfind("256,1,h100-sxm,true,", 0) == 0);
+  CHECK(lines[2].rfind("256,2,h100-sxm,true,", 0) == 0);
+  CHECK(lines[3].rfind("512,1,h100-sxm,true,", 0) == 0);
+  CHECK(lines[16].rfind("1024,2,a100-40g,true,", 0) == 0);
+}
+
+TEST_CASE("sweep: infeasible points are rows with the reason, not an abort") {
+  const TempDir out;
+  const ProcessResult r =
+      sweep(out, {"--vary", "decode.max_new_tokens=100,8000", "--vary", "batch.size=1,2048", "--hardware", "a100-40g"});
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("4 points (1 feasible)") != std::string::npos);
+  const std::string csv = read_file(out / "sweep.csv");
+  CHECK(csv.find("exceeds the model's maximum of 8192 positions") != std::string::npos);
+  CHECK(csv.find("does not fit:") != std::string::npos);  // 2048 sequences of KV cache on a 40 GiB card
+}
+
+TEST_CASE("sweep: TOML list values with commas inside brackets, and bad specs") {
+  const TempDir out;
+  const ProcessResult grids = sweep(out, {"--vary", "vision.grid=[2,2],[2,3]"});
+  CAPTURE(grids.err);
+  REQUIRE(grids.exit_code == 0);
+  CHECK(csv_lines(out / "sweep.csv").size() == 3);
+  const TempDir bad;
+  const ProcessResult backwards = sweep(bad, {"--vary", "decode.max_new_tokens=10:1:1"});
+  CHECK(backwards.exit_code == 3);
+  CHECK(backwards.err.find("the step 1 does not lead from 10 to 1") != std::string::npos);
+  const ProcessResult unknown = sweep(bad, {"--vary", "decode.max_new_token=1,2"});
+  CHECK(unknown.exit_code == 3);
+  CHECK(unknown.err.find("did you mean 'decode.max_new_tokens'?") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(bad / "sweep.csv"));
+}
+
+TEST_CASE("sweep: Ctrl-C writes the rows done and exits 130") {
+  const TempDir out;
+  // 200,000 points take minutes: SIGINT after 1 s ends the sweep early.
+  const ProcessResult r = run_process({"timeout", "--preserve-status", "-s", "INT", "1", kHost, "sweep", "--plugin",
+                                       "deepseek_ocr", "--workload", "std-v1", "--out", out.path(), "--vary",
+                                       "decode.max_new_tokens=1:2000:1", "--vary", "batch.size=1:100:1"});
+  CAPTURE(r.err);
+  CHECK(r.exit_code == 130);
+  CHECK(r.out.find("interrupted") != std::string::npos);
+  const auto lines = csv_lines(out / "sweep.csv");
+  CHECK(lines.size() > 1);
+  CHECK(lines.size() < 200001);
+}
+
+TEST_CASE("docs writes one Markdown page per registered layer class") {
+  const TempDir out;
+  const ProcessResult r = run_process({kHost, "docs", "--plugin", "deepseek_ocr", "--out", out.path()});
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  int pages = 0;
+  for (const auto& e : std::filesystem::directory_iterator(out / "layers")) pages += e.path().extension() == ".md";
+  CHECK(pages == 22 + 11);  // the plugin's classes and core's generic ops
+  CHECK(read_file(out / "layers/DeepseekV2MoE.md").find("g = E · (1 − (1 − k/E)^T)") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(out / "report.md"));
+}
