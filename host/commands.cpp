@@ -1,8 +1,11 @@
 // The host's commands: locate bundled files, load plugins, run, print, write.
 #include "commands.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -17,6 +20,7 @@
 #include <modelmeter/core/sweep.hpp>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "install_layout.hpp"
 #include "log.hpp"
@@ -299,9 +303,25 @@ int cmd_sweep(const GlobalOptions& g, const SweepOptions& o) {
   if (!o.model.empty()) req.inputs.model_file = config_file(o.model, "models", "model");
   for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
   for (const auto& v : o.vary) req.vary.push_back(core::parse_vary(v));
+  if (!o.shard.empty()) std::tie(req.shard, req.shards) = core::parse_shard(o.shard);
   req.stop = &g_interrupted;
+  // A progress bar on stderr when it is a terminal, redrawn at most ~10 times a second.
+  auto last_draw = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  if (::isatty(STDERR_FILENO)) {
+    req.progress = [&](std::size_t done, std::size_t total) {
+      const auto now = std::chrono::steady_clock::now();
+      if (done < total && now - last_draw < std::chrono::milliseconds(100)) return;
+      last_draw = now;
+      const int width = 40;
+      const int filled = total == 0 ? width : static_cast<int>(static_cast<double>(done) / total * width);
+      std::fprintf(stderr, "\r[%s%s] %zu/%zu points%s", std::string(filled, '#').c_str(),
+                   std::string(width - filled, ' ').c_str(), done, total, done == total ? "\n" : "");
+      std::fflush(stderr);
+    };
+  }
   std::signal(SIGINT, on_sigint);
   const auto points = core::run_sweep(req);
+  if (req.progress && g_interrupted.load()) std::fputc('\n', stderr);
   const bool interrupted = g_interrupted.load();
   std::signal(SIGINT, SIG_DFL);
   const auto doc = core::build_sweep_doc(req, points, interrupted, kToolVersion);

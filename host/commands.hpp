@@ -37,6 +37,7 @@ struct SweepOptions {
   std::vector<std::string> vary;
   std::string formats = "csv";
   std::string out = "modelmeter-out";
+  std::string shard;  // "K/N": evaluate only block K of N
 };
 
 struct DocsOptions {

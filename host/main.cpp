@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
   sweep_cmd->add_option("--set", sweep.sets, "override a workload key for every point (repeatable)");
   sweep_cmd->add_option("--format", sweep.formats, "comma-separated writers")->capture_default_str();
   sweep_cmd->add_option("--out", sweep.out, "output folder")->capture_default_str();
+  sweep_cmd->add_option("--shard", sweep.shard,
+                        "K/N: evaluate only the K-th of N contiguous blocks of points (their sweep.csv files "
+                        "concatenate, header once, to the whole sweep's)");
 
   DocsOptions docs;
   CLI::App* docs_cmd = app.add_subcommand("docs", "write one Markdown page per layer class (formulas, assumptions)");

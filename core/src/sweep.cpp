@@ -110,6 +110,23 @@ Vary parse_vary(std::string_view arg) {
   return v;
 }
 
+std::pair<std::size_t, std::size_t> shard_range(std::size_t total, std::size_t shard, std::size_t shards) {
+  // The first total mod N blocks hold one point more: sizes differ by at most one, in order.
+  const std::size_t size = total / shards, extra = total % shards;
+  const auto start = [&](std::size_t k) { return k * size + std::min(k, extra); };
+  return {start(shard), start(shard + 1)};
+}
+
+std::pair<std::size_t, std::size_t> parse_shard(std::string_view text) {
+  const auto slash = text.find('/');
+  int64_t k = -1, n = 0;
+  if (slash == std::string_view::npos || !parse_int(text.substr(0, slash), k) ||
+      !parse_int(text.substr(slash + 1), n) || n < 1 || k < 0 || k >= n) {
+    throw InputError("--shard '" + std::string(text) + "': expected K/N with 0 <= K < N (e.g. 0/4)");
+  }
+  return {static_cast<std::size_t>(k), static_cast<std::size_t>(n)};
+}
+
 std::vector<SweepPoint> run_sweep(const SweepRequest& req) {
   if (req.hardware.empty()) throw InputError("a sweep needs at least one hardware profile");
   std::size_t total = req.hardware.size();
@@ -128,13 +145,21 @@ std::vector<SweepPoint> run_sweep(const SweepRequest& req) {
       throw InputError("--vary: unknown key '" + v.key + "'" + (near.empty() ? "" : "; did you mean '" + near + "'?"));
     }
   }
+  if (req.shards == 0 || req.shard >= req.shards) throw InputError("--shard: K must be below N");
+  const auto [first, last] = shard_range(total, req.shard, req.shards);
   std::vector<SweepPoint> points;
-  points.reserve(total);
-  std::vector<std::size_t> index(req.vary.size(), 0);
-  for (const Hardware& hw : req.hardware) {
-    std::fill(index.begin(), index.end(), 0);
-    for (std::size_t n = 0; n < total / req.hardware.size(); ++n) {
-      if (req.stop != nullptr && req.stop->load()) return points;
+  points.reserve(last - first);
+  const std::size_t per_hardware = total / req.hardware.size();
+  for (std::size_t i = first; i < last; ++i) {
+    if (req.stop != nullptr && req.stop->load()) return points;
+    // Point i: the hardware slowest, the last --vary fastest.
+    const Hardware& hw = req.hardware[i / per_hardware];
+    std::vector<std::size_t> index(req.vary.size(), 0);
+    for (std::size_t k = req.vary.size(), rest = i % per_hardware; k-- > 0;) {
+      index[k] = rest % req.vary[k].values.size();
+      rest /= req.vary[k].values.size();
+    }
+    {
       SweepPoint p;
       p.hardware = hw.id;
       RunRequest rr{req.plugin, req.inputs, hw};
@@ -158,11 +183,8 @@ std::vector<SweepPoint> run_sweep(const SweepRequest& req) {
         p.reason = e.what();
       }
       points.push_back(std::move(p));
-      for (std::size_t k = req.vary.size(); k-- > 0;) {  // the last --vary varies fastest
-        if (++index[k] < req.vary[k].values.size()) break;
-        index[k] = 0;
-      }
     }
+    if (req.progress) req.progress(points.size(), last - first);
   }
   return points;
 }

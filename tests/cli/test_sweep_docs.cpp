@@ -1,6 +1,8 @@
 // `modelmeter sweep` (the prototype's what-if story) and `modelmeter docs`, through the real binary.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <boost/json.hpp>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -96,4 +98,81 @@ TEST_CASE("docs writes one Markdown page per registered layer class") {
   CHECK(pages == 22 + 11);  // the plugin's classes and core's generic ops
   CHECK(read_file(out / "layers/DeepseekV2MoE.md").find("g = E · (1 − (1 − k/E)^T)") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(out / "report.md"));
+}
+
+TEST_CASE("sweep --shard K/N: the shards' sweep.csv files concatenate, header once, to the whole sweep's") {
+  const std::vector<std::string> vary = {"--vary",     "decode.max_new_tokens=100:700:100",
+                                         "--vary",     "batch.size=1,4",
+                                         "--hardware", "h100-sxm,l40s"};  // 7 × 2 × 2 = 28 points
+  const TempDir whole;
+  REQUIRE(sweep(whole, vary).exit_code == 0);
+  const std::string expected = read_file(whole / "sweep.csv");
+  std::string joined;
+  std::size_t rows = 0;
+  for (int k = 0; k < 3; ++k) {  // 28 = 10 + 9 + 9
+    const TempDir part;
+    auto args = vary;
+    args.insert(args.end(), {"--shard", std::to_string(k) + "/3"});
+    const ProcessResult r = sweep(part, args);
+    CAPTURE(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto lines = csv_lines(part / "sweep.csv");
+    rows += lines.size() - 1;
+    CHECK(lines.size() - 1 == (k == 0 ? 10u : 9u));
+    for (std::size_t i = k == 0 ? 0 : 1; i < lines.size(); ++i) joined += lines[i] + "\n";
+  }
+  CHECK(rows == 28);
+  CHECK(joined == expected);
+  const TempDir bad;
+  const ProcessResult r = sweep(bad, {"--vary", "batch.size=1,2", "--shard", "3/3"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("expected K/N with 0 <= K < N") != std::string::npos);
+}
+
+TEST_CASE("a 3x3 sweep gives 9 rows equal to 9 separate runs") {
+  const TempDir out;
+  const ProcessResult s = sweep(out, {"--vary", "decode.max_new_tokens=128,256,512", "--vary", "batch.size=1,2,8"});
+  CAPTURE(s.err);
+  REQUIRE(s.exit_code == 0);
+  const auto lines = csv_lines(out / "sweep.csv");
+  REQUIRE(lines.size() == 10);
+  const auto split = [](const std::string& line) {
+    std::vector<std::string> f;
+    std::string cur;
+    for (char c : line) {
+      if (c == ',') {
+        f.push_back(cur);
+        cur.clear();
+      } else {
+        cur += c;
+      }
+    }
+    f.push_back(cur);
+    return f;
+  };
+  const auto header = split(lines[0]);
+  const auto col = [&](const std::string& name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    REQUIRE(it != header.end());
+    return static_cast<std::size_t>(it - header.begin());
+  };
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const auto row = split(lines[i]);
+    REQUIRE(row.size() == header.size());  // no field of these rows holds a comma
+    const TempDir one;
+    const ProcessResult r =
+        run_process({kHost, "run", "--plugin", "deepseek_ocr", "--workload", "std-v1", "--format", "json", "--out",
+                     one.path(), "--set", "decode.max_new_tokens=" + row[0], "--set", "batch.size=" + row[1]});
+    REQUIRE(r.exit_code == 0);
+    const auto j = boost::json::parse(read_file(one / "report.json"));
+    const auto& sum = j.at("summary");
+    const auto num = [](const boost::json::value& v) { return v.is_int64() ? double(v.as_int64()) : v.as_double(); };
+    CAPTURE(lines[i]);
+    CHECK(std::stod(row[col("ttft_s")]) == doctest::Approx(num(sum.at("ttft_s"))).epsilon(1e-14));
+    CHECK(std::stod(row[col("tpot_s")]) == doctest::Approx(num(sum.at("tpot_s"))).epsilon(1e-14));
+    CHECK(std::stod(row[col("decode.tc_flops")]) ==
+          doctest::Approx(num(sum.at("stages").at("decode").at("tc_flops"))).epsilon(1e-14));
+    CHECK(std::stod(row[col("kv_cache_bytes")]) == num(sum.at("memory").at("kv_cache_bytes")));
+    CHECK(row[col("fits")] == (sum.at("memory").at("fits").as_bool() ? "true" : "false"));
+  }
 }

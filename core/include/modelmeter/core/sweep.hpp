@@ -9,6 +9,7 @@
 #include <modelmeter/core/run.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace modelmeter::core {
@@ -41,7 +42,19 @@ struct SweepRequest {
   std::vector<Vary> vary;
   std::vector<Hardware> hardware;           // at least one
   const std::atomic<bool>* stop = nullptr;  // set (e.g. by Ctrl-C) to end after the current point
+  // Shard `shard` of `shards`: this run evaluates only its contiguous block of the points (see shard_range).
+  std::size_t shard = 0, shards = 1;
+  // Called after each point with (points done, points in this shard); may be empty.
+  std::function<void(std::size_t, std::size_t)> progress;
 };
+
+// Points [first, last) of `total` that shard K of N evaluates: contiguous blocks of ⌊total/N⌋ or ⌈total/N⌉
+// points in order (the first total mod N blocks one point larger), so the shards' rows concatenated in shard order are
+// the unsharded rows.
+MM_CORE_API std::pair<std::size_t, std::size_t> shard_range(std::size_t total, std::size_t shard, std::size_t shards);
+
+// Parses "K/N" (0 <= K < N); throws InputError.
+MM_CORE_API std::pair<std::size_t, std::size_t> parse_shard(std::string_view text);
 
 // Evaluates every point in order: the last --vary varies fastest, the hardware slowest. A point whose workload is
 // rejected (too long a context, an impossible value) or whose memory does not fit is a row with feasible = false and
