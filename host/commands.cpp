@@ -236,6 +236,23 @@ std::vector<std::string> write_outputs(const std::vector<std::shared_ptr<const c
   return written;
 }
 
+// "wrote out/report.json" per top-level file; files in a subfolder (layer pages) as one line per folder.
+void print_written(const std::vector<std::string>& written) {
+  std::vector<std::pair<std::string, std::size_t>> folders;
+  for (const auto& f : written) {
+    const fs::path p(f);
+    if (p.parent_path().filename() != "layers") {
+      std::cout << "wrote " << f << "\n";
+      continue;
+    }
+    const std::string dir = p.parent_path().string();
+    auto it = std::find_if(folders.begin(), folders.end(), [&](const auto& d) { return d.first == dir; });
+    if (it == folders.end()) it = folders.insert(folders.end(), {dir, 0});
+    ++it->second;
+  }
+  for (const auto& [dir, n] : folders) std::cout << "wrote " << n << " layer pages in " << dir << "/\n";
+}
+
 void print_keys(const core::KeyCatalog& catalog) {
   std::cout << "workload keys:\n";
   for (const auto& k : catalog.keys()) {
@@ -279,7 +296,7 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
   const auto report = core::build_report(result, kToolVersion);
   const auto written = write_outputs(writers, report->freeze(), o.out);
   print_summary(result, o.workload);
-  for (const auto& f : written) std::cout << "wrote " << f << "\n";
+  print_written(written);
   return kExitOk;
 }
 
@@ -330,7 +347,7 @@ int cmd_sweep(const GlobalOptions& g, const SweepOptions& o) {
   for (const auto& p : points) feasible += p.feasible ? 1 : 0;
   std::cout << "sweep of plugin " << req.plugin->name() << ", workload " << o.workload << ": " << points.size()
             << " points (" << feasible << " feasible)" << (interrupted ? ", interrupted" : "") << "\n";
-  for (const auto& f : written) std::cout << "wrote " << f << "\n";
+  print_written(written);
   return interrupted ? 130 : kExitOk;
 }
 
@@ -339,7 +356,7 @@ int cmd_docs(const GlobalOptions& g, const DocsOptions& o) {
   const auto plugin = load_model_plugin(g, o.plugin);
   const auto doc = core::build_docs(*plugin, kToolVersion);
   const auto written = write_outputs(writers, doc->freeze(), o.out);
-  for (const auto& f : written) std::cout << "wrote " << f << "\n";
+  print_written(written);
   return kExitOk;
 }
 
