@@ -85,7 +85,7 @@ double dtype_bytes(mm_dtype t) {
     case MM_DTYPE_INT4:
       return 0.5 + 2.0 / kInt4GroupSize;  // 4 bits + an fp16 scale per group
     default:
-      return 0;
+      throw InputError("unknown dtype id " + std::to_string(t));  // every caller passes a parsed dtype
   }
 }
 
