@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The Debian packages end to end (spec §8): cpack -G DEB, apt-get install both packages, run from /tmp, build
+# the example plugin out of tree against /usr and load it, then purge and check nothing is left.
+# Needs root, dpkg and apt-get; otherwise prints a SKIPPED line (ctest reports the test skipped).
+# It refuses to run while a modelmeter package is installed, and always purges what it installed.
+#   test_deb.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$(realpath "$1")
+if [[ $(id -u) -ne 0 ]] || ! command -v dpkg >/dev/null || ! command -v apt-get >/dev/null; then
+  echo "SKIPPED: needs root and dpkg"
+  exit 0
+fi
+step() { echo "== $*"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+command -v dpkg-shlibdeps >/dev/null || fail "dpkg-shlibdeps not found: install dpkg-dev (packaging/setup.sh does)"
+for p in modelmeter modelmeter-dev; do
+  ! dpkg -s "$p" >/dev/null 2>&1 || fail "package $p is already installed; this test would replace and purge it (apt-get purge -y modelmeter-dev modelmeter first)"
+done
+# Everything the packages own; none of it may exist before the install or after the purge.
+owned=(/usr/bin/modelmeter /usr/lib/modelmeter /usr/share/modelmeter /usr/include/modelmeter /usr/lib/cmake/ModelMeter
+  /usr/share/doc/modelmeter /usr/share/doc/modelmeter-dev /usr/share/man/man1/modelmeter.1 /usr/share/man/man1/modelmeter.1.gz)
+leftovers() { local p; for p in "${owned[@]}"; do [[ ! -e $p ]] || echo "$p"; done; compgen -G '/usr/lib*/libmodelmeter-core*' || true; }
+[[ -z $(leftovers) ]] || fail "a ModelMeter install not from these packages is in /usr, remove it first: $(leftovers | tr '\n' ' ')"
+
+export DEBIAN_FRONTEND=noninteractive
+unset MODELMETER_PLUGIN_PATH CMAKE_PREFIX_PATH
+work=$(mktemp -d /tmp/modelmeter-deb.XXXXXX)
+chmod 755 "$work"  # apt's _apt user reads the local .debs
+installed=0
+cleanup() {
+  local rc=$?
+  if ((installed)); then
+    echo "== cleanup: apt-get purge -y modelmeter-dev modelmeter"
+    apt-get purge -y -q modelmeter-dev modelmeter >/dev/null 2>&1 || echo "WARNING: purge failed; run: apt-get purge -y modelmeter-dev modelmeter" >&2
+  fi
+  rm -rf "$work"
+  exit $rc
+}
+trap cleanup EXIT
+
+step "cpack -G DEB in $build"
+(cd "$build" && cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/debs") >"$work/cpack.log" 2>&1 ||
+  { cat "$work/cpack.log"; fail "cpack failed"; }
+cd "$work/debs"
+ls -la ./*.deb
+runtime=$(compgen -G 'modelmeter_*.deb') || fail "no modelmeter_<ver>_<arch>.deb"
+dev=$(compgen -G 'modelmeter-dev_*.deb') || fail "no modelmeter-dev_<ver>_<arch>.deb"
+version=$(dpkg-deb -f "$runtime" Version)
+arch=$(dpkg-deb -f "$runtime" Architecture)
+[[ $runtime == "modelmeter_${version}_${arch}.deb" && $dev == "modelmeter-dev_${version}_${arch}.deb" ]] ||
+  fail "unexpected file names: $runtime $dev"
+for deb in "$runtime" "$dev"; do
+  echo "-- $deb"
+  dpkg-deb -f "$deb" Package Version Architecture Section Priority Maintainer Depends Recommends
+done
+dpkg-deb -f "$dev" Depends | grep -qF "modelmeter (= $version)" || fail "$dev does not depend on modelmeter (= $version)"
+dpkg-deb -f "$runtime" Depends | grep -q 'libc6' || fail "$runtime has no shlibs dependencies (dpkg-shlibdeps not run?)"
+step "no build-tree-only files in the packages"
+dpkg-deb -c "$runtime" >"$work/runtime.list"
+dpkg-deb -c "$dev" >"$work/dev.list"
+if grep -E 'test|golden|fixture|/usr/local|\.a$|CMakeFiles' "$work/runtime.list" "$work/dev.list"; then
+  fail "the packages hold build-tree-only files (above)"
+fi
+
+step "apt-get install -y ./$runtime ./$dev"
+installed=1
+apt-get install -y -q "./$runtime" "./$dev" >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get install failed"; }
+dpkg -L modelmeter modelmeter-dev | sort -u >"$work/owned.list"
+readelf -d /usr/bin/modelmeter | grep -E 'RPATH|RUNPATH' | grep -qF "$build" && fail "/usr/bin/modelmeter has an RPATH into the build tree"
+
+cd /tmp
+hash -r
+step "command -v modelmeter"
+[[ $(command -v modelmeter) == /usr/bin/modelmeter ]] || fail "modelmeter is $(command -v modelmeter), not /usr/bin/modelmeter"
+modelmeter --version
+step "modelmeter list plugins (from $PWD)"
+modelmeter list plugins | tee "$work/plugins"
+grep -q deepseek_ocr "$work/plugins" || fail "deepseek_ocr not listed"
+if grep -oE '/[^ ]+\.so' "$work/plugins" | grep -vq '^/usr/lib/modelmeter/plugins/'; then
+  fail "a listed plugin is not under /usr/lib/modelmeter/plugins"
+fi
+step "modelmeter run --plugin deepseek_ocr --workload std-v1 (from $PWD)"
+modelmeter run --plugin deepseek_ocr --workload std-v1 --out "$work/out"
+grep -q '"parameters": 3336106240' "$work/out/report.json" || fail 'report.json lacks "parameters": 3336106240'
+[[ -f /usr/share/doc/modelmeter/cli.md ]] || fail "no /usr/share/doc/modelmeter/cli.md"
+compgen -G '/usr/share/man/man1/modelmeter.1*' >/dev/null || fail "no man page in /usr/share/man/man1"
+
+step "build /usr/share/modelmeter/sdk-example out of tree"
+cmake -S /usr/share/modelmeter/sdk-example -B "$work/example" >"$work/example.log" 2>&1 ||
+  { cat "$work/example.log"; fail "configuring the example failed"; }
+grep -qx "ModelMeter_DIR:PATH=/usr/lib/cmake/ModelMeter" "$work/example/CMakeCache.txt" ||
+  fail "find_package(ModelMeter) did not use /usr/lib/cmake/ModelMeter: $(grep ModelMeter_DIR "$work/example/CMakeCache.txt")"
+cmake --build "$work/example" >>"$work/example.log" 2>&1 || { cat "$work/example.log"; fail "building the example failed"; }
+so=$(find "$work/example" -name example_transformer.so -type f | head -n1)
+[[ -n $so ]] || fail "example_transformer.so was not built"
+# The runtime package bundles an example_transformer.so too, so the name alone would be found twice on
+# MODELMETER_PLUGIN_PATH: load the built one by path.
+step "MODELMETER_PLUGIN_PATH=$(dirname "$so") modelmeter check-plugin $so"
+MODELMETER_PLUGIN_PATH=$(dirname "$so") modelmeter check-plugin "$so"
+MODELMETER_PLUGIN_PATH=$(dirname "$so") modelmeter run --plugin "$so" --workload example --out "$work/out-example"
+[[ -s $work/out-example/report.json ]] || fail "the example run wrote no report.json"
+
+step "apt-get purge -y modelmeter-dev modelmeter"
+apt-get purge -y -q modelmeter-dev modelmeter >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "apt-get purge failed"; }
+installed=0
+for p in modelmeter modelmeter-dev; do
+  ! dpkg -s "$p" >/dev/null 2>&1 || fail "package $p is still known to dpkg after the purge"
+done
+[[ -z $(leftovers) ]] || fail "left behind after the purge: $(leftovers | tr '\n' ' ')"
+# Every file the packages owned is gone (directories shared with other packages, such as /usr/lib, stay).
+left=$(while read -r p; do [[ -e $p && ! -d $p ]] && echo "$p"; done <"$work/owned.list" || true)
+[[ -z $left ]] || fail "files left behind after the purge: $left"
+left=$(while read -r p; do [[ -d $p ]] && ! dpkg -S "$p" >/dev/null 2>&1 && [[ -z $(ls -A "$p") ]] && echo "$p"; done <"$work/owned.list" || true)
+[[ -z $left ]] || fail "empty folders left behind after the purge: $left"
+echo "PASS: Debian packages install, work from /tmp, build the SDK example, and purge cleanly ($runtime, $dev)"

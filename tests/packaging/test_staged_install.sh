@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# cmake --install into a staging prefix, then use the staged tree like an install: the staged host finds its
+# staged plugins, writers and configs from any folder, and the staged SDK builds the example plugin out of
+# tree and the staged host loads it.
+#   test_staged_install.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$(realpath "$1")
+src=$(realpath "$2")
+work=$(mktemp -d /tmp/modelmeter-staged.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+stage=$work/stage
+unset MODELMETER_PLUGIN_PATH CMAKE_PREFIX_PATH
+step() { echo "== $*"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+step "cmake --install $build --prefix $stage"
+cmake --install "$build" --prefix "$stage" >"$work/install.log" || { cat "$work/install.log"; fail "cmake --install failed"; }
+
+step "the install tree holds only the packaged layout (no tests, no fixtures, no build paths)"
+(cd "$stage" && find . -mindepth 1 -maxdepth 3 | sort) >"$work/layout"
+unexpected=$(grep -vE '^\./(bin|bin/modelmeter|include|include/modelmeter(/.*)?|lib|lib/libmodelmeter-core\.so\.[0-9.]+|lib/modelmeter(/(plugins|writers))?|lib/cmake(/ModelMeter)?|share|share/modelmeter(/(configs|sdk-example)(/.*)?)?|share/doc(/modelmeter(/[a-z-]+\.md)?)?|share/man(/man1(/modelmeter\.1)?)?)$' "$work/layout" || true)
+[[ -z $unexpected ]] || fail "unexpected installed paths:
+$unexpected
+(whole install tree: $(tr '\n' ' ' <"$work/layout"))"
+if grep -rlF "$build" "$stage/lib/cmake" "$stage/share" >/dev/null 2>&1; then
+  fail "installed files mention the build tree $build: $(grep -rlF "$build" "$stage/lib/cmake" "$stage/share")"
+fi
+diff <(cd "$src/docs" && ls -- *.md) <(ls "$stage/share/doc/modelmeter") || fail "installed docs differ from $src/docs/*.md"
+core=$(ldd "$stage/bin/modelmeter" | awk '/libmodelmeter-core/ {print $3}')
+[[ -n $core && $(realpath "$core") == "$stage/lib/"* ]] ||
+  fail "staged modelmeter does not load the staged libmodelmeter-core: ${core:-not found}"
+
+mkdir "$work/cwd" && cd "$work/cwd"
+step "$stage/bin/modelmeter list plugins (from $PWD)"
+"$stage/bin/modelmeter" list plugins | tee "$work/plugins"
+grep -q deepseek_ocr "$work/plugins" || fail "deepseek_ocr not listed"
+if grep -oE '/[^ ]+\.so' "$work/plugins" | grep -vq "^$stage/lib/modelmeter/plugins/"; then
+  fail "a listed plugin is not under $stage/lib/modelmeter/plugins"
+fi
+"$stage/bin/modelmeter" list writers | tee "$work/writers"
+if grep -oE '/[^ ]+\.so' "$work/writers" | grep -vq "^$stage/lib/modelmeter/writers/"; then
+  fail "a listed writer is not under $stage/lib/modelmeter/writers"
+fi
+
+step "$stage/bin/modelmeter run --plugin deepseek_ocr --workload std-v1"
+"$stage/bin/modelmeter" run --plugin deepseek_ocr --workload std-v1 --out "$work/out"
+grep -q '"parameters": 3336106240' "$work/out/report.json" || fail 'report.json lacks "parameters": 3336106240'
+
+step "build the staged sdk-example out of tree against $stage"
+cmake -S "$stage/share/modelmeter/sdk-example" -B "$work/example" -DCMAKE_PREFIX_PATH="$stage" >"$work/example.log" ||
+  { cat "$work/example.log"; fail "configuring the example failed"; }
+grep -qx "ModelMeter_DIR:PATH=$stage/lib/cmake/ModelMeter" "$work/example/CMakeCache.txt" ||
+  fail "find_package(ModelMeter) did not use $stage/lib/cmake/ModelMeter: $(grep ModelMeter_DIR "$work/example/CMakeCache.txt")"
+cmake --build "$work/example" >>"$work/example.log" || { cat "$work/example.log"; fail "building the example failed"; }
+so=$(find "$work/example" -name example_transformer.so -type f | head -n1)
+[[ -n $so ]] || fail "example_transformer.so was not built"
+
+step "$stage/bin/modelmeter check-plugin $so"
+"$stage/bin/modelmeter" check-plugin "$so"
+"$stage/bin/modelmeter" run --plugin "$so" --workload example --out "$work/out-example" >/dev/null
+[[ -s $work/out-example/report.json ]] || fail "the example run wrote no report.json"
+echo "PASS: staged install works"
