@@ -206,21 +206,28 @@ void step_totals(DocTree& t, Node* parent, std::string_view key, const MetricVal
 
 }  // namespace
 
-std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view tool_version) {
+std::unique_ptr<DocTree> new_document(std::string_view kind, const Plugin& plugin, std::string_view tool_version) {
   auto tree = std::make_unique<DocTree>();
   DocTree& t = *tree;
   Node* root = t.root();
   t.set_int(root, "schema_version", kReportSchemaVersion);
-  t.set(root, "kind", "report");
+  t.set(root, "kind", kind);
   Node* tool = t.object(root, "tool");
   t.set(tool, "name", "modelmeter");
   t.set(tool, "version", tool_version);
-  Node* plugin = t.object(root, "plugin");
-  t.set(plugin, "name", run.plugin->name());
-  t.set(plugin, "version", run.plugin->version());
-  t.set_int(plugin, "abi_version", run.plugin->abi_version());
-  t.set(plugin, "abi_version_text", abi_version_text(run.plugin->abi_version()));
-  t.set(plugin, "description", run.plugin->description());
+  Node* p = t.object(root, "plugin");
+  t.set(p, "name", plugin.name());
+  t.set(p, "version", plugin.version());
+  t.set_int(p, "abi_version", plugin.abi_version());
+  t.set(p, "abi_version_text", abi_version_text(plugin.abi_version()));
+  t.set(p, "description", plugin.description());
+  return tree;
+}
+
+std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view tool_version) {
+  auto tree = new_document("report", *run.plugin, tool_version);
+  DocTree& t = *tree;
+  Node* root = t.root();
 
   Node* model = t.object(root, "model");
   t.set(model, "name", run.model_name);
@@ -400,17 +407,9 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
 }
 
 std::unique_ptr<DocTree> build_docs(const Plugin& plugin, std::string_view tool_version) {
-  auto tree = std::make_unique<DocTree>();
+  auto tree = new_document("docs", plugin, tool_version);
   DocTree& t = *tree;
   Node* root = t.root();
-  t.set_int(root, "schema_version", kReportSchemaVersion);
-  t.set(root, "kind", "docs");
-  Node* tool = t.object(root, "tool");
-  t.set(tool, "name", "modelmeter");
-  t.set(tool, "version", tool_version);
-  Node* p = t.object(root, "plugin");
-  t.set(p, "name", plugin.name());
-  t.set(p, "version", plugin.version());
   Node* layers = t.object(root, "layers");
   std::vector<const mm_layer_class*> classes;
   for (std::size_t i = 0; i < plugin.info().class_count; ++i) classes.push_back(plugin.info().classes[i]);

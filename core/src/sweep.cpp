@@ -191,20 +191,9 @@ std::vector<SweepPoint> run_sweep(const SweepRequest& req) {
 
 std::unique_ptr<DocTree> build_sweep_doc(const SweepRequest& req, const std::vector<SweepPoint>& points,
                                          bool interrupted, std::string_view tool_version) {
-  auto tree = std::make_unique<DocTree>();
+  auto tree = new_document("sweep", *req.plugin, tool_version);
   DocTree& t = *tree;
   auto* root = t.root();
-  t.set_int(root, "schema_version", kReportSchemaVersion);
-  t.set(root, "kind", "sweep");
-  auto* tool = t.object(root, "tool");
-  t.set(tool, "name", "modelmeter");
-  t.set(tool, "version", tool_version);
-  auto* plugin = t.object(root, "plugin");
-  t.set(plugin, "name", req.plugin->name());
-  t.set(plugin, "version", req.plugin->version());
-  t.set_int(plugin, "abi_version", req.plugin->abi_version());
-  t.set(plugin, "abi_version_text", abi_version_text(req.plugin->abi_version()));
-  t.set(plugin, "description", req.plugin->description());
   auto* workload = t.object(root, "workload");
   t.set(workload, "name", req.inputs.workload_name);
   auto* varied = t.array(root, "varied");

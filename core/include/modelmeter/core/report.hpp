@@ -55,6 +55,11 @@ class MM_CORE_API DocTree {
   bool frozen_ = false;
 };
 
+// A new document of `kind` ("report", "sweep", "docs") with the keys every kind starts with:
+// schema_version, kind, tool {name, version}, plugin {name, version, abi_version, abi_version_text, description}.
+MM_CORE_API std::unique_ptr<DocTree> new_document(std::string_view kind, const Plugin& plugin,
+                                                  std::string_view tool_version);
+
 MM_CORE_API std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view tool_version);
 
 // The "docs" document: every layer class the model plugin registers and every core op, with their formula
