@@ -29,17 +29,8 @@ ProcessResult mm(std::vector<std::string> args) {
   return run_process(args);
 }
 
-// One std-v1 run with json and csv, shared by the cases that only read it.
 const TempDir& std_v1() {
-  static const TempDir dir("modelmeter-csv");
-  static const bool ok = [] {
-    const ProcessResult r =
-        mm({"run", "--plugin", "deepseek_ocr", "--workload", "std-v1", "--format", "json,csv", "--out", dir.path()});
-    INFO(r.err);
-    return r.exit_code == 0;
-  }();
-  REQUIRE(ok);
-  return dir;
+  return std_v1_run(kHost, "json,csv");
 }
 
 using Rows = std::vector<std::vector<std::string>>;

@@ -30,17 +30,8 @@ ProcessResult mm(std::vector<std::string> args) {
   return run_process(args);
 }
 
-// One std-v1 run with json and yaml, shared by the cases that only read it.
 const TempDir& std_v1() {
-  static const TempDir dir("modelmeter-yaml");
-  static const bool ok = [] {
-    const ProcessResult r =
-        mm({"run", "--plugin", "deepseek_ocr", "--workload", "std-v1", "--format", "json,yaml", "--out", dir.path()});
-    INFO(r.err);
-    return r.exit_code == 0;
-  }();
-  REQUIRE(ok);
-  return dir;
+  return std_v1_run(kHost, "json,yaml");
 }
 
 // The scalar text after "key: " at a path of block-mapping keys (two spaces of indentation per level), or nullopt.

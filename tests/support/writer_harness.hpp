@@ -10,12 +10,28 @@
 #include <boost/json.hpp>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "support/process.hpp"
 
 namespace mm_test {
+
+// One `modelmeter run` of DeepSeek-OCR std-v1 into a temporary folder per `formats`, made once per process
+// and shared by the test cases that only read it.
+inline const TempDir& std_v1_run(const std::string& host, const std::string& formats) {
+  static std::map<std::string, std::unique_ptr<TempDir>> runs;
+  auto& dir = runs[formats];
+  if (!dir) {
+    dir = std::make_unique<TempDir>("modelmeter-std-v1");
+    const ProcessResult r = run_process(
+        {host, "run", "--plugin", "deepseek_ocr", "--workload", "std-v1", "--format", formats, "--out", dir->path()});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  return *dir;
+}
 
 // The writer plugin file serving `format`, as `modelmeter list writers` reports it.
 inline std::string writer_file(const std::string& host, const std::string& format) {
