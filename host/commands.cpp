@@ -24,6 +24,7 @@
 
 #include "install_layout.hpp"
 #include "log.hpp"
+#include "resources.hpp"
 
 namespace modelmeter::host {
 
@@ -31,65 +32,6 @@ namespace fs = std::filesystem;
 using core::InputError;
 
 namespace {
-
-// The install prefix (or build tree) this executable belongs to: <prefix>/bin/modelmeter.
-fs::path prefix() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw core::Failure(kExitInternal, "cannot locate the modelmeter executable: " + ec.message());
-  return exe.parent_path().parent_path();
-}
-
-fs::path configs_dir() {
-  return prefix() / kConfigSubdir;
-}
-
-core::SearchPath search_path(const GlobalOptions& g, bool writers) {
-  return core::make_search_path(g.plugin_dirs, std::getenv("MODELMETER_PLUGIN_PATH"),
-                                prefix() / (writers ? kWriterSubdir : kPluginSubdir));
-}
-
-bool looks_like_path(const std::string& s, const char* ext) {
-  return s.find('/') != std::string::npos || s.ends_with(ext);
-}
-
-std::vector<std::string> bundled_names(const fs::path& dir, const char* ext) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().extension() == ext) names.push_back(e.path().stem().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
-  return s;
-}
-
-// Resolves a bundled config name (configs/<kind>/<name>.toml) or a path.
-fs::path config_file(const std::string& name_or_path, const char* kind, const char* what) {
-  if (looks_like_path(name_or_path, ".toml")) return name_or_path;
-  const fs::path dir = configs_dir() / kind;
-  const fs::path p = dir / (name_or_path + ".toml");
-  std::error_code ec;
-  if (!fs::is_regular_file(p, ec)) {
-    const auto names = bundled_names(dir, ".toml");
-    throw InputError(std::string("unknown ") + what + " '" + name_or_path +
-                     "'; available: " + (names.empty() ? "(none)" : join(names)) + " (or give a path to a .toml file)");
-  }
-  return p;
-}
-
-std::shared_ptr<const core::Plugin> load_model_plugin(const GlobalOptions& g, const std::string& name) {
-  auto p = core::Plugin::load(core::find_plugin(name, search_path(g, false), "plugin"));
-  if (p->kind() != MM_PLUGIN_MODEL) {
-    throw core::PluginLoadError("'" + p->path().string() + "' is a writer plugin, not a model plugin");
-  }
-  return p;
-}
 
 // "1.23 T" style with an SI prefix.
 std::string si(double v, const char* unit) {
@@ -160,73 +102,11 @@ void print_summary(const core::RunResult& r, const std::string& workload) {
   std::cout << o.str();
 }
 
-// A comma-separated option value ("json,md", "h100-sxm,h200"): no empty or repeated item.
-std::vector<std::string> split_list(const std::string& s, const char* option) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (item.empty()) throw InputError(std::string(option) + " '" + s + "': an empty item");
-    if (std::find(out.begin(), out.end(), item) != out.end()) {
-      throw InputError(std::string(option) + " lists '" + item + "' twice");
-    }
-    out.push_back(item);
-  }
-  if (out.empty()) throw InputError(std::string(option) + " is empty");
-  return out;
-}
-
-// The writer plugin for each --format name: every writer on the search path is asked its format (a
-// format served by two files is an error naming both; an unknown one lists the formats available).
-std::vector<std::shared_ptr<const core::Plugin>> load_writers(const GlobalOptions& g,
-                                                              const std::vector<std::string>& formats) {
-  std::vector<std::shared_ptr<const core::Plugin>> available;
-  for (const auto& file : core::plugin_files(search_path(g, true))) {
-    std::shared_ptr<const core::Plugin> p;
-    try {
-      p = core::Plugin::load(file);
-    } catch (const core::PluginLoadError& e) {
-      log_warning(e.what());  // a broken file on the path does not stop the formats that exist
-      continue;
-    }
-    if (p->kind() != MM_PLUGIN_WRITER) continue;
-    for (const auto& other : available) {
-      if (std::string_view(other->info().format) == p->info().format) {
-        throw core::PluginLoadError("format '" + std::string(p->info().format) + "' is served twice: '" +
-                                    other->path().string() + "' and '" + p->path().string() + "'");
-      }
-    }
-    available.push_back(p);
-  }
-  std::vector<std::shared_ptr<const core::Plugin>> chosen;
-  for (const auto& f : formats) {
-    const auto it =
-        std::find_if(available.begin(), available.end(), [&](const auto& p) { return f == p->info().format; });
-    if (it == available.end()) {
-      std::vector<std::string> names;
-      for (const auto& p : available) names.emplace_back(p->info().format);
-      std::sort(names.begin(), names.end());
-      throw core::PluginLoadError("unknown format '" + f + "'; available: " + (names.empty() ? "(none)" : join(names)));
-    }
-    chosen.push_back(*it);
-  }
-  return chosen;
-}
-
 // Runs every writer on the document, then commits all their files atomically into `out`; returns the
 // paths written.
 std::vector<std::string> write_outputs(const std::vector<std::shared_ptr<const core::Plugin>>& writers,
                                        const mm_doc* doc, const std::string& out) {
-  std::vector<mm_output> outputs(writers.size());
-  for (std::size_t i = 0; i < writers.size(); ++i) {
-    outputs[i].writer = writers[i]->name();
-    mm_error err{};
-    if (writers[i]->info().write(doc, &outputs[i], &err) != MM_OK) {
-      err.message[MM_ERROR_MESSAGE_CAPACITY - 1] = '\0';
-      throw core::PluginFailure("writer '" + writers[i]->name() + "' (" + writers[i]->path().string() +
-                                ") failed: " + err.message);
-    }
-  }
+  const std::vector<mm_output> outputs = render(writers, doc);
   std::vector<const mm_output*> views;
   for (const auto& o : outputs) views.push_back(&o);
   core::commit_outputs(out, views);

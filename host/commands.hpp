@@ -1,6 +1,7 @@
 // The host's commands (everything except command-line parsing, which lives in main.cpp).
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -46,6 +47,14 @@ struct DocsOptions {
   std::string out = "modelmeter-docs";
 };
 
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  int port = 8470;  // 0: any free port (the one chosen is printed)
+  int threads = 0;  // 0: the default, max(8, 2 x cores)
+  std::size_t max_runs = 1000;
+  double timeout_s = 5;  // read/write timeout of a connection
+};
+
 int cmd_run(const GlobalOptions& g, const RunOptions& o);
 // Ctrl-C ends the sweep after the current point; the rows done are written and the exit code is 130.
 int cmd_sweep(const GlobalOptions& g, const SweepOptions& o);
@@ -53,5 +62,7 @@ int cmd_docs(const GlobalOptions& g, const DocsOptions& o);
 int cmd_list(const GlobalOptions& g, const std::string& what, const std::string& plugin);
 int cmd_describe(const GlobalOptions& g, const DescribeOptions& o);
 int cmd_check_plugin(const std::string& path);
+// Runs the HTTP service (serve.cpp) until SIGTERM or SIGINT; then exit code 0.
+int cmd_serve(const GlobalOptions& g, const ServeOptions& o);
 
 }  // namespace modelmeter::host

@@ -77,6 +77,18 @@ int main(int argc, char** argv) {
   CLI::App* check_cmd = app.add_subcommand("check-plugin", "load a plugin file, check its ABI, list what it registers");
   check_cmd->add_option("path", check_path, "path to the plugin .so")->required();
 
+  ServeOptions serve;
+  CLI::App* serve_cmd =
+      app.add_subcommand("serve", "HTTP API for runs (docs/openapi.yaml) and a page to use it from a browser at /");
+  serve_cmd->add_option("--host", serve.host, "address to listen on")->capture_default_str();
+  serve_cmd->add_option("--port", serve.port, "TCP port (0: any free port, printed at start)")->capture_default_str();
+  serve_cmd->add_option("--threads", serve.threads, "worker threads, one per open connection (0: max(8, 2 x cores))")
+      ->capture_default_str();
+  serve_cmd->add_option("--max-runs", serve.max_runs, "runs kept in memory; the oldest is evicted beyond")
+      ->capture_default_str();
+  serve_cmd->add_option("--timeout", serve.timeout_s, "seconds a connection may stall while sending or receiving")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -100,6 +112,7 @@ int main(int argc, char** argv) {
     if (*list_cmd) return cmd_list(global, list_what, list_plugin);
     if (*describe_cmd) return cmd_describe(global, describe);
     if (*check_cmd) return cmd_check_plugin(check_path);
+    if (*serve_cmd) return cmd_serve(global, serve);
   } catch (const core::Failure& e) {
     log_error(e.what());
     return e.code();

@@ -426,7 +426,16 @@ ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& in
     apply_table(catalog, t, file, "model.", "model " + file, cfg, false);
   }
   const std::string wfile = in.workload_file.string();
-  if (!in.workload_file.empty()) {  // empty: the declared defaults and the overrides only
+  if (in.workload_text) {  // the text of workload_file, already read by the caller
+    toml::table w;
+    try {
+      w = toml::parse(*in.workload_text, wfile);
+    } catch (const toml::parse_error& e) {
+      throw InputError("workload file " + location(wfile, e.source()) + ": malformed TOML: " +
+                       std::string(e.description()));
+    }
+    apply_table(catalog, w, wfile, "", "workload " + wfile, cfg, true);
+  } else if (!in.workload_file.empty()) {  // empty: the declared defaults and the overrides only
     const toml::table w = parse_toml_file(in.workload_file, "workload file");
     apply_table(catalog, w, wfile, "", "workload " + wfile, cfg, true);
   }
@@ -443,7 +452,7 @@ ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& in
   }
   for (const KeyDecl& d : catalog.keys()) {
     if (d.required && cfg.settings.find(d.key) == cfg.settings.end()) {
-      throw InputError((wfile.empty() ? std::string("no workload file, and no --set for")
+      throw InputError((wfile.empty() && !in.workload_text ? std::string("no workload file, and no --set for")
                                       : "workload file '" + wfile + "' does not set") +
                        " required key '" + d.key + "' (" + d.allowed_text() + ")");
     }

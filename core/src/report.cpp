@@ -332,38 +332,7 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
     module(t, t.object(so, "modules"), s.root);
   }
 
-  Node* sum = t.object(root, "summary");
-  t.set(sum, "model", run.model_name);
-  t.set(sum, "hardware", hw.id);
-  set_count(t, sum, "parameters", run.parameters());
-  t.set_int(sum, "vision_tokens", static_cast<int64_t>(run.plan.has_vision ? run.plan.vision_tokens : 0));
-  t.set_int(sum, "prefill_tokens", static_cast<int64_t>(run.plan.prefill_tokens));
-  const StageResult* decode = run.stage(MM_STAGE_DECODE);
-  t.set_int(sum, "decode_steps", decode != nullptr ? static_cast<int64_t>(decode->steps) : 0);
-  t.set_int(sum, "new_tokens", static_cast<int64_t>(run.new_tokens));
-  Node* sst = t.object(sum, "stages");
-  for (const StageResult& s : run.stages) {
-    Node* so = t.object(sst, stage_name(s.stage));
-    t.set(so, "tc_flops", s.root.forward[MM_METRIC_TC_FLOPS]);
-    t.set(so, "cuda_flops", s.root.forward[MM_METRIC_CUDA_FLOPS]);
-    t.set(so, "io_bytes", s.root.forward[MM_METRIC_IO_BYTES]);
-    t.set(so, "time_s", s.root.time.time_s);
-    t.set(so, "bound", s.compute_bound() ? "compute" : "memory");
-  }
-  t.set(sum, "ttft_s", run.ttft_s());
-  t.set(sum, "tpot_s", run.tpot_s());
-  t.set(sum, "decode_tokens_per_s", run.decode_tokens_per_s());
-  Node* mem = t.object(sum, "memory");
-  t.set(mem, "weights_bytes", run.weights_bytes());
-  t.set(mem, "kv_cache_bytes", run.kv_cache_bytes());
-  t.set(mem, "activations_peak_bytes", run.activations_peak_bytes());
-  t.set(mem, "total_bytes", run.memory_total_bytes());
-  t.set(mem, "capacity_bytes", hw.capacity);
-  if (const auto fits = run.fits()) {
-    t.set(mem, "fits", *fits);
-  } else {
-    t.set_null(mem, "fits");
-  }
+  add_summary(t, root, run);
   // Every layer class the run used, with its formula page and the shapes of each instance, for the
   // per-class documentation pages (in order of first use).
   struct ClassUse {
@@ -404,6 +373,42 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
   for (const std::string& wmsg : run.warnings) t.push(warnings, wmsg);
   tree->freeze();
   return tree;
+}
+
+void add_summary(DocTree& t, DocTree::Node* parent, const RunResult& run) {
+  using Node = DocTree::Node;
+  Node* sum = t.object(parent, "summary");
+  t.set(sum, "model", run.model_name);
+  t.set(sum, "hardware", run.hardware.id);
+  set_count(t, sum, "parameters", run.parameters());
+  t.set_int(sum, "vision_tokens", static_cast<int64_t>(run.plan.has_vision ? run.plan.vision_tokens : 0));
+  t.set_int(sum, "prefill_tokens", static_cast<int64_t>(run.plan.prefill_tokens));
+  const StageResult* decode = run.stage(MM_STAGE_DECODE);
+  t.set_int(sum, "decode_steps", decode != nullptr ? static_cast<int64_t>(decode->steps) : 0);
+  t.set_int(sum, "new_tokens", static_cast<int64_t>(run.new_tokens));
+  Node* sst = t.object(sum, "stages");
+  for (const StageResult& s : run.stages) {
+    Node* so = t.object(sst, stage_name(s.stage));
+    t.set(so, "tc_flops", s.root.forward[MM_METRIC_TC_FLOPS]);
+    t.set(so, "cuda_flops", s.root.forward[MM_METRIC_CUDA_FLOPS]);
+    t.set(so, "io_bytes", s.root.forward[MM_METRIC_IO_BYTES]);
+    t.set(so, "time_s", s.root.time.time_s);
+    t.set(so, "bound", s.compute_bound() ? "compute" : "memory");
+  }
+  t.set(sum, "ttft_s", run.ttft_s());
+  t.set(sum, "tpot_s", run.tpot_s());
+  t.set(sum, "decode_tokens_per_s", run.decode_tokens_per_s());
+  Node* mem = t.object(sum, "memory");
+  t.set(mem, "weights_bytes", run.weights_bytes());
+  t.set(mem, "kv_cache_bytes", run.kv_cache_bytes());
+  t.set(mem, "activations_peak_bytes", run.activations_peak_bytes());
+  t.set(mem, "total_bytes", run.memory_total_bytes());
+  t.set(mem, "capacity_bytes", run.hardware.capacity);
+  if (const auto fits = run.fits()) {
+    t.set(mem, "fits", *fits);
+  } else {
+    t.set_null(mem, "fits");
+  }
 }
 
 std::unique_ptr<DocTree> build_docs(const Plugin& plugin, std::string_view tool_version) {

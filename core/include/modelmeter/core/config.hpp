@@ -91,6 +91,9 @@ using ResolvedConfig = mm_config;
 
 struct ResolveInputs {
   std::filesystem::path workload_file;  // empty: no workload file (declared defaults and overrides only)
+  // The workload's TOML text when the caller already holds it (the server's inline workloads and its bundled
+  // workloads read once at start): used instead of reading workload_file, which then only names it in messages.
+  std::optional<std::string> workload_text;
   std::string workload_name;
   std::optional<std::filesystem::path> model_file;  // TOML of model.* keys (flat)
   std::vector<Override> overrides;

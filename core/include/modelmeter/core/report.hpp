@@ -62,6 +62,10 @@ MM_CORE_API std::unique_ptr<DocTree> new_document(std::string_view kind, const P
 
 MM_CORE_API std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view tool_version);
 
+// The report's `summary` object (spec §7.1), added under `parent` as key "summary": build_report uses it, and
+// so does the server, whose run responses therefore hold the summary exactly as report.json has it.
+MM_CORE_API void add_summary(DocTree& tree, DocTree::Node* parent, const RunResult& run);
+
 // The "docs" document: every layer class the model plugin registers and every core op, with their formula
 // pages and no instances (for `modelmeter docs`).
 MM_CORE_API std::unique_ptr<DocTree> build_docs(const Plugin& plugin, std::string_view tool_version);

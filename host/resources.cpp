@@ -1,0 +1,154 @@
+// Bundled files, the plugin search path, plugin and writer loading, writers run into memory.
+#include "resources.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <modelmeter/core/errors.hpp>
+#include <sstream>
+#include <string_view>
+
+#include "install_layout.hpp"
+#include "log.hpp"
+
+namespace modelmeter::host {
+
+namespace fs = std::filesystem;
+using core::InputError;
+
+namespace {
+
+// The install prefix (or build tree) this executable belongs to: <prefix>/bin/modelmeter.
+fs::path prefix() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) throw core::Failure(kExitInternal, "cannot locate the modelmeter executable: " + ec.message());
+  return exe.parent_path().parent_path();
+}
+
+bool looks_like_path(const std::string& s, const char* ext) {
+  return s.find('/') != std::string::npos || s.ends_with(ext);
+}
+
+}  // namespace
+
+fs::path configs_dir() {
+  return prefix() / kConfigSubdir;
+}
+
+core::SearchPath search_path(const GlobalOptions& g, bool writers) {
+  return core::make_search_path(g.plugin_dirs, std::getenv("MODELMETER_PLUGIN_PATH"),
+                                prefix() / (writers ? kWriterSubdir : kPluginSubdir));
+}
+
+std::vector<std::string> bundled_names(const fs::path& dir, const char* ext) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ext) names.push_back(e.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
+std::string unknown_config_message(const std::string& name, const char* kind, const char* what, bool path_hint) {
+  const auto names = bundled_names(configs_dir() / kind, ".toml");
+  return std::string("unknown ") + what + " '" + name + "'; available: " + (names.empty() ? "(none)" : join(names)) +
+         (path_hint ? " (or give a path to a .toml file)" : "");
+}
+
+fs::path config_file(const std::string& name_or_path, const char* kind, const char* what) {
+  if (looks_like_path(name_or_path, ".toml")) return name_or_path;
+  const fs::path p = configs_dir() / kind / (name_or_path + ".toml");
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) throw InputError(unknown_config_message(name_or_path, kind, what, true));
+  return p;
+}
+
+std::shared_ptr<const core::Plugin> load_model_plugin(const GlobalOptions& g, const std::string& name) {
+  auto p = core::Plugin::load(core::find_plugin(name, search_path(g, false), "plugin"));
+  if (p->kind() != MM_PLUGIN_MODEL) {
+    throw core::PluginLoadError("'" + p->path().string() + "' is a writer plugin, not a model plugin");
+  }
+  return p;
+}
+
+std::vector<std::string> split_list(const std::string& s, const char* option) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty()) throw InputError(std::string(option) + " '" + s + "': an empty item");
+    if (std::find(out.begin(), out.end(), item) != out.end()) {
+      throw InputError(std::string(option) + " lists '" + item + "' twice");
+    }
+    out.push_back(item);
+  }
+  if (out.empty()) throw InputError(std::string(option) + " is empty");
+  return out;
+}
+
+std::vector<std::shared_ptr<const core::Plugin>> available_writers(const GlobalOptions& g) {
+  std::vector<std::shared_ptr<const core::Plugin>> available;
+  for (const auto& file : core::plugin_files(search_path(g, true))) {
+    std::shared_ptr<const core::Plugin> p;
+    try {
+      p = core::Plugin::load(file);
+    } catch (const core::PluginLoadError& e) {
+      log_warning(e.what());  // a broken file on the path does not stop the formats that exist
+      continue;
+    }
+    if (p->kind() != MM_PLUGIN_WRITER) continue;
+    for (const auto& other : available) {
+      if (std::string_view(other->info().format) == p->info().format) {
+        throw core::PluginLoadError("format '" + std::string(p->info().format) + "' is served twice: '" +
+                                    other->path().string() + "' and '" + p->path().string() + "'");
+      }
+    }
+    available.push_back(p);
+  }
+  return available;
+}
+
+std::vector<std::shared_ptr<const core::Plugin>> choose_writers(
+    const std::vector<std::shared_ptr<const core::Plugin>>& available, const std::vector<std::string>& formats) {
+  std::vector<std::shared_ptr<const core::Plugin>> chosen;
+  for (const auto& f : formats) {
+    const auto it =
+        std::find_if(available.begin(), available.end(), [&](const auto& p) { return f == p->info().format; });
+    if (it == available.end()) {
+      std::vector<std::string> names;
+      for (const auto& p : available) names.emplace_back(p->info().format);
+      std::sort(names.begin(), names.end());
+      throw core::PluginLoadError("unknown format '" + f + "'; available: " + (names.empty() ? "(none)" : join(names)));
+    }
+    chosen.push_back(*it);
+  }
+  return chosen;
+}
+
+std::vector<std::shared_ptr<const core::Plugin>> load_writers(const GlobalOptions& g,
+                                                              const std::vector<std::string>& formats) {
+  return choose_writers(available_writers(g), formats);
+}
+
+std::vector<mm_output> render(const std::vector<std::shared_ptr<const core::Plugin>>& writers, const mm_doc* doc) {
+  std::vector<mm_output> outputs(writers.size());
+  for (std::size_t i = 0; i < writers.size(); ++i) {
+    outputs[i].writer = writers[i]->name();
+    mm_error err{};
+    if (writers[i]->info().write(doc, &outputs[i], &err) != MM_OK) {
+      err.message[MM_ERROR_MESSAGE_CAPACITY - 1] = '\0';
+      throw core::PluginFailure("writer '" + writers[i]->name() + "' (" + writers[i]->path().string() +
+                                ") failed: " + err.message);
+    }
+  }
+  return outputs;
+}
+
+}  // namespace modelmeter::host

@@ -1,0 +1,51 @@
+// What every command needs before it evaluates anything: the install prefix, bundled configs, the plugin
+// search path, loading model and writer plugins, and running writers into memory. Shared by the one-shot
+// commands (commands.cpp) and the HTTP server (serve.cpp), so both take exactly the same path.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <modelmeter/core/output.hpp>
+#include <modelmeter/core/plugin.hpp>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+
+namespace modelmeter::host {
+
+// <prefix>/share/modelmeter/configs of this executable's install prefix (or build tree).
+std::filesystem::path configs_dir();
+// --plugin-dir, $MODELMETER_PLUGIN_PATH, then the bundled plugin (or writer) folder.
+core::SearchPath search_path(const GlobalOptions& g, bool writers);
+
+// Stems of the files with extension `ext` in `dir`, sorted.
+std::vector<std::string> bundled_names(const std::filesystem::path& dir, const char* ext);
+std::string join(const std::vector<std::string>& v, const char* sep = ", ");
+
+// "unknown hardware 'x'; available: a, b" (+ " (or give a path to a .toml file)" with `path_hint`).
+std::string unknown_config_message(const std::string& name, const char* kind, const char* what, bool path_hint);
+// Resolves a bundled config name (configs/<kind>/<name>.toml) or a path; throws InputError for an unknown name.
+std::filesystem::path config_file(const std::string& name_or_path, const char* kind, const char* what);
+
+// A model plugin by registered name or path; throws PluginLoadError (unknown name, not a model plugin, …).
+std::shared_ptr<const core::Plugin> load_model_plugin(const GlobalOptions& g, const std::string& name);
+
+// A comma-separated option value ("json,md", "h100-sxm,h200"): no empty or repeated item.
+std::vector<std::string> split_list(const std::string& s, const char* option);
+
+// Every writer plugin on the writer search path (a broken file is a warning; a format served by two files is
+// an error naming both).
+std::vector<std::shared_ptr<const core::Plugin>> available_writers(const GlobalOptions& g);
+// The writer for each format name, from `available`; an unknown one lists the formats available.
+std::vector<std::shared_ptr<const core::Plugin>> choose_writers(
+    const std::vector<std::shared_ptr<const core::Plugin>>& available, const std::vector<std::string>& formats);
+// available_writers + choose_writers.
+std::vector<std::shared_ptr<const core::Plugin>> load_writers(const GlobalOptions& g,
+                                                              const std::vector<std::string>& formats);
+
+// Runs every writer on the document and returns their files, in memory (nothing touches the disk). Throws
+// PluginFailure naming the writer when one fails.
+std::vector<mm_output> render(const std::vector<std::shared_ptr<const core::Plugin>>& writers, const mm_doc* doc);
+
+}  // namespace modelmeter::host
