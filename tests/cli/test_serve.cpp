@@ -15,6 +15,7 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -562,4 +563,65 @@ TEST_CASE("serve: SIGTERM and SIGINT stop it with exit code 0") {
     CHECK(code == 0);
     CHECK(out.find("stopped") != std::string::npos);
   }
+}
+
+TEST_CASE("serve: the page runs std-v1 in Chromium from the inputs in its URL") {
+  if (!fs::exists(kChromium)) {
+    MESSAGE("SKIPPED: chromium not installed");
+    return;
+  }
+  Server server;
+  const TempDir td;
+  const auto chromium = [&](const std::string& url, const std::string& what) {
+    return run_process({"timeout", "60", kChromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                        "--no-proxy-server", "--disable-background-networking", "--disable-component-update",
+                        "--disable-sync", "--user-data-dir=" + (td / "profile"), "--virtual-time-budget=20000",
+                        "--window-size=1280,1800", what, url});
+  };
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) +
+                          "/?plugin=deepseek_ocr&workload=std-v1&hardware=h100-sxm&set=decode.max_new_tokens=1024";
+  // What the page must show: the same run through the API.
+  const auto api = server.client().Post(
+      "/v1/runs", R"({"plugin":"deepseek_ocr","workload":"std-v1","set":{"decode.max_new_tokens":1024}})",
+      "application/json");
+  REQUIRE(api);
+  REQUIRE(api->status == 201);
+  const json::object summary = parse_object(api->body).at("summary").as_object();
+
+  const ProcessResult r = chromium(url, "--dump-dom");
+  CAPTURE(r.err.substr(0, 2000));
+  REQUIRE(r.exit_code == 0);
+  const std::string& dom = r.out;
+  CHECK(dom.find("data-state=\"done\"") != std::string::npos);
+  CHECK(dom.find("id=\"error-message\"") == std::string::npos);
+  // the summary table, from the run's summary
+  CHECK(dom.find("id=\"summary-stages\"") != std::string::npos);
+  CHECK(dom.find(std::to_string(summary.at("prefill_tokens").as_int64()) + " prefill, 1024 new (1023 decode steps)") !=
+        std::string::npos);
+  const double ttft = summary.at("ttft_s").as_double();
+  REQUIRE(ttft > 1e-3);
+  REQUIRE(ttft < 1);
+  char ms[32];
+  std::snprintf(ms, sizeof ms, "%.3g ms", ttft * 1e3);  // as the page prints it: 3 significant digits
+  CHECK(dom.find(std::string("id=\"ttft\" class=\"num\">") + ms + "<") != std::string::npos);
+  // the html writer's charts for that run: a roofline per stage, time and memory bars
+  for (const char* id : {"roofline-vision", "roofline-prefill", "roofline-decode", "time-by-component", "memory"}) {
+    CAPTURE(id);
+    CHECK(dom.find(std::string("id=\"") + id + "\"") != std::string::npos);
+  }
+  // the inputs came from the URL
+  CHECK(dom.find("decode.max_new_tokens = 1024") != std::string::npos);
+
+  // a bad input shows the API's message
+  const ProcessResult bad = chromium(
+      "http://127.0.0.1:" + std::to_string(server.port()) + "/?plugin=deepseek_ocr&workload=std-v1&set=batch.size=0",
+      "--dump-dom");
+  CHECK(bad.out.find("data-state=\"failed\"") != std::string::npos);
+  CHECK(bad.out.find("key 'batch.size' = 0 is not allowed") != std::string::npos);
+
+  // and a screenshot renders
+  const std::string shot = td / "page.png";
+  chromium(url, "--screenshot=" + shot);
+  REQUIRE(fs::exists(shot));
+  CHECK(fs::file_size(shot) > 50 * 1024);
 }
