@@ -46,6 +46,28 @@ step "$stage/bin/modelmeter run --plugin deepseek_ocr --workload std-v1"
 "$stage/bin/modelmeter" run --plugin deepseek_ocr --workload std-v1 --out "$work/out"
 grep -q '"parameters": 3336106240' "$work/out/report.json" || fail 'report.json lacks "parameters": 3336106240'
 
+step "$stage/bin/modelmeter serve: the installed host serves a run, the page and its embedded openapi.yaml"
+"$stage/bin/modelmeter" -q serve --port 0 >"$work/serve.out" &
+serve_pid=$!
+for _ in $(seq 100); do grep -q listening "$work/serve.out" && break; sleep 0.1; done
+port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/serve.out")
+[[ -n $port ]] || { kill "$serve_pid"; fail "serve printed no port: $(cat "$work/serve.out")"; }
+http() {  # METHOD PATH [BODY]: the raw HTTP/1.0 response (bash's /dev/tcp, no client needed)
+  exec 3<>"/dev/tcp/127.0.0.1/$port"
+  printf '%s %s HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n%s' "$1" "$2" "${#3}" "$3" >&3
+  cat <&3
+  exec 3<&-
+}
+http GET /openapi.yaml >"$work/openapi.http"
+grep -q '^HTTP/1.1 200' "$work/openapi.http" || fail "GET /openapi.yaml: $(head -n1 "$work/openapi.http")"
+cmp -s <(sed '1,/^\r$/d' "$work/openapi.http") "$src/docs/openapi.yaml" || fail "the served openapi.yaml differs from docs/"
+http GET / | grep -q '<title>ModelMeter</title>' || fail "GET / is not the page"
+http POST /v1/runs '{"plugin":"deepseek_ocr","workload":"std-v1"}' >"$work/run.http"
+grep -q '^HTTP/1.1 201' "$work/run.http" || fail "POST /v1/runs: $(cat "$work/run.http")"
+grep -q '"parameters": 3336106240' "$work/run.http" || fail 'the run summary lacks "parameters": 3336106240'
+kill -TERM "$serve_pid"
+wait "$serve_pid" || fail "serve did not exit 0 on SIGTERM"
+
 step "build the staged sdk-example out of tree against $stage"
 cmake -S "$stage/share/modelmeter/sdk-example" -B "$work/example" -DCMAKE_PREFIX_PATH="$stage" >"$work/example.log" ||
   { cat "$work/example.log"; fail "configuring the example failed"; }
