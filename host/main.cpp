@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve_cmd->add_option("--timeout", serve.timeout_s, "seconds a connection may stall while sending or receiving")
       ->capture_default_str();
+  serve_cmd->fallthrough();  // `serve --plugin-dir DIR` as well as `--plugin-dir DIR serve`
 
   try {
     app.parse(argc, argv);

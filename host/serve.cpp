@@ -3,16 +3,15 @@
 #include <httplib.h>
 #include <pthread.h>
 #include <signal.h>
-
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <cstring>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <modelmeter/core/errors.hpp>
 #include <thread>
@@ -141,15 +140,16 @@ int cmd_serve(const GlobalOptions& g, const ServeOptions& o) {
   });
 
   const std::string host_text = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
-  std::cout << "modelmeter serve: listening on http://" << host_text << ":" << port << "/ (" << service.model_plugin_count()
-            << " model plugins, " << service.writer_count() << " writers, " << threads << " threads, max runs "
-            << o.max_runs << ")" << std::endl;
+  std::cout << "modelmeter serve: listening on http://" << host_text << ":" << port << "/ ("
+            << service.model_plugin_count() << " model plugins, " << service.writer_count() << " writers, " << threads
+            << " threads, max runs " << o.max_runs << ")" << std::endl;
 
   const bool ok = server.listen_after_bind();  // returns once stop() was called and the workers finished
   finished.store(true);
   if (!ok) pthread_kill(stopper.native_handle(), SIGTERM);  // the accept loop failed: wake the signal thread
   stopper.join();
-  if (!ok) throw core::Failure(kExitInternal, "the server stopped accepting connections: " + std::string(strerror(errno)));
+  if (!ok)
+    throw core::Failure(kExitInternal, "the server stopped accepting connections: " + std::string(strerror(errno)));
   std::cout << "modelmeter serve: stopped" << std::endl;
   return kExitOk;
 }

@@ -91,9 +91,8 @@ std::string toml_string(std::string_view s) {
 bool bare_word(std::string_view s) {
   if (s.empty() || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
   if (s == "true" || s == "false" || s == "inf" || s == "nan") return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
 }
 
 std::string toml_literal(const json::value& v, const std::string& where, bool top = true) {
@@ -218,8 +217,7 @@ std::string read_text(const fs::path& p) {
 
 }  // namespace
 
-HttpResponse error_response(int status, const std::string& code, const std::string& message,
-                            const std::string& key) {
+HttpResponse error_response(int status, const std::string& code, const std::string& message, const std::string& key) {
   json::object e;
   e["code"] = code;
   e["message"] = message;
@@ -587,7 +585,7 @@ struct Service::State {
       if (method != "POST") return only("POST");
       return post_run(content_type, body);
     }
-    static const std::vector<std::string> fixed = {"/",           "/openapi.yaml",  "/healthz",    "/v1/plugins",
+    static const std::vector<std::string> fixed = {"/",           "/openapi.yaml", "/healthz",    "/v1/plugins",
                                                    "/v1/writers", "/v1/workloads", "/v1/hardware"};
     if (std::find(fixed.begin(), fixed.end(), path) != fixed.end()) {
       if (!get) return only("GET, HEAD");
@@ -651,8 +649,8 @@ Service::Service(const GlobalOptions& g, std::size_t max_runs) : s_(std::make_un
 Service::~Service() = default;
 
 std::size_t Service::model_plugin_count() const {
-  return static_cast<std::size_t>(
-      std::count_if(s_->plugins.begin(), s_->plugins.end(), [](const auto& kv) { return kv.second.plugin != nullptr; }));
+  return static_cast<std::size_t>(std::count_if(s_->plugins.begin(), s_->plugins.end(),
+                                                [](const auto& kv) { return kv.second.plugin != nullptr; }));
 }
 std::size_t Service::writer_count() const {
   return s_->writers.size();

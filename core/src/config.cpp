@@ -431,8 +431,8 @@ ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& in
     try {
       w = toml::parse(*in.workload_text, wfile);
     } catch (const toml::parse_error& e) {
-      throw InputError("workload file " + location(wfile, e.source()) + ": malformed TOML: " +
-                       std::string(e.description()));
+      throw InputError("workload file " + location(wfile, e.source()) +
+                       ": malformed TOML: " + std::string(e.description()));
     }
     apply_table(catalog, w, wfile, "", "workload " + wfile, cfg, true);
   } else if (!in.workload_file.empty()) {  // empty: the declared defaults and the overrides only
@@ -453,7 +453,7 @@ ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& in
   for (const KeyDecl& d : catalog.keys()) {
     if (d.required && cfg.settings.find(d.key) == cfg.settings.end()) {
       throw InputError((wfile.empty() && !in.workload_text ? std::string("no workload file, and no --set for")
-                                      : "workload file '" + wfile + "' does not set") +
+                                                           : "workload file '" + wfile + "' does not set") +
                        " required key '" + d.key + "' (" + d.allowed_text() + ")");
     }
   }

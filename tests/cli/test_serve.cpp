@@ -129,8 +129,8 @@ class Server {
 
 // `modelmeter run … --format <formats> --out <dir>`; returns the result.
 ProcessResult cli_run(const std::string& dir, const std::vector<std::string>& extra, const std::string& formats) {
-  std::vector<std::string> args = {kHost, "run", "--plugin", "deepseek_ocr", "--workload", "std-v1", "--format",
-                                   formats, "--out", dir};
+  std::vector<std::string> args = {kHost,    "run",      "--plugin", "deepseek_ocr", "--workload",
+                                   "std-v1", "--format", formats,    "--out",        dir};
   args.insert(args.end(), extra.begin(), extra.end());
   return run_process(args);
 }
@@ -279,9 +279,9 @@ TEST_CASE("serve: an inline workload object runs like the same TOML file") {
   REQUIRE(r->status == 201);
   CHECK(summary_text(r->body) == summary_text(read_file(td / "out/report.json")));
 
-  const ApiError e = api_error(c.Post("/v1/runs", R"({"plugin":"deepseek_ocr","workload":{"decode":{"max_new_tokns":5}}})",
-                                      "application/json"),
-                               400);
+  const ApiError e = api_error(
+      c.Post("/v1/runs", R"({"plugin":"deepseek_ocr","workload":{"decode":{"max_new_tokns":5}}})", "application/json"),
+      400);
   CHECK(e.code == "invalid_input");
   CHECK(e.key == "decode.max_new_tokns");
   CHECK(e.message.find("unknown key 'decode.max_new_tokns'; did you mean 'decode.max_new_tokens'?") !=
@@ -297,7 +297,8 @@ TEST_CASE("serve: the catalogues, the health check, the page and the OpenAPI doc
     CHECK(r->status == 200);
     const json::object o = parse_object(r->body);
     const json::array& a = o.at("plugins").as_array();
-    const auto it = std::find_if(a.begin(), a.end(), [](const json::value& p) { return p.at("name") == "deepseek_ocr"; });
+    const auto it =
+        std::find_if(a.begin(), a.end(), [](const json::value& p) { return p.at("name") == "deepseek_ocr"; });
     REQUIRE(it != a.end());
     CHECK(it->at("abi_version_text").is_string());
     bool mode = false;
@@ -353,7 +354,7 @@ TEST_CASE("serve: the catalogues, the health check, the page and the OpenAPI doc
 }
 
 TEST_CASE("serve: every error status has a JSON body with the CLI's message") {
-  Server server({}, {"--plugin-dir", kFixtureDir});
+  Server server({"--plugin-dir", kFixtureDir});  // after `serve`, as the issue writes it
   auto c = server.client();
   const auto post = [&](const std::string& body) { return c.Post("/v1/runs", body, "application/json"); };
 
@@ -371,7 +372,8 @@ TEST_CASE("serve: every error status has a JSON body with the CLI's message") {
     CHECK(t.message == cli_error({"--set", "decode.max_new_tokens=9000"}));
   }
   SUBCASE("400 for unknown keys and names, listing what exists") {
-    const ApiError k = api_error(post(R"({"plugin":"deepseek_ocr","workload":"std-v1","set":{"vision.mod":"base"}})"), 400);
+    const ApiError k =
+        api_error(post(R"({"plugin":"deepseek_ocr","workload":"std-v1","set":{"vision.mod":"base"}})"), 400);
     CHECK(k.message == cli_error({"--set", "vision.mod=base"}));
     CHECK(k.key == "vision.mod");
     const ApiError w = api_error(post(R"({"plugin":"deepseek_ocr","workload":"nope"})"), 400);
@@ -417,7 +419,8 @@ TEST_CASE("serve: every error status has a JSON body with the CLI's message") {
     CHECK(api_error(c.Put("/v1/runs", kStd, "application/json"), 405).code == "method_not_allowed");
   }
   SUBCASE("413 for a body over 1 MiB") {
-    const std::string big = R"({"plugin":"deepseek_ocr","workload":"std-v1","pad":")" + std::string(1 << 20, 'x') + "\"}";
+    const std::string big =
+        R"({"plugin":"deepseek_ocr","workload":"std-v1","pad":")" + std::string(1 << 20, 'x') + "\"}";
     const ApiError e = api_error(post(big), 413);
     CHECK(e.code == "payload_too_large");
   }

@@ -7,7 +7,8 @@ set -euo pipefail
 build=$(realpath "$1")
 src=$(realpath "$2")
 work=$(mktemp -d /tmp/modelmeter-staged.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+serve_pid=
+trap '[[ -n $serve_pid ]] && kill -KILL "$serve_pid" 2>/dev/null; rm -rf "$work"' EXIT
 stage=$work/stage
 unset MODELMETER_PLUGIN_PATH CMAKE_PREFIX_PATH
 step() { echo "== $*"; }
@@ -47,14 +48,15 @@ step "$stage/bin/modelmeter run --plugin deepseek_ocr --workload std-v1"
 grep -q '"parameters": 3336106240' "$work/out/report.json" || fail 'report.json lacks "parameters": 3336106240'
 
 step "$stage/bin/modelmeter serve: the installed host serves a run, the page and its embedded openapi.yaml"
-"$stage/bin/modelmeter" -q serve --port 0 >"$work/serve.out" &
+"$stage/bin/modelmeter" -q serve --port 0 >"$work/serve.out" 2>&1 </dev/null &
 serve_pid=$!
 for _ in $(seq 100); do grep -q listening "$work/serve.out" && break; sleep 0.1; done
 port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/serve.out")
 [[ -n $port ]] || { kill "$serve_pid"; fail "serve printed no port: $(cat "$work/serve.out")"; }
 http() {  # METHOD PATH [BODY]: the raw HTTP/1.0 response (bash's /dev/tcp, no client needed)
   exec 3<>"/dev/tcp/127.0.0.1/$port"
-  printf '%s %s HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n%s' "$1" "$2" "${#3}" "$3" >&3
+  local body=${3:-}
+  printf '%s %s HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n%s' "$1" "$2" "${#body}" "$body" >&3
   cat <&3
   exec 3<&-
 }
@@ -67,6 +69,7 @@ grep -q '^HTTP/1.1 201' "$work/run.http" || fail "POST /v1/runs: $(cat "$work/ru
 grep -q '"parameters": 3336106240' "$work/run.http" || fail 'the run summary lacks "parameters": 3336106240'
 kill -TERM "$serve_pid"
 wait "$serve_pid" || fail "serve did not exit 0 on SIGTERM"
+serve_pid=
 
 step "build the staged sdk-example out of tree against $stage"
 cmake -S "$stage/share/modelmeter/sdk-example" -B "$work/example" -DCMAKE_PREFIX_PATH="$stage" >"$work/example.log" ||

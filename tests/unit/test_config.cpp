@@ -171,3 +171,34 @@ TEST_CASE("config_get answers the ABI: values, unset keys and undeclared keys") 
   CHECK(config_get(&cfg, "nope.key", &v, &err) == MM_ERR_NOT_FOUND);
   CHECK(std::string(err.message).find("nope.key") != std::string::npos);
 }
+
+TEST_CASE("workload_text stands for the file's content: same settings, same messages naming the file") {
+  const std::string toml = "description = \"d\"\n[decode]\nmax_new_tokens = 7\n[vision]\nmode = \"tiny\"\n";
+  const ResolvedConfig from_file = resolve(toml, {"batch.size=2"});
+  ResolveInputs in;
+  in.workload_file = "/nowhere/w.toml";  // never opened
+  in.workload_text = toml;
+  in.workload_name = "w";
+  in.overrides.push_back(parse_override("batch.size=2"));
+  const ResolvedConfig from_text = resolve_config(catalog(), in);
+  CHECK(from_text.workload_description == "d");
+  REQUIRE(from_text.settings.size() == from_file.settings.size());
+  for (const auto& [key, setting] : from_file.settings) {
+    CAPTURE(key);
+    REQUIRE(from_text.settings.count(key) == 1);
+    CHECK(from_text.settings.at(key).value == setting.value);
+    CHECK(from_text.settings.at(key).source.substr(0, 8) == setting.source.substr(0, 8));
+  }
+  const auto error = [&](const std::string& text) {
+    in.workload_text = text;
+    try {
+      resolve_config(catalog(), in);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  CHECK(error("[decode]\nmax_new_tokens = = 3\n").find("workload file /nowhere/w.toml:2:") == 0);
+  CHECK(error("[decode]\nmax_new_tokns = 3\n").find("/nowhere/w.toml:2:1: unknown key 'decode.max_new_tokns'") == 0);
+  CHECK(error("[batch]\nsize = 1\n").find("workload file '/nowhere/w.toml' does not set required key") == 0);
+}
