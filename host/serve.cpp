@@ -74,7 +74,8 @@ int cmd_serve(const GlobalOptions& g, const ServeOptions& o) {
   const auto usecs = static_cast<time_t>((o.timeout_s - std::floor(o.timeout_s)) * 1e6);
   server.set_read_timeout(secs, usecs);
   server.set_write_timeout(secs, usecs);
-  server.set_keep_alive_timeout(std::max<time_t>(1, secs));
+  // An idle keep-alive connection holds its worker until this expires, and a stop waits for it: keep it short.
+  server.set_keep_alive_timeout(1);
   server.set_keep_alive_max_count(100000);
   server.set_payload_max_length(kMaxBodyBytes);
   server.set_tcp_nodelay(true);
