@@ -118,10 +118,10 @@ int cmd_serve(const GlobalOptions& g, const ServeOptions& o) {
   int port = o.port;
   if (port == 0) {
     port = server.bind_to_any_port(o.host);
-    if (port < 0) throw core::Failure(kExitInternal, "cannot listen on " + o.host + " (any port)");
+    if (port < 0) throw core::Failure(kExitUsage, "cannot listen on " + o.host + " (any port)");
   } else if (!server.bind_to_port(o.host, port)) {
-    throw core::Failure(kExitInternal, "cannot listen on " + o.host + ":" + std::to_string(port) +
-                                           " (in use, or not an address of this machine)");
+    throw core::Failure(kExitUsage, "cannot listen on " + o.host + ":" + std::to_string(port) +
+                                        " (in use, or not an address of this machine)");
   }
 
   // httplib listens with a backlog of 5; a burst of clients connecting at once would see dropped SYNs and

@@ -631,3 +631,12 @@ TEST_CASE("serve: the page runs std-v1 in Chromium from the inputs in its URL") 
   REQUIRE(fs::exists(shot));
   CHECK(fs::file_size(shot) > 50 * 1024);
 }
+
+TEST_CASE("serve: a port in use is one error line and exit code 2") {
+  Server first;
+  const ProcessResult second = run_process({kHost, "serve", "--port", std::to_string(first.port())});
+  CHECK(second.exit_code == 2);
+  CHECK(second.err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())) != std::string::npos);
+  CHECK(split_lines(second.err).size() == 1);
+  CHECK(first.client().Get("/healthz")->status == 200);
+}
