@@ -247,7 +247,9 @@ TEST_CASE("serve: GET /v1/runs/{id}/report.{md,csv,html,yaml} equal the CLI's fi
                                                                     {"html", "text/html; charset=utf-8"},
                                                                     {"yaml", "application/yaml; charset=utf-8"},
                                                                     {"json", "application/json"}};
-  for (const auto& [format, type] : formats) {
+  for (const auto& ft : formats) {  // not a structured binding: clang 14 cannot capture one
+    const std::string& format = ft.first;
+    const std::string& type = ft.second;
     CAPTURE(format);
     const auto r = c.Get("/v1/runs/" + id + "/report." + format);
     REQUIRE(r);

@@ -183,11 +183,12 @@ TEST_CASE("workload_text stands for the file's content: same settings, same mess
   const ResolvedConfig from_text = resolve_config(catalog(), in);
   CHECK(from_text.workload_description == "d");
   REQUIRE(from_text.settings.size() == from_file.settings.size());
-  for (const auto& [key, setting] : from_file.settings) {
+  for (const auto& kv : from_file.settings) {  // not a structured binding: clang 14 cannot capture one
+    const std::string& key = kv.first;
     CAPTURE(key);
     REQUIRE(from_text.settings.count(key) == 1);
-    CHECK(from_text.settings.at(key).value == setting.value);
-    CHECK(from_text.settings.at(key).source.substr(0, 8) == setting.source.substr(0, 8));
+    CHECK(from_text.settings.at(key).value == kv.second.value);
+    CHECK(from_text.settings.at(key).source.substr(0, 8) == kv.second.source.substr(0, 8));
   }
   const auto error = [&](const std::string& text) {
     in.workload_text = text;
