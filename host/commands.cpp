@@ -137,9 +137,9 @@ void print_summary(const core::RunResult& r, const std::string& workload) {
   o << line;
   for (const auto& s : r.stages) {
     std::snprintf(line, sizeof line, "%-8s %10llu %12s %12s %12s %10s %8s\n", core::stage_name(s.stage),
-                  static_cast<unsigned long long>(s.steps), opt(s.root.forward[MM_METRIC_TC_FLOPS], "FLOP").c_str(),
-                  opt(s.root.forward[MM_METRIC_CUDA_FLOPS], "FLOP").c_str(),
-                  opt(s.root.forward[MM_METRIC_IO_BYTES], "B").c_str(), seconds(s.root.time.time_s).c_str(),
+                  static_cast<unsigned long long>(s.steps), opt(s.forward[MM_METRIC_TC_FLOPS], "FLOP").c_str(),
+                  opt(s.forward[MM_METRIC_CUDA_FLOPS], "FLOP").c_str(),
+                  opt(s.forward[MM_METRIC_IO_BYTES], "B").c_str(), seconds(s.time.time_s).c_str(),
                   s.compute_bound() ? "compute" : "memory");
     o << line;
   }
@@ -433,7 +433,7 @@ int cmd_describe(const GlobalOptions& g, const DescribeOptions& o) {
     for (const auto& s : r.stages) {
       if (s.stage == MM_STAGE_DECODE) continue;
       std::printf("%s stage modules (parameters = per instance x repeat):\n", core::stage_name(s.stage));
-      print_tree(s.root, 1);
+      print_tree(s.modules(), 1);
     }
   }
   return kExitOk;

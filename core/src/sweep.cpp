@@ -234,9 +234,9 @@ std::unique_ptr<DocTree> build_sweep_doc(const SweepRequest& req, const std::vec
     t.push_int(row, decode != nullptr ? static_cast<int64_t>(decode->steps) : 0);
     for (mm_stage st : stages) {
       const StageResult* s = r->stage(st);
-      t.push_number(row, s ? s->root.forward[MM_METRIC_TC_FLOPS] : std::nullopt);
-      t.push_number(row, s ? s->root.forward[MM_METRIC_IO_BYTES] : std::nullopt);
-      t.push_number(row, s ? std::optional<double>(s->root.time.time_s) : std::nullopt);
+      t.push_number(row, s ? s->forward[MM_METRIC_TC_FLOPS] : std::nullopt);
+      t.push_number(row, s ? s->forward[MM_METRIC_IO_BYTES] : std::nullopt);
+      t.push_number(row, s ? std::optional<double>(s->time.time_s) : std::nullopt);
     }
     t.push_number(row, r->ttft_s());
     t.push_number(row, r->tpot_s());

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <modelmeter/core/export.hpp>
 #include <string>
 #include <vector>
@@ -38,6 +39,8 @@ class MM_CORE_API Plugin {
   mm_plugin_kind kind() const noexcept { return info_.kind; }
   // The plugin's table, zero-extended to this host's struct (fields it predates read as NULL/0).
   const mm_plugin_info& info() const noexcept { return info_; }
+  // The ABI allows one plan/build_stage call at a time per plugin: callers on several threads hold this.
+  std::mutex& build_mutex() const noexcept { return build_mutex_; }
 
  private:
   Plugin() = default;
@@ -47,6 +50,7 @@ class MM_CORE_API Plugin {
   std::string name_, version_, description_;
   uint32_t abi_version_ = 0;
   mm_plugin_info info_{};
+  mutable std::mutex build_mutex_;
 };
 
 // Where plugins are looked for: --plugin-dir, then $MODELMETER_PLUGIN_PATH, then the bundled folder.

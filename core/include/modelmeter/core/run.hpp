@@ -5,6 +5,7 @@
 #include <modelmeter/abi.h>
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <modelmeter/core/config.hpp>
 #include <modelmeter/core/export.hpp>
@@ -59,14 +60,55 @@ struct StepTotals {
   RooflineTime time;
 };
 
+// Destroys a stage root through its own class table.
+struct LayerDeleter {
+  void operator()(mm_layer* l) const noexcept {
+    if (l != nullptr) l->cls->destroy(l);
+  }
+};
+
+// A stage's module tree as the plugin built it, flattened once into pre-order (a node's subtree follows it)
+// so that every evaluation walks an array instead of asking the plugin for children again.
+struct StageTree {
+  static constexpr uint32_t kNone = UINT32_MAX;
+  struct Node {
+    const mm_layer* layer = nullptr;
+    mm_layer_class cls{};  // zero-extended to this host's struct
+    uint32_t known_metrics = 0;
+    uint32_t parent = kNone, first_child = kNone, next_sibling = kNone;
+    double repeat = 1;        // as declared by the parent
+    double multiplicity = 1;  // product of the repeats from the root down to this node
+    const char* name = "model";  // owned by the parent layer, which the tree keeps alive
+    uint32_t component = 0;      // index into `components`
+    mm_category category = MM_CATEGORY_COMPOSITE;
+  };
+  std::shared_ptr<const Plugin> plugin;            // keeps the library loaded while the layers live
+  std::unique_ptr<mm_layer, LayerDeleter> owned;   // the root, when this tree owns it
+  std::vector<Node> nodes;                         // nodes[0] is the root
+  std::vector<std::string> components;             // in order of first appearance
+  // "model.layers.1.mlp"
+  MM_CORE_API std::string path(uint32_t index) const;
+};
+
+// One node's figures over the evaluated steps, its subtree included (one instance: not times its repeat).
+struct NodeValues {
+  MetricValues forward{}, backward{};
+  RooflineTime time;
+};
+
 struct StageResult {
   mm_stage stage = MM_STAGE_PREFILL;
   uint64_t batch = 1, query_tokens = 0, kv_len = 0, steps = 1;
-  ModuleNode root;  // root.forward/backward/time are the stage totals
+  MetricValues forward{}, backward{};  // the stage totals
+  RooflineTime time;
+  std::shared_ptr<const StageTree> tree;
+  std::vector<NodeValues> nodes;  // per tree node, subtree totals
   std::array<CategoryTotals, MM_CATEGORY_COUNT> categories{};
   std::vector<ComponentTotals> components;          // in order of first appearance in the tree
   std::optional<StepTotals> first_step, last_step;  // decode only
-  bool compute_bound() const noexcept { return root.time.compute_bound_s * 2 >= root.time.time_s; }
+  bool compute_bound() const noexcept { return time.compute_bound_s * 2 >= time.time_s; }
+  // The module tree with names, paths and shapes, for reports (built on demand: evaluation needs none of it).
+  MM_CORE_API ModuleNode modules() const;
 };
 
 struct RunRequest {
@@ -107,8 +149,8 @@ struct RooflineRates {
   double bandwidth;     // bytes/s
 };
 
-// Evaluates one layer tree over steps [first_step, first_step + step_count): host-side sums and roofline.
-// Used by run_model; exposed for tests. Throws PluginFailure naming `plugin_name`, layer path and call.
+// Evaluates one layer tree (not owned) over steps [first_step, first_step + step_count): host-side sums and
+// roofline. Used by run_model; exposed for tests. Throws PluginFailure naming `plugin_name`, layer path and call.
 MM_CORE_API ModuleNode evaluate_layer(const mm_layer* root, const std::string& plugin_name, const RooflineRates& rates,
                                       uint64_t first_step, uint64_t step_count, std::vector<std::string>* warnings);
 
