@@ -126,11 +126,11 @@ void print_summary(const core::RunResult& r, const std::string& workload) {
   o << "modelmeter " << kToolVersion << ": plugin " << r.plugin->name() << " " << r.plugin->version() << ", model "
     << r.model_name << ", workload " << workload << ", hardware " << r.hardware.id << " (" << r.hardware.name
     << "), compute " << core::dtype_name(r.compute_dtype) << ", attention "
-    << r.config.settings.at("attention.impl").value.string << "\n";
+    << r.config().settings.at("attention.impl").value.string << "\n";
   const auto params = r.parameters();
   o << "parameters " << (params ? si(*params, "") : "n/a") << ", prompt " << r.plan.prefill_tokens << " tokens ("
     << (r.plan.has_vision ? r.plan.vision_tokens : 0) << " vision), " << r.new_tokens << " new tokens, batch "
-    << r.config.settings.at("batch.size").value.integer << "\n";
+    << r.config().settings.at("batch.size").value.integer << "\n";
   char line[256];
   std::snprintf(line, sizeof line, "%-8s %10s %12s %12s %12s %10s %8s\n", "stage", "steps", "TC FLOPs", "CUDA FLOPs",
                 "I/O", "time", "bound");

@@ -233,13 +233,13 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
   t.set(model, "name", run.model_name);
   Node* model_cfg = t.object(model, "config");
   Node* workload = t.object(root, "workload");
-  t.set(workload, "name", run.config.workload_name);
-  t.set(workload, "description", run.config.workload_description);
+  t.set(workload, "name", run.config().workload_name);
+  t.set(workload, "description", run.config().workload_description);
   Node* values = t.object(workload, "values");
   Node* sources = t.object(workload, "sources");
-  for (const std::string& key : run.config.order) {
-    const auto it = run.config.settings.find(key);
-    if (it == run.config.settings.end()) {
+  for (const std::string& key : run.config().order) {
+    const auto it = run.config().settings.find(key);
+    if (it == run.config().settings.end()) {
       t.set_null(values, key);
       t.set(sources, key, "unset");
       continue;

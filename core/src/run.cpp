@@ -143,48 +143,61 @@ struct Evaluator {
     std::vector<ComponentTotals>* components;
   };
 
-  // Evaluates every node of `t` over steps [first, first+count): own metrics and own time in pre-order (the
-  // breakdowns take own figures × multiplicity), then each node's subtree totals, children added in order.
-  void evaluate(const StageTree& t, uint64_t first, uint64_t count, bool backward, const Breakdown* breakdown,
-                std::vector<NodeValues>& out) {
+  // Phase 1: every node's own metrics over steps [first, first+count).
+  void own_values(const StageTree& t, uint64_t first, uint64_t count, bool backward, std::vector<NodeValues>& out) {
     const auto n = static_cast<uint32_t>(t.nodes.size());
     out.assign(n, NodeValues{});
+    for (uint32_t i = 0; i < n; ++i) {
+      out[i].forward = own_metrics(t, i, MM_PASS_FORWARD, first, count);
+      if (backward) out[i].backward = own_metrics(t, i, MM_PASS_BACKWARD, first, count);
+    }
+  }
+
+  // Phase 2, in place: `v` holds each node's own metrics on entry and its subtree totals on return. Own times
+  // and the breakdowns (own figures × multiplicity) in pre-order, then the totals, children added in order.
+  void totals(const StageTree& t, uint64_t first, uint64_t count, bool backward, const Breakdown* breakdown,
+              std::vector<NodeValues>& v) {
+    const auto n = static_cast<uint32_t>(t.nodes.size());
     if (breakdown != nullptr) {
       breakdown->components->clear();
       for (const std::string& c : t.components) breakdown->components->push_back(ComponentTotals{c, 0, 0, 0, 0, 0, {}});
     }
     for (uint32_t i = 0; i < n; ++i) {
-      NodeValues& v = out[i];
-      v.forward = own_metrics(t, i, MM_PASS_FORWARD, first, count);
-      if (backward) v.backward = own_metrics(t, i, MM_PASS_BACKWARD, first, count);
-      v.time = own_time(t, i, first, count, v.forward);
+      v[i].time = own_time(t, i, first, count, v[i].forward);
       if (breakdown != nullptr) {
         const StageTree::Node& nd = t.nodes[i];
         const double k = nd.multiplicity;
+        const NodeValues& x = v[i];
         const auto add_to = [&](auto& tot) {
-          tot.tc_flops += v.forward[MM_METRIC_TC_FLOPS].value_or(0) * k;
-          tot.cuda_flops += v.forward[MM_METRIC_CUDA_FLOPS].value_or(0) * k;
-          tot.io_bytes += v.forward[MM_METRIC_IO_BYTES].value_or(0) * k;
-          tot.time.time_s += v.time.time_s * k;
-          tot.time.compute_bound_s += v.time.compute_bound_s * k;
+          tot.tc_flops += x.forward[MM_METRIC_TC_FLOPS].value_or(0) * k;
+          tot.cuda_flops += x.forward[MM_METRIC_CUDA_FLOPS].value_or(0) * k;
+          tot.io_bytes += x.forward[MM_METRIC_IO_BYTES].value_or(0) * k;
+          tot.time.time_s += x.time.time_s * k;
+          tot.time.compute_bound_s += x.time.compute_bound_s * k;
         };
         add_to((*breakdown->categories)[static_cast<std::size_t>(nd.category)]);
         ComponentTotals& c = (*breakdown->components)[nd.component];
         add_to(c);
-        c.weight_bytes += v.forward[MM_METRIC_WEIGHT_BYTES].value_or(0) * k;
-        c.parameters += v.forward[MM_METRIC_PARAMETERS].value_or(0) * k;
+        c.weight_bytes += x.forward[MM_METRIC_WEIGHT_BYTES].value_or(0) * k;
+        c.parameters += x.forward[MM_METRIC_PARAMETERS].value_or(0) * k;
       }
     }
     for (uint32_t i = n; i-- > 0;) {
-      NodeValues& v = out[i];
+      NodeValues& x = v[i];
       for (uint32_t c = t.nodes[i].first_child; c != StageTree::kNone; c = t.nodes[c].next_sibling) {
         const double r = t.nodes[c].repeat;
-        accumulate(v.forward, out[c].forward, r);
-        if (backward) accumulate(v.backward, out[c].backward, r);
-        v.time.time_s += out[c].time.time_s * r;
-        v.time.compute_bound_s += out[c].time.compute_bound_s * r;
+        accumulate(x.forward, v[c].forward, r);
+        if (backward) accumulate(x.backward, v[c].backward, r);
+        x.time.time_s += v[c].time.time_s * r;
+        x.time.compute_bound_s += v[c].time.compute_bound_s * r;
       }
     }
+  }
+
+  void evaluate(const StageTree& t, uint64_t first, uint64_t count, bool backward, const Breakdown* breakdown,
+                std::vector<NodeValues>& out) {
+    own_values(t, first, count, backward, out);
+    totals(t, first, count, backward, breakdown, out);
   }
 };
 
@@ -398,17 +411,64 @@ KeyCatalog catalog_for(const Plugin& plugin) {
   return c;
 }
 
+namespace {
+
+Evaluator evaluator_for(const PreparedRun& p, const Hardware& hw, std::vector<std::string>* warnings) {
+  return Evaluator{p.plugin->name(), hw.tensor_peak_for(p.compute_dtype) * hw.eff_tensor,
+                   hw.cuda_fp32_peak * hw.eff_cuda, hw.bandwidth * hw.eff_memory, warnings};
+}
+
+void check_context(const PreparedRun& p, uint64_t N) {
+  const uint64_t P = p.plan.prefill_tokens;
+  if (p.plan.max_positions > 0 && P + N - 1 > p.plan.max_positions) {
+    throw InputError("workload '" + p.config.workload_name + "': context P + N - 1 = " + std::to_string(P) + " + " +
+                     std::to_string(N) + " - 1 = " + std::to_string(P + N - 1) + " exceeds the model's maximum of " +
+                     std::to_string(p.plan.max_positions) +
+                     " positions; lower decode.max_new_tokens or raise the model's maximum positions (a model.* key) "
+                     "for a what-if run");
+  }
+}
+
+// The common part of a result: everything but the stages.
+RunResult result_head(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hw, uint64_t N) {
+  const PreparedRun& p = *prepared;
+  RunResult r;
+  r.prepared = prepared;
+  r.plugin = p.plugin;
+  r.hardware = hw;
+  r.plan = p.plan;
+  r.model_name = p.model_name;
+  r.precision = p.precision;
+  r.compute_dtype = p.compute_dtype;
+  r.new_tokens = N;
+  r.warnings = p.warnings;
+  return r;
+}
+
+uint64_t config_new_tokens(const ResolvedConfig& c) {
+  return static_cast<uint64_t>(c.settings.at("decode.max_new_tokens").value.integer);
+}
+
+}  // namespace
+
 RunResult run_model(const RunRequest& req) {
-  const Plugin& plugin = *req.plugin;
+  if (req.plugin->kind() != MM_PLUGIN_MODEL) {
+    const Plugin& plugin = *req.plugin;
+    throw PluginLoadError("'" + plugin.name() + "' (" + plugin.path().string() + ") is a writer, not a model plugin");
+  }
+  return evaluate_run(prepare_run(req.plugin, resolve_config(catalog_for(*req.plugin), req.inputs)), req.hardware);
+}
+
+std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plugin_ptr, ResolvedConfig config) {
+  const Plugin& plugin = *plugin_ptr;
   if (plugin.kind() != MM_PLUGIN_MODEL) {
     throw PluginLoadError("'" + plugin.name() + "' (" + plugin.path().string() + ") is a writer, not a model plugin");
   }
-  RunResult r;
-  r.plugin = req.plugin;
-  r.hardware = req.hardware;
-  r.config = resolve_config(catalog_for(plugin), req.inputs);
+  auto prepared = std::make_shared<PreparedRun>();
+  PreparedRun& r = *prepared;
+  r.plugin = std::move(plugin_ptr);
+  r.config = std::move(config);
   const mm_plugin_info& info = plugin.info();
-
   // Plan: token counts and model facts, before any layer exists.
   {
     mm_plan raw{};
@@ -438,21 +498,14 @@ RunResult run_model(const RunRequest& req) {
     r.config.settings["attention.impl"] = Setting{v, "model default"};
   }
   const auto& s = r.config.settings;
-  const uint64_t batch = static_cast<uint64_t>(s.at("batch.size").value.integer);
-  const uint64_t N = static_cast<uint64_t>(s.at("decode.max_new_tokens").value.integer);
+  r.batch = static_cast<uint64_t>(s.at("batch.size").value.integer);
+  const uint64_t N = config_new_tokens(r.config);
   const uint64_t P = r.plan.prefill_tokens;
-  r.new_tokens = N;
   if (P == 0) {
     throw InputError("workload '" + r.config.workload_name +
                      "': the prompt is empty (no vision and prompt.text_tokens = 0); a prefill needs >= 1 token");
   }
-  if (r.plan.max_positions > 0 && P + N - 1 > r.plan.max_positions) {
-    throw InputError("workload '" + r.config.workload_name + "': context P + N - 1 = " + std::to_string(P) + " + " +
-                     std::to_string(N) + " - 1 = " + std::to_string(P + N - 1) + " exceeds the model's maximum of " +
-                     std::to_string(r.plan.max_positions) +
-                     " positions; lower decode.max_new_tokens or raise the model's maximum positions (a model.* key) "
-                     "for a what-if run");
-  }
+  check_context(r, N);
   r.precision.struct_size = sizeof r.precision;
   r.precision.weights = dtype_setting(r.config, "precision.weights");
   r.precision.activations = dtype_setting(r.config, "precision.activations");
@@ -462,11 +515,10 @@ RunResult run_model(const RunRequest& req) {
   r.precision.kv_cache_bytes = dtype_bytes(r.precision.kv_cache);
   // Matmuls run in the activations' dtype (weight-only quantisation dequantises into it).
   r.compute_dtype = r.precision.activations;
-  const Hardware& hw = r.hardware;
-  Evaluator ev{plugin.name(), hw.tensor_peak_for(r.compute_dtype) * hw.eff_tensor, hw.cuda_fp32_peak * hw.eff_cuda,
-               hw.bandwidth * hw.eff_memory, &r.warnings};
   const mm_attention_impl impl =
       s.at("attention.impl").value.string == "eager" ? MM_ATTENTION_EAGER : MM_ATTENTION_FLASH;
+  // Own metrics need no hardware: the rates are unused until times are asked for.
+  Evaluator ev{plugin.name(), 1, 1, 1, &r.warnings};
 
   struct StagePlan {
     mm_stage stage;
@@ -476,7 +528,7 @@ RunResult run_model(const RunRequest& req) {
   const StagePlan plans[] = {
       {MM_STAGE_VISION, r.plan.has_vision != 0, r.plan.vision_tokens, r.plan.vision_tokens, 1},
       {MM_STAGE_PREFILL, true, P, P, 1},
-      {MM_STAGE_DECODE, N > 1, 1, P + 1, N - 1},
+      {MM_STAGE_DECODE, true, 1, P + 1, N > 1 ? N - 1 : 1},
   };
   for (const StagePlan& sp : plans) {
     if (!sp.runs) continue;
@@ -485,7 +537,7 @@ RunResult run_model(const RunRequest& req) {
     ctx.stage = sp.stage;
     ctx.config = &r.config;
     ctx.precision = &r.precision;
-    ctx.batch = batch;
+    ctx.batch = r.batch;
     ctx.query_tokens = sp.q;
     ctx.kv_len = sp.kv;
     ctx.steps = sp.steps;
@@ -505,29 +557,84 @@ RunResult run_model(const RunRequest& req) {
       throw PluginFailure("plugin '" + plugin.name() + "': build " + stage_name(sp.stage) +
                           " stage failed: " + (st == MM_OK ? std::string("no root layer") : std::string(err.message)));
     }
-    StageResult res;
-    res.stage = sp.stage;
-    res.batch = batch;
-    res.query_tokens = sp.q;
-    res.kv_len = sp.kv;
-    res.steps = sp.steps;
+    PreparedRun::Stage stage;
+    stage.stage = sp.stage;
+    stage.query_tokens = sp.q;
+    stage.kv_len = sp.kv;
     auto tree = flatten(root.get(), plugin.name());
     tree->owned = std::move(root);
     tree->plugin = r.plugin;
+    if (sp.stage != MM_STAGE_DECODE) ev.own_values(*tree, 0, 1, true, stage.own);
+    stage.tree = std::move(tree);
+    r.stages.push_back(std::move(stage));
+  }
+  return prepared;
+}
+
+RunResult evaluate_run(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hw) {
+  const PreparedRun& p = *prepared;
+  const uint64_t N = config_new_tokens(p.config);
+  check_context(p, N);
+  RunResult r = result_head(prepared, hw, N);
+  Evaluator ev = evaluator_for(p, hw, &r.warnings);
+  ev.warned_missing = !p.warnings.empty();  // the one-step stages already said it
+  for (const PreparedRun::Stage& ps : p.stages) {
+    const bool decode = ps.stage == MM_STAGE_DECODE;
+    if (decode && N <= 1) continue;
+    StageResult res;
+    res.stage = ps.stage;
+    res.batch = p.batch;
+    res.query_tokens = ps.query_tokens;
+    res.kv_len = ps.kv_len;
+    res.steps = decode ? N - 1 : 1;
+    res.tree = ps.tree;
+    const StageTree& tree = *ps.tree;
     const Evaluator::Breakdown breakdown{&res.categories, &res.components};
-    ev.evaluate(*tree, 0, sp.steps, true, &breakdown, res.nodes);
+    if (decode) {
+      ev.own_values(tree, 0, res.steps, true, res.nodes);
+    } else {
+      res.nodes = ps.own;
+    }
+    ev.totals(tree, 0, res.steps, true, &breakdown, res.nodes);
     res.forward = res.nodes[0].forward;
     res.backward = res.nodes[0].backward;
     res.time = res.nodes[0].time;
-    if (sp.stage == MM_STAGE_DECODE) {
+    if (decode) {
       std::vector<NodeValues> one;
-      for (auto [slot, step] : {std::pair{&res.first_step, uint64_t{0}}, std::pair{&res.last_step, sp.steps - 1}}) {
-        ev.evaluate(*tree, step, 1, false, nullptr, one);
+      for (auto [slot, step] : {std::pair{&res.first_step, uint64_t{0}}, std::pair{&res.last_step, res.steps - 1}}) {
+        ev.evaluate(tree, step, 1, false, nullptr, one);
         *slot = StepTotals{one[0].forward, one[0].time};
       }
     }
-    res.tree = std::move(tree);
     r.stages.push_back(std::move(res));
+  }
+  return r;
+}
+
+RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hw, uint64_t N) {
+  const PreparedRun& p = *prepared;
+  check_context(p, N);
+  RunResult r = result_head(prepared, hw, N);
+  Evaluator ev = evaluator_for(p, hw, &r.warnings);
+  ev.warned_missing = !p.warnings.empty();
+  std::vector<NodeValues> values;
+  for (const PreparedRun::Stage& ps : p.stages) {
+    const bool decode = ps.stage == MM_STAGE_DECODE;
+    if (decode && N <= 1) continue;
+    StageResult& res = r.stages.emplace_back();
+    res.stage = ps.stage;
+    res.batch = p.batch;
+    res.query_tokens = ps.query_tokens;
+    res.kv_len = ps.kv_len;
+    res.steps = decode ? N - 1 : 1;
+    if (decode) {
+      ev.own_values(*ps.tree, 0, res.steps, false, values);
+    } else {
+      values = ps.own;
+    }
+    ev.totals(*ps.tree, 0, res.steps, false, nullptr, values);
+    res.forward = values[0].forward;
+    res.time = values[0].time;
   }
   return r;
 }

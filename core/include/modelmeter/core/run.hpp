@@ -117,9 +117,31 @@ struct RunRequest {
   Hardware hardware;
 };
 
-struct RunResult {
+// A run before any hardware is applied: the resolved configuration, the plugin's plan and every stage's
+// module tree, with the own metrics of the one-step stages (vision, prefill), which no hardware or decode
+// length changes. Immutable once made and safe to share between threads; sweeps reuse one across hardware
+// profiles and decode lengths (the layers' metrics depend only on the steps asked for, see abi.h).
+struct PreparedRun {
   std::shared_ptr<const Plugin> plugin;
-  ResolvedConfig config;
+  ResolvedConfig config;  // attention.impl filled in from the model's default when the workload leaves it unset
+  mm_plan plan{};
+  std::string model_name;
+  mm_precision precision{};
+  mm_dtype compute_dtype = MM_DTYPE_BF16;
+  uint64_t batch = 1;
+  struct Stage {
+    mm_stage stage = MM_STAGE_PREFILL;
+    uint64_t query_tokens = 0, kv_len = 0;
+    std::shared_ptr<const StageTree> tree;
+    std::vector<NodeValues> own;  // one-step stages: each node's own metrics; decode: empty (per range)
+  };
+  std::vector<Stage> stages;  // in stage order; decode's tree is built whenever the plugin has that stage
+  std::vector<std::string> warnings;
+};
+
+struct RunResult {
+  std::shared_ptr<const PreparedRun> prepared;
+  std::shared_ptr<const Plugin> plugin;
   Hardware hardware;
   mm_plan plan{};
   std::string model_name;
@@ -129,6 +151,7 @@ struct RunResult {
   std::vector<StageResult> stages;  // in stage order, only those that run
   std::vector<std::string> warnings;
 
+  const ResolvedConfig& config() const noexcept { return prepared->config; }
   MM_CORE_API const StageResult* stage(mm_stage s) const noexcept;
   // Summary figures (spec §7.1); nullopt where an input metric is not provided.
   MM_CORE_API std::optional<double> parameters() const;
@@ -161,5 +184,15 @@ MM_CORE_API KeyCatalog catalog_for(const Plugin& plugin);
 // compute dtype) or PluginFailure (the plugin failed or returned NaN / a negative metric: names plugin,
 // layer path and metric).
 MM_CORE_API RunResult run_model(const RunRequest& request);
+
+// The steps of run_model: plan and build (throws InputError for a plan the plugin rejects, PluginFailure)...
+MM_CORE_API std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plugin, ResolvedConfig config);
+// ...then everything for one hardware profile, with the config's decode.max_new_tokens (throws InputError for a
+// context longer than the model's positions or a compute dtype the chip lacks, PluginFailure).
+MM_CORE_API RunResult evaluate_run(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hardware);
+// Stage totals only (forward metrics, time; no module values, breakdowns or per-step figures), for `new_tokens`
+// new tokens whatever the config says: what a sweep row needs. Every summary figure equals evaluate_run's.
+MM_CORE_API RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hardware,
+                                      uint64_t new_tokens);
 
 }  // namespace modelmeter::core
