@@ -322,6 +322,7 @@ int cmd_sweep(const GlobalOptions& g, const SweepOptions& o) {
   for (const auto& v : o.vary) req.vary.push_back(core::parse_vary(v));
   if (!o.shard.empty()) std::tie(req.shard, req.shards) = core::parse_shard(o.shard);
   req.stop = &g_interrupted;
+  req.threads = o.threads;
   // A progress bar on stderr when it is a terminal, redrawn at most ~10 times a second.
   auto last_draw = std::chrono::steady_clock::now() - std::chrono::seconds(1);
   if (::isatty(STDERR_FILENO)) {

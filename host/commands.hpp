@@ -38,6 +38,7 @@ struct SweepOptions {
   std::string formats = "csv";
   std::string out = "modelmeter-out";
   std::string shard;  // "K/N": evaluate only block K of N
+  unsigned threads = 0;  // 0: one per core
 };
 
 struct DocsOptions {
