@@ -43,6 +43,7 @@ struct Evaluator {
   double bandwidth;
   std::vector<std::string>* warnings;
   bool warned_missing = false;
+  std::vector<TotalsMemo::Crossover>* crossovers = nullptr;  // per node of the tree being timed, from step 0
 
   [[noreturn]] void fail(const StageTree& t, uint32_t i, const char* call, const std::string& message) const {
     const mm_layer_class& cls = t.nodes[i].cls;
@@ -102,27 +103,54 @@ struct Evaluator {
   // step is found by bisection on single-step evaluations and each side is summed with one range call.
   RooflineTime own_time(const StageTree& t, uint32_t i, uint64_t first, uint64_t count, const MetricValues& whole) {
     if (count <= 1) return time_of(parts(whole));
+    const Parts w = parts(whole);
+    if (w.compute == 0 && w.memory == 0) return {};  // no flows of its own (a pure container): nothing to split
     auto step = [&](uint64_t s) { return parts(own_metrics(t, i, MM_PASS_FORWARD, s, 1)); };
     auto side = [](Parts p) { return p.compute >= p.memory; };
-    const bool first_compute = side(step(first));
-    const bool last_compute = side(step(first + count - 1));
-    if (first_compute == last_compute) {
-      const Parts p = parts(whole);
-      return first_compute ? RooflineTime{p.compute, p.compute} : RooflineTime{p.memory, 0};
+    const uint64_t last = first + count - 1;
+    bool first_compute;
+    uint64_t flip = UINT64_MAX;  // the first step on the other side, or none in [first, last]
+    TotalsMemo::Crossover* memo = crossovers != nullptr && first == 0 ? &(*crossovers)[i] : nullptr;
+    if (memo != nullptr && memo->side0 >= 0) {
+      first_compute = memo->side0 == 1;
+      if (memo->flips_at != UINT64_MAX) {
+        flip = memo->flips_at <= last ? memo->flips_at : UINT64_MAX;
+      } else if (last > memo->same_through) {
+        if (side(step(last)) == first_compute) {
+          memo->same_through = last;
+        } else {
+          flip = bisect(step, side, memo->same_through, last, first_compute);
+          memo->flips_at = flip;
+        }
+      }
+    } else {
+      first_compute = side(step(first));
+      if (side(step(last)) != first_compute) flip = bisect(step, side, first, last, first_compute);
+      if (memo != nullptr) {
+        memo->side0 = first_compute ? 1 : 0;
+        memo->same_through = flip == UINT64_MAX ? last : flip - 1;
+        memo->flips_at = flip;
+      }
     }
-    uint64_t lo = first, hi = first + count - 1;  // side(lo) == first_compute, side(hi) != first_compute
-    while (hi - lo > 1) {
-      const uint64_t mid = lo + (hi - lo) / 2;
-      (side(step(mid)) == first_compute ? lo : hi) = mid;
-    }
-    const Parts a = parts(own_metrics(t, i, MM_PASS_FORWARD, first, hi - first));
-    const Parts b = parts(own_metrics(t, i, MM_PASS_FORWARD, hi, first + count - hi));
+    if (flip == UINT64_MAX) return first_compute ? RooflineTime{w.compute, w.compute} : RooflineTime{w.memory, 0};
+    const Parts a = parts(own_metrics(t, i, MM_PASS_FORWARD, first, flip - first));
+    const Parts b = parts(own_metrics(t, i, MM_PASS_FORWARD, flip, first + count - flip));
     RooflineTime r;
     for (auto [p, compute] : {std::pair{a, first_compute}, std::pair{b, !first_compute}}) {
       r.time_s += compute ? p.compute : p.memory;
       r.compute_bound_s += compute ? p.compute : 0;
     }
     return r;
+  }
+
+  // The first step in (lo, hi] on the other side, given side(lo) == from and side(hi) != from.
+  template <class Step, class Side>
+  static uint64_t bisect(Step&& step, Side&& side, uint64_t lo, uint64_t hi, bool from) {
+    while (hi - lo > 1) {
+      const uint64_t mid = lo + (hi - lo) / 2;
+      (side(step(mid)) == from ? lo : hi) = mid;
+    }
+    return hi;
   }
 
   static void accumulate(MetricValues& into, const MetricValues& add, double times) {
@@ -611,9 +639,15 @@ RunResult evaluate_run(const std::shared_ptr<const PreparedRun>& prepared, const
   return r;
 }
 
-RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hw, uint64_t N) {
+RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hw, uint64_t N,
+                          TotalsMemo* memo) {
   const PreparedRun& p = *prepared;
   check_context(p, N);
+  if (memo != nullptr && (memo->prepared != &p || memo->hardware_id != hw.id)) {
+    *memo = TotalsMemo{};
+    memo->prepared = &p;
+    memo->hardware_id = hw.id;
+  }
   RunResult r = result_head(prepared, hw, N);
   Evaluator ev = evaluator_for(p, hw, &r.warnings);
   ev.warned_missing = !p.warnings.empty();
@@ -621,6 +655,14 @@ RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, co
   for (const PreparedRun::Stage& ps : p.stages) {
     const bool decode = ps.stage == MM_STAGE_DECODE;
     if (decode && N <= 1) continue;
+    if (!decode && memo != nullptr) {  // the one-step stages depend on neither N nor anything else
+      const auto same = std::find_if(memo->one_step.begin(), memo->one_step.end(),
+                                     [&](const StageResult& s) { return s.stage == ps.stage; });
+      if (same != memo->one_step.end()) {
+        r.stages.push_back(*same);
+        continue;
+      }
+    }
     StageResult& res = r.stages.emplace_back();
     res.stage = ps.stage;
     res.batch = p.batch;
@@ -629,12 +671,18 @@ RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, co
     res.steps = decode ? N - 1 : 1;
     if (decode) {
       ev.own_values(*ps.tree, 0, res.steps, false, values);
+      if (memo != nullptr) {
+        memo->decode.resize(ps.tree->nodes.size());
+        ev.crossovers = &memo->decode;
+      }
     } else {
       values = ps.own;
     }
     ev.totals(*ps.tree, 0, res.steps, false, nullptr, values);
+    ev.crossovers = nullptr;
     res.forward = values[0].forward;
     res.time = values[0].time;
+    if (!decode && memo != nullptr) memo->one_step.push_back(res);
   }
   return r;
 }

@@ -195,14 +195,15 @@ class PointEvaluator {
       n = plan_.n_values[v];
       index[*plan_.n_vary] = 0;
     }
-    const Entry& e = entry(index, p.values);
+    Entry& e = entry(index, p.values);
     if (!e.prepared) {
       p.reason = e.reason;
       return p;
     }
     try {
-      const RunResult run = evaluate_totals(e.prepared, hw, n ? *n : e.config_n);
-      p.figures = figures_of(run);
+      // Consecutive points mostly differ in the decode length only: the previous result lends its other stages.
+      TotalsMemo& memo = e.memo[i / plan_.per_hardware];
+      p.figures = figures_of(evaluate_totals(e.prepared, hw, n ? *n : e.config_n, &memo));
       const auto& fits = p.figures->fits;
       p.feasible = !fits || *fits;
       if (!p.feasible) {
@@ -223,9 +224,10 @@ class PointEvaluator {
     std::shared_ptr<const PreparedRun> prepared;
     uint64_t config_n = 0;
     std::string reason;
+    std::vector<TotalsMemo> memo;  // per hardware profile
   };
 
-  const Entry& entry(const std::vector<std::size_t>& key, const std::vector<std::string>& values) {
+  Entry& entry(const std::vector<std::size_t>& key, const std::vector<std::string>& values) {
     if (last_ != nullptr && last_key_ == key) return *last_;
     // Bounded: a sweep over many distinct configurations should not hold every stage tree at once.
     if (memo_.size() >= 4096) memo_.clear();
@@ -242,6 +244,7 @@ class PointEvaluator {
         it->second.config_n =
             static_cast<uint64_t>(prepared->config.settings.at("decode.max_new_tokens").value.integer);
         it->second.prepared = std::move(prepared);
+        it->second.memo.resize(req.hardware.size());
       } catch (const InputError& err) {
         it->second.reason = err.what();
       }
@@ -254,7 +257,7 @@ class PointEvaluator {
   const SweepPlan& plan_;
   std::map<std::vector<std::size_t>, Entry> memo_;
   std::vector<std::size_t> last_key_;
-  const Entry* last_ = nullptr;
+  Entry* last_ = nullptr;
 };
 
 }  // namespace

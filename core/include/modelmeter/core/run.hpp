@@ -192,7 +192,23 @@ MM_CORE_API std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const
 MM_CORE_API RunResult evaluate_run(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hardware);
 // Stage totals only (forward metrics, time; no module values, breakdowns or per-step figures), for `new_tokens`
 // new tokens whatever the config says: what a sweep row needs. Every summary figure equals evaluate_run's.
+//
+// `memo` (optional) carries what one prepared run on one hardware profile gives every decode length: the vision
+// and prefill totals, and for each decode op the side of the roofline at step 0 and the step where it crosses
+// over (ops are affine in the context, so it crosses at most once). A memo made for another prepared run or
+// hardware is reset, so a caller may keep one per (configuration, hardware) or just one.
+struct TotalsMemo {
+  const PreparedRun* prepared = nullptr;
+  std::string hardware_id;
+  std::vector<StageResult> one_step;  // vision, prefill totals
+  struct Crossover {
+    int8_t side0 = -1;                 // 1 compute-bound at step 0, 0 memory-bound, -1 not known yet
+    uint64_t same_through = 0;         // every step up to here is on side0's side
+    uint64_t flips_at = UINT64_MAX;    // the first step on the other side, when found
+  };
+  std::vector<Crossover> decode;  // per decode tree node
+};
 MM_CORE_API RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hardware,
-                                      uint64_t new_tokens);
+                                      uint64_t new_tokens, TotalsMemo* memo = nullptr);
 
 }  // namespace modelmeter::core

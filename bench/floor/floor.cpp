@@ -1,0 +1,57 @@
+// The floor for the whole-process time of `modelmeter run`: a program built from the same libraries (CLI11,
+// spdlog, toml++, Boost.DLL, Boost.JSON) doing the same kinds of work — parse the arguments and a workload TOML,
+// load one plugin, compute a few thousand figures and write a JSON file of a given size atomically — and nothing
+// of ours. bench/run.sh times it and `modelmeter run` in one hyperfine call; the difference is ours to explain.
+#define BOOST_DLL_USE_STD_FS
+#include <CLI/CLI.hpp>
+#include <boost/dll/shared_library.hpp>
+#include <boost/json.hpp>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <spdlog/spdlog.h>
+#include <string>
+#include <toml++/toml.h>
+
+int main(int argc, char** argv) {
+  CLI::App app{"modelmeter_floor: the libraries' own cost of a modelmeter run"};
+  std::string workload, plugin, out;
+  std::size_t bytes = 0;
+  app.add_option("--workload", workload, "a workload TOML")->required();
+  app.add_option("--plugin", plugin, "a plugin .so to load")->required();
+  app.add_option("--out", out, "output folder")->required();
+  app.add_option("--bytes", bytes, "size of the JSON file to write")->required();
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::warn);
+  try {
+    const toml::table t = toml::parse_file(workload);
+    const boost::dll::shared_library lib(plugin, boost::dll::load_mode::rtld_now);
+    if (!lib.has("modelmeter_plugin_entry")) throw std::runtime_error(plugin + ": no entry symbol");
+    // A few thousand figures, each a little arithmetic, until the document reaches the size asked for.
+    boost::json::object doc;
+    doc["keys"] = t.size();
+    boost::json::array& figures = doc["figures"].emplace_array();
+    double x = 1;
+    std::string text;
+    for (std::size_t chunk = 0; text.size() < bytes; ++chunk) {
+      for (int i = 0; i < 256; ++i) {
+        x = std::fma(x, 1.0000001, static_cast<double>(i) * 1e-3);
+        figures.emplace_back(x);
+      }
+      text = boost::json::serialize(doc);
+    }
+    const std::filesystem::path dir(out), tmp = dir / ".floor.json.tmp";
+    std::filesystem::create_directories(dir);
+    {
+      std::ofstream f(tmp, std::ios::binary);
+      f.write(text.data(), static_cast<std::streamsize>(std::min(text.size(), bytes)));
+      if (!f) throw std::runtime_error("cannot write " + tmp.string());
+    }
+    std::filesystem::rename(tmp, dir / "floor.json");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "modelmeter_floor: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
