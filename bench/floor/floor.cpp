@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/dll/shared_library.hpp>
 #include <boost/json.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -34,9 +35,10 @@ int main(int argc, char** argv) {
     boost::json::array& figures = doc["figures"].emplace_array();
     double x = 1;
     std::string text;
-    for (std::size_t chunk = 0; text.size() < bytes; ++chunk) {
-      for (int i = 0; i < 256; ++i) {
-        x = std::fma(x, 1.0000001, static_cast<double>(i) * 1e-3);
+    while (text.size() < bytes) {  // serialised once or twice: aim from the size per figure seen so far
+      const std::size_t per = figures.empty() ? 24 : std::max<std::size_t>(1, text.size() / figures.size());
+      for (std::size_t i = 0, n = (bytes - text.size()) / per + 16; i < n; ++i) {
+        x = std::fma(x, 1.0000001, static_cast<double>(i % 256) * 1e-3);
         figures.emplace_back(x);
       }
       text = boost::json::serialize(doc);
