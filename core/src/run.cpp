@@ -44,6 +44,7 @@ struct Evaluator {
   std::vector<std::string>* warnings;
   bool warned_missing = false;
   std::vector<TotalsMemo::Crossover>* crossovers = nullptr;  // per node of the tree being timed, from step 0
+  uint64_t memo_horizon = 0;                                  // the last step worth probing (see TotalsMemo)
 
   [[noreturn]] void fail(const StageTree& t, uint32_t i, const char* call, const std::string& message) const {
     const mm_layer_class& cls = t.nodes[i].cls;
@@ -118,20 +119,24 @@ struct Evaluator {
       if (memo->flips_at != UINT64_MAX) {
         flip = memo->flips_at <= last ? memo->flips_at : UINT64_MAX;
       } else if (last > memo->same_through) {
-        if (side(step(last)) == first_compute) {
-          memo->same_through = last;
+        const uint64_t probe = std::max(last, memo_horizon);  // ahead, so that later, longer decodes need no call
+        if (side(step(probe)) == first_compute) {
+          memo->same_through = probe;
         } else {
-          flip = bisect(step, side, memo->same_through, last, first_compute);
-          memo->flips_at = flip;
+          memo->flips_at = bisect(step, side, memo->same_through, probe, first_compute);
+          flip = memo->flips_at <= last ? memo->flips_at : UINT64_MAX;
         }
       }
     } else {
       first_compute = side(step(first));
-      if (side(step(last)) != first_compute) flip = bisect(step, side, first, last, first_compute);
+      const uint64_t probe = memo != nullptr ? std::max(last, memo_horizon) : last;
+      uint64_t flips_at = UINT64_MAX;
+      if (side(step(probe)) != first_compute) flips_at = bisect(step, side, first, probe, first_compute);
+      flip = flips_at <= last ? flips_at : UINT64_MAX;
       if (memo != nullptr) {
         memo->side0 = first_compute ? 1 : 0;
-        memo->same_through = flip == UINT64_MAX ? last : flip - 1;
-        memo->flips_at = flip;
+        memo->same_through = flips_at == UINT64_MAX ? probe : flips_at - 1;
+        memo->flips_at = flips_at;
       }
     }
     if (flip == UINT64_MAX) return first_compute ? RooflineTime{w.compute, w.compute} : RooflineTime{w.memory, 0};
@@ -646,7 +651,9 @@ RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, co
   const PreparedRun& p = *prepared;
   check_context(p, N);
   if (memo != nullptr && (memo->prepared != &p || memo->hardware_id != hw.id)) {
+    const uint64_t horizon = memo->horizon;
     *memo = TotalsMemo{};
+    memo->horizon = horizon;
     memo->prepared = &p;
     memo->hardware_id = hw.id;
   }
@@ -676,6 +683,7 @@ RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, co
       if (memo != nullptr) {
         memo->decode.resize(ps.tree->nodes.size());
         ev.crossovers = &memo->decode;
+        ev.memo_horizon = memo->horizon > 1 ? memo->horizon - 2 : 0;  // the last step of the longest decode
       }
     } else {
       values = ps.own;

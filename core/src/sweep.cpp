@@ -166,6 +166,7 @@ struct SweepPlan {
   std::vector<std::optional<uint64_t>> n_values;
   std::vector<std::string> n_errors;
   std::string n_prepare_text;  // the smallest valid value: the prepared runs are made with it
+  uint64_t n_largest = 0;      // the largest valid value
 };
 
 // One worker's memo of prepared runs, keyed on the indices of the varied keys other than decode.max_new_tokens.
@@ -245,6 +246,7 @@ class PointEvaluator {
             static_cast<uint64_t>(prepared->config.settings.at("decode.max_new_tokens").value.integer);
         it->second.prepared = std::move(prepared);
         it->second.memo.resize(req.hardware.size());
+        for (TotalsMemo& m : it->second.memo) m.horizon = plan_.n_vary ? plan_.n_largest : it->second.config_n;
       } catch (const InputError& err) {
         it->second.reason = err.what();
       }
@@ -272,7 +274,7 @@ std::vector<SweepPoint> run_sweep(const SweepRequest& req) {
     }
     total *= v.values.size();
   }
-  SweepPlan plan{&req, catalog_for(*req.plugin), total / req.hardware.size(), {}, {}, {}, {}};
+  SweepPlan plan{&req, catalog_for(*req.plugin), total / req.hardware.size(), {}, {}, {}, {}, 0};
   // Every varied key must exist: checked once, before the first point runs.
   for (const Vary& v : req.vary) {
     if (plan.catalog.find(v.key) == nullptr) {
@@ -295,6 +297,7 @@ std::vector<SweepPoint> run_sweep(const SweepRequest& req) {
         const auto n = static_cast<uint64_t>(v.integer);
         plan.n_values.emplace_back(n);
         plan.n_errors.emplace_back();
+        plan.n_largest = std::max(plan.n_largest, n);
         if (!smallest || n < *smallest) {
           smallest = n;
           plan.n_prepare_text = text;

@@ -207,6 +207,9 @@ struct TotalsMemo {
     uint64_t flips_at = UINT64_MAX;    // the first step on the other side, when found
   };
   std::vector<Crossover> decode;  // per decode tree node
+  // The most decode steps this memo will be asked about (0: unknown). Checking a side once at the horizon
+  // covers every shorter decode, so a sweep over decode lengths makes one extra step call per op, not one per point.
+  uint64_t horizon = 0;
 };
 MM_CORE_API RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hardware,
                                       uint64_t new_tokens, TotalsMemo* memo = nullptr);
