@@ -259,14 +259,15 @@ class Flattener {
     }
     const mm_layer_class cls = nd.cls;  // `nd` moves when the vector grows
     uint32_t kids = 0;
-    mm_error err{};
+    mm_error err;  // 1 KiB: made a valid empty message, not zeroed, on this path
+    err.code = MM_OK;
+    err.message[0] = '\0';
     if (cls.child_count(layer, &kids, &err) != MM_OK) fail(i, err.message);
     uint32_t prev = StageTree::kNone;
     for (uint32_t k = 0; k < kids; ++k) {
       mm_child c{};
       c.struct_size = sizeof c;
-      mm_error cerr{};
-      if (cls.child(layer, k, &c, &cerr) != MM_OK) fail(i, cerr.message);
+      if (cls.child(layer, k, &c, &err) != MM_OK) fail(i, err.message);
       if (c.layer == nullptr || c.name == nullptr || !(c.repeat > 0) || !std::isfinite(c.repeat)) {
         fail(i, "child #" + std::to_string(k) + " has no layer, no name or a repeat <= 0");
       }
@@ -281,10 +282,13 @@ class Flattener {
   }
 
   uint32_t component_index(const char* name) {
-    for (uint32_t c = 0; c < t_.components.size(); ++c)
-      if (t_.components[c] == name) return c;
-    t_.components.emplace_back(name);
-    return static_cast<uint32_t>(t_.components.size() - 1);
+    if (name == last_name_) return last_index_;  // siblings mostly share one static string
+    uint32_t c = 0;
+    while (c < t_.components.size() && t_.components[c] != name) ++c;
+    if (c == t_.components.size()) t_.components.emplace_back(name);
+    last_name_ = name;
+    last_index_ = c;
+    return c;
   }
 
  private:
@@ -296,11 +300,13 @@ class Flattener {
 
   StageTree& t_;
   const std::string& plugin_name_;
+  const char* last_name_ = nullptr;
+  uint32_t last_index_ = 0;
 };
 
 std::shared_ptr<StageTree> flatten(const mm_layer* root, const std::string& plugin_name) {
   auto t = std::make_shared<StageTree>();
-  t->nodes.reserve(64);
+  t->nodes.reserve(256);
   Flattener f(*t, plugin_name);
   f.add(root, StageTree::kNone, "model", 1, f.component_index("other"));
   return t;
