@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   app.add_option("--plugin", plugin, "a plugin .so to load")->required();
   app.add_option("--out", out, "output folder")->required();
   app.add_option("--bytes", bytes, "size of the JSON file to write")->required();
+  std::size_t pages = 0, page_bytes = 0;
+  app.add_option("--pages", pages, "also write this many small files under pages/ (the md writer's layer pages)");
+  app.add_option("--page-bytes", page_bytes, "size of each of those files");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
   try {
@@ -51,6 +54,17 @@ int main(int argc, char** argv) {
       if (!f) throw std::runtime_error("cannot write " + tmp.string());
     }
     std::filesystem::rename(tmp, dir / "floor.json");
+    if (pages > 0) std::filesystem::create_directories(dir / "pages");
+    for (std::size_t i = 0; i < pages; ++i) {  // each written to a temporary name, then renamed, as ours are
+      const std::string name = "page" + std::to_string(i) + ".md";
+      const std::filesystem::path ptmp = dir / "pages" / ("." + name + ".tmp");
+      {
+        std::ofstream f(ptmp, std::ios::binary);
+        f << std::string(page_bytes, static_cast<char>('a' + i % 26));
+        if (!f) throw std::runtime_error("cannot write " + ptmp.string());
+      }
+      std::filesystem::rename(ptmp, dir / "pages" / name);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "modelmeter_floor: %s\n", e.what());
     return 1;

@@ -1,15 +1,33 @@
 // The `json` writer: report.json, the whole report document, pretty-printed with Boost.JSON's serializer for
 // strings and numbers. Numbers that are whole and exactly representable (|x| < 2^53) are written as integers.
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <cmath>
 #include <modelmeter/sdk.hpp>
 #include <string>
+#include <string_view>
 
 namespace {
 
 void indent(std::string& out, int depth) {
   out.append(static_cast<std::size_t>(depth) * 2, ' ');
+}
+
+// A JSON string literal: as Boost.JSON's serializer writes it; plain printable ASCII without quotes or
+// backslashes (nearly every key and value here) is copied as it is.
+void write_string(std::string& out, std::string_view s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7f && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out += '"';
+    out += s;
+    out += '"';
+  } else {
+    out += boost::json::serialize(boost::json::value(boost::json::string_view(s.data(), s.size())));
+  }
 }
 
 void write_value(std::string& out, const modelmeter::Doc& d, int depth) {
@@ -35,8 +53,7 @@ void write_value(std::string& out, const modelmeter::Doc& d, int depth) {
       break;
     }
     case MM_DOC_STRING:
-      out += boost::json::serialize(
-          boost::json::value(boost::json::string_view(d.as_string().data(), d.as_string().size())));
+      write_string(out, d.as_string());
       break;
     case MM_DOC_ARRAY:
     case MM_DOC_OBJECT: {
@@ -49,8 +66,7 @@ void write_value(std::string& out, const modelmeter::Doc& d, int depth) {
       for (std::size_t i = 0; i < d.size(); ++i) {
         indent(out, depth + 1);
         if (obj) {
-          const std::string_view k = d.key(i);
-          out += boost::json::serialize(boost::json::value(boost::json::string_view(k.data(), k.size())));
+          write_string(out, d.key(i));
           out += ": ";
         }
         write_value(out, d.at(i), depth + 1);
