@@ -308,7 +308,8 @@ std::vector<SweepPoint> run_sweep(const SweepRequest& req) {
       }
     }
   }
-  const auto [first, last] = shard_range(total, req.shard, req.shards);
+  const auto range = shard_range(total, req.shard, req.shards);
+  const std::size_t first = range.first, last = range.second;  // plain names: lambdas below capture them
   const std::size_t count = last - first;
 
   // Blocks of points handed out in order to the workers; the rows come back in point order. On a stop, the
