@@ -1,6 +1,7 @@
-// The `json` writer: report.json, the whole report document, pretty-printed with Boost.JSON's serializer for
-// strings and numbers. Numbers that are whole and exactly representable (|x| < 2^53) are written as integers.
+// The `json` writer: report.json, the whole report document, pretty-printed; strings that need escaping go
+// through Boost.JSON's serializer, numbers are written in its form. Numbers that are whole and exactly representable (|x| < 2^53) are written as integers.
 #include <algorithm>
+#include <charconv>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <cmath>
@@ -30,6 +31,21 @@ void write_string(std::string& out, std::string_view s) {
   }
 }
 
+// A non-integral number as Boost.JSON 1.81 writes it (shortest round-trip digits, "1.5E-2"), without its
+// allocations: std::to_chars gives the same shortest digits; only the exponent is spelled differently ("e-02").
+void write_number(std::string& out, double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  const std::string_view s(buf, static_cast<std::size_t>(r.ptr - buf));
+  const std::size_t e = s.find('e');
+  out += s.substr(0, e);
+  out += 'E';
+  int exp = 0;
+  const std::string_view ex = s.substr(e + 1);
+  std::from_chars(ex.data() + (ex.front() == '+' ? 1 : 0), ex.data() + ex.size(), exp);
+  out += std::to_string(exp);
+}
+
 void write_value(std::string& out, const modelmeter::Doc& d, int depth) {
   switch (d.type()) {
     case MM_DOC_NULL:
@@ -48,7 +64,7 @@ void write_value(std::string& out, const modelmeter::Doc& d, int depth) {
       } else if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0) {
         out += std::to_string(static_cast<long long>(v));
       } else {
-        out += boost::json::serialize(boost::json::value(v));
+        write_number(out, v);
       }
       break;
     }
