@@ -446,10 +446,8 @@ std::optional<bool> RunResult::fits() const {
   return *total <= hardware.capacity;
 }
 
-KeyCatalog catalog_for(const Plugin& plugin) {
-  KeyCatalog c = KeyCatalog::core_keys();
-  c.add_plugin_keys(plugin.name(), plugin.info().keys, plugin.info().key_count);
-  return c;
+const KeyCatalog& catalog_for(const Plugin& plugin) {
+  return plugin.catalog();
 }
 
 namespace {

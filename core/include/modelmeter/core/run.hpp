@@ -178,7 +178,7 @@ MM_CORE_API ModuleNode evaluate_layer(const mm_layer* root, const std::string& p
                                       uint64_t first_step, uint64_t step_count, std::vector<std::string>* warnings);
 
 // The catalogue of keys a model plugin accepts (core's and its own).
-MM_CORE_API KeyCatalog catalog_for(const Plugin& plugin);
+MM_CORE_API const KeyCatalog& catalog_for(const Plugin& plugin);  // built once per plugin
 
 // Runs the whole evaluation. Throws InputError (workload rejected, context too long, hardware lacks the
 // compute dtype) or PluginFailure (the plugin failed or returned NaN / a negative metric: names plugin,
