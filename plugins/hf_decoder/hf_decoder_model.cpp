@@ -1,0 +1,47 @@
+#include "hf_decoder_model.hpp"
+
+#include "hf_decoder_layer.hpp"
+#include "hf_rms_norm.hpp"
+
+namespace hf_decoder {
+
+namespace {
+// "layers.3" for one layer, "layers.{1..26}" for a run of identical ones.
+std::string layer_group_name(uint64_t first, uint64_t last) {
+  return first == last ? "layers." + std::to_string(first)
+                       : "layers.{" + std::to_string(first) + ".." + std::to_string(last) + "}";
+}
+}  // namespace
+
+HfDecoderModel::HfDecoderModel(const modelmeter::StageContext& ctx, const HfConfig& cfg, const Conventions& conv) {
+  namespace ops = modelmeter::ops;
+  const modelmeter::blocks::AttentionPositions shape{ctx.batch(), ctx.query_tokens(), ctx.kv_len(),
+                                                     ctx.stage() == MM_STAGE_DECODE, ctx.attention()};
+  const double tokens = shape.tokens();
+  if (conv.embedding_matmul) {
+    add_child("embed_tokens", ops::linear(ctx, tokens, cfg.vocab_size, cfg.hidden_size, false), 1, "embedding");
+  } else {
+    add_child("embed_tokens", ops::embedding(ctx, tokens, cfg.vocab_size, cfg.hidden_size), 1, "embedding");
+  }
+  uint64_t first = 0;
+  for (uint64_t i = 1; i <= cfg.num_hidden_layers; ++i) {
+    if (i == cfg.num_hidden_layers || cfg.is_moe_layer(i) != cfg.is_moe_layer(first)) {
+      add_child(layer_group_name(first, i - 1), modelmeter::make_layer<HfDecoderLayer>(ctx, cfg, shape, first),
+                static_cast<double>(i - first), "decoder norms and residuals");
+      first = i;
+    }
+  }
+  add_child("norm", modelmeter::make_layer<HfRMSNorm>(ctx, tokens, cfg.hidden_size), 1, "decoder norms and residuals");
+  const double head_rows = conv.lm_head_all_tokens ? tokens : static_cast<double>(shape.batch);
+  const modelmeter::StageContext head_ctx = cfg.tie_word_embeddings ? ctx.with_shared_weights() : ctx;
+  add_child("lm_head", ops::linear(head_ctx, head_rows, cfg.hidden_size, cfg.vocab_size, false), 1, "LM head");
+
+  shapes_ = std::string("architecture=") + architecture_name(cfg.arch) + " batch=" + std::to_string(shape.batch) +
+            " query_len=" + std::to_string(shape.query_len) + " context=" + std::to_string(shape.kv_len) +
+            (shape.decode ? "+step" : "") + " layers=" + std::to_string(cfg.num_hidden_layers) +
+            " lm_head=" + (conv.lm_head_all_tokens ? "all" : "last") +
+            " embedding=" + (conv.embedding_matmul ? "matmul" : "lookup") +
+            (cfg.tie_word_embeddings ? " tied" : "");
+}
+
+}  // namespace hf_decoder
