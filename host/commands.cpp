@@ -102,6 +102,10 @@ void apply_model(core::ResolveInputs& inputs, const core::Plugin& plugin, const 
   if (declares_key(plugin, core::kModelConfigKey)) {
     inputs.model_config = model;
   } else {
+    if (model.ends_with(".json")) {
+      throw InputError("--model '" + model + "': plugin '" + plugin.name() +
+                       "' reads TOML model files (a bundled name or a .toml path), not a config.json");
+    }
     inputs.model_file = config_file(model, "models", "model");
   }
 }

@@ -68,7 +68,7 @@ bool has(const std::vector<std::string>& v, const char* s) {
 
 }  // namespace
 
-TEST_CASE("a real-shaped config.json loads; rope_scaling, torch_dtype, token ids ... are reported as ignored") {
+TEST_CASE("a real-shaped config.json loads, rope_scaling, torch_dtype, token ids ... are reported as ignored") {
   const HfConfig c = HfConfig::parse(kLlama, "models/llama-2-7b-hf/config.json");
   CHECK(c.arch == Architecture::Llama);
   CHECK(c.model_name == "llama-2-7b-hf");

@@ -49,7 +49,7 @@ TEST_CASE("Llama-2-7B decode steps after prompt 1024: per step and the exact sum
   }
 }
 
-TEST_CASE("count.lm_head = all adds the LM head on every prompt row; count.embedding = matmul adds 2·T·V·h") {
+TEST_CASE("count.lm_head = all adds the LM head on every prompt row, count.embedding = matmul adds 2·T·V·h") {
   const HfConfig c = bundled("llama-2-7b");
   const Stage s = prefill(1, 1024);
   const double base = tc(eval(model(s, c)));
@@ -113,7 +113,7 @@ TEST_CASE("Mistral prefill past the window (flash): W(W+1)/2 + (P - W)·W score 
   CHECK(tc(attn) == 4 * 32 * 128 * (W * (W + 1) / 2 + (Pl - W) * W));
 }
 
-TEST_CASE("Mixtral decode at batch 1 reads 2 of the 8 experts per layer per token; prefill reads all") {
+TEST_CASE("Mixtral decode at batch 1 reads 2 of the 8 experts per layer per token, prefill reads all") {
   const HfConfig c = bundled("mixtral-8x7b");
   const Stage s = decode(1, 1024, 1);
   const modelmeter::blocks::AttentionPositions one{1, 1, 1025, true, MM_ATTENTION_FLASH};
