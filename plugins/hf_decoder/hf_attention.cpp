@@ -1,5 +1,7 @@
 #include "hf_attention.hpp"
 
+#include <utility>
+
 #include "hf_rotary_embedding.hpp"
 #include "hf_sliding_window_attention.hpp"
 
@@ -7,35 +9,22 @@ namespace hf_decoder {
 
 HfAttention::HfAttention(const modelmeter::StageContext& ctx, const HfConfig& cfg,
                          const modelmeter::blocks::AttentionPositions& shape) {
-  namespace ops = modelmeter::ops;
-  const double tokens = shape.tokens();  // T = B·q
   const uint64_t hidden = cfg.hidden_size;
   const uint64_t heads = cfg.num_attention_heads;
   const uint64_t kv_heads = cfg.num_key_value_heads;
   const uint64_t head_dim = cfg.head_dim;
-
-  add_child("q_proj", ops::linear(ctx, tokens, hidden, heads * head_dim, cfg.qkv_bias));
-  add_child("k_proj", ops::linear(ctx, tokens, hidden, kv_heads * head_dim, cfg.qkv_bias));
-  add_child("v_proj", ops::linear(ctx, tokens, hidden, kv_heads * head_dim, cfg.qkv_bias));
-  add_child("rotary_emb", modelmeter::make_layer<HfRotaryEmbedding>(ctx, tokens, heads, kv_heads, head_dim));
-
-  ops::AttentionShape a;
-  a.batch = shape.batch;
-  a.heads = heads;
-  a.kv_heads = kv_heads;
-  a.head_dim = head_dim;
-  a.query_len = shape.query_len;
-  a.kv_len = shape.kv_len;
-  a.causal = true;
-  a.grows_per_step = shape.decode;
-  a.writes_kv_cache = true;
-  a.impl = shape.impl;
-  if (cfg.sliding_window > 0) {
-    add_child("attention", modelmeter::make_layer<HfSlidingWindowAttention>(ctx, a, cfg.sliding_window));
-  } else {
-    add_child("attention", ops::attention(ctx, a));
+  const modelmeter::blocks::GqaDims dims{hidden, heads, kv_heads, head_dim, cfg.qkv_bias, cfg.o_bias};
+  auto rotary = [&](double tokens, uint64_t q_heads, uint64_t k_heads, uint64_t dim) {
+    return modelmeter::make_layer<HfRotaryEmbedding>(ctx, tokens, q_heads, k_heads, dim);
+  };
+  // Mistral: the context is capped at the sliding window.
+  auto core = [&](const modelmeter::ops::AttentionShape& a) {
+    return cfg.sliding_window > 0 ? modelmeter::make_layer<HfSlidingWindowAttention>(ctx, a, cfg.sliding_window)
+                                  : modelmeter::ops::attention(ctx, a);
+  };
+  for (auto& c : modelmeter::blocks::gqa_attention(ctx, dims, shape, rotary, core)) {
+    add_child(std::move(c.name), std::move(c.layer));
   }
-  add_child("o_proj", ops::linear(ctx, tokens, heads * head_dim, hidden, cfg.o_bias));
 
   shapes_ = "batch=" + std::to_string(shape.batch) + " query_len=" + std::to_string(shape.query_len) +
             " kv_len=" + std::to_string(shape.kv_len) + (shape.decode ? "+step" : "") +

@@ -5,14 +5,6 @@
 
 namespace hf_decoder {
 
-namespace {
-// "layers.3" for one layer, "layers.{1..26}" for a run of identical ones.
-std::string layer_group_name(uint64_t first, uint64_t last) {
-  return first == last ? "layers." + std::to_string(first)
-                       : "layers.{" + std::to_string(first) + ".." + std::to_string(last) + "}";
-}
-}  // namespace
-
 HfDecoderModel::HfDecoderModel(const modelmeter::StageContext& ctx, const HfConfig& cfg, const Conventions& conv) {
   namespace ops = modelmeter::ops;
   const modelmeter::blocks::AttentionPositions shape{ctx.batch(), ctx.query_tokens(), ctx.kv_len(),
@@ -23,13 +15,10 @@ HfDecoderModel::HfDecoderModel(const modelmeter::StageContext& ctx, const HfConf
   } else {
     add_child("embed_tokens", ops::embedding(ctx, tokens, cfg.vocab_size, cfg.hidden_size), 1, "embedding");
   }
-  uint64_t first = 0;
-  for (uint64_t i = 1; i <= cfg.num_hidden_layers; ++i) {
-    if (i == cfg.num_hidden_layers || cfg.is_moe_layer(i) != cfg.is_moe_layer(first)) {
-      add_child(layer_group_name(first, i - 1), modelmeter::make_layer<HfDecoderLayer>(ctx, cfg, shape, first),
-                static_cast<double>(i - first), "decoder norms and residuals");
-      first = i;
-    }
+  for (const auto& run :
+       modelmeter::blocks::layer_runs(cfg.num_hidden_layers, [&](uint64_t i) { return cfg.is_moe_layer(i); })) {
+    add_child(run.name(), modelmeter::make_layer<HfDecoderLayer>(ctx, cfg, shape, run.first), run.count(),
+              "decoder norms and residuals");
   }
   add_child("norm", modelmeter::make_layer<HfRMSNorm>(ctx, tokens, cfg.hidden_size), 1, "decoder norms and residuals");
   const double head_rows = conv.lm_head_all_tokens ? tokens : static_cast<double>(shape.batch);

@@ -1,29 +1,15 @@
 #include "hf_sliding_window_attention.hpp"
 
 #include <algorithm>
+#include <modelmeter/blocks.hpp>
 
 namespace hf_decoder {
 
 namespace {
 
-// One op's metrics over [first, first + count) through its class table (core ops live behind the ABI).
 modelmeter::Metrics metrics_of(const modelmeter::LayerPtr& layer, modelmeter::Pass pass, uint64_t first,
                                uint64_t count) {
-  double out[MM_METRIC_COUNT] = {};
-  uint32_t filled = 0;
-  mm_error err{};
-  const mm_eval eval{sizeof(mm_eval), static_cast<mm_pass>(pass), first, count};
-  modelmeter::detail::check(layer.get()->cls->metrics(layer.get(), &eval, out, MM_METRIC_COUNT, &filled, &err), err);
-  modelmeter::Metrics m;
-  m.tc_flops = out[MM_METRIC_TC_FLOPS];
-  m.cuda_flops = out[MM_METRIC_CUDA_FLOPS];
-  m.io_bytes = out[MM_METRIC_IO_BYTES];
-  m.weight_bytes = out[MM_METRIC_WEIGHT_BYTES];
-  m.parameters = out[MM_METRIC_PARAMETERS];
-  m.activation_bytes = out[MM_METRIC_ACTIVATION_BYTES];
-  m.kv_cache_bytes = out[MM_METRIC_KV_CACHE_BYTES];
-  m.live_bytes = out[MM_METRIC_LIVE_BYTES];
-  return m;
+  return modelmeter::blocks::own_metrics(layer.get(), pass, first, count);  // a core op: all its metrics
 }
 
 void add_flows(modelmeter::Metrics& sum, const modelmeter::Metrics& m) {

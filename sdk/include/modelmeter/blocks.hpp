@@ -119,6 +119,52 @@ inline Metrics moe_dispatch_combine(Pass pass, double tokens, double hidden, dou
   return m;
 }
 
+// A layer's OWN metrics over steps [first, first + count) through its class table: for a plugin layer that
+// holds core ops privately (not as children) and combines their metrics itself.
+inline Metrics own_metrics(const mm_layer* layer, Pass pass, uint64_t first, uint64_t count) {
+  double out[MM_METRIC_COUNT] = {};
+  uint32_t filled = 0;
+  mm_error err{};
+  const mm_eval eval{sizeof(mm_eval), static_cast<mm_pass>(pass), first, count};
+  detail::check(layer->cls->metrics(layer, &eval, out, MM_METRIC_COUNT, &filled, &err), err);
+  if (filled < MM_METRIC_COUNT) throw NotModeled("a layer gives fewer metrics than this SDK knows");
+  Metrics m;
+  m.tc_flops = out[MM_METRIC_TC_FLOPS];
+  m.cuda_flops = out[MM_METRIC_CUDA_FLOPS];
+  m.io_bytes = out[MM_METRIC_IO_BYTES];
+  m.weight_bytes = out[MM_METRIC_WEIGHT_BYTES];
+  m.parameters = out[MM_METRIC_PARAMETERS];
+  m.activation_bytes = out[MM_METRIC_ACTIVATION_BYTES];
+  m.kv_cache_bytes = out[MM_METRIC_KV_CACHE_BYTES];
+  m.live_bytes = out[MM_METRIC_LIVE_BYTES];
+  return m;
+}
+
+// Consecutive decoder layers of the same kind (dense or MoE) have identical shapes: a model declares one child
+// per run, repeated. `kind_of(i)` gives layer i's kind (anything comparable with ==).
+struct LayerRun {
+  uint64_t first = 0;
+  uint64_t last = 0;
+  double count() const { return static_cast<double>(last - first + 1); }
+  // "layers.3" for one layer, "layers.{1..11}" for a run of identical ones.
+  std::string name() const {
+    return first == last ? "layers." + std::to_string(first)
+                         : "layers.{" + std::to_string(first) + ".." + std::to_string(last) + "}";
+  }
+};
+template <class KindOf>
+std::vector<LayerRun> layer_runs(uint64_t layers, KindOf kind_of) {
+  std::vector<LayerRun> runs;
+  uint64_t first = 0;
+  for (uint64_t i = 1; i <= layers; ++i) {
+    if (i == layers || !(kind_of(i) == kind_of(first))) {
+      runs.push_back(LayerRun{first, i - 1});
+      first = i;
+    }
+  }
+  return runs;
+}
+
 // A child a block builder hands back; the calling layer declares it with add_child, in this order.
 struct NamedLayer {
   std::string name;
@@ -138,6 +184,16 @@ inline std::vector<NamedLayer> swiglu_mlp(const StageContext& ctx, uint64_t hidd
   out.push_back({"down_proj", ops::linear(ctx, tokens, intermediate, hidden, bias, groups, groups_touched)});
   return out;
 }
+
+// Grouped-query self-attention dimensions (LlamaAttention and its copies): H query heads, H_kv key/value heads.
+struct GqaDims {
+  uint64_t hidden = 0;
+  uint64_t heads = 0;
+  uint64_t kv_heads = 0;
+  uint64_t head_dim = 0;
+  bool qkv_bias = false;  // q/k/v projections with bias (Qwen2, Llama `attention_bias`)
+  bool o_bias = false;    // o_proj with bias (Llama `attention_bias`)
+};
 
 // DeepSeek-V2 multi-head latent attention dimensions (DeepseekV2Config).
 struct MlaDims {
@@ -159,6 +215,36 @@ struct AttentionPositions {
   mm_attention_impl impl = MM_ATTENTION_FLASH;
   double tokens() const { return static_cast<double>(batch * query_len); }
 };
+
+// GQA self-attention: q/k/v projections, rotary embedding, the causal attention core over the KV cache, the
+// output projection. `make_rope(tokens, q_heads, k_heads, rope_dim)` builds the plugin's rotary layer class;
+// `make_core(const ops::AttentionShape&)` the attention core (ops::attention, or a plugin's variant of it).
+template <class MakeRope, class MakeCore>
+std::vector<NamedLayer> gqa_attention(const StageContext& ctx, const GqaDims& d, const AttentionPositions& at,
+                                      MakeRope make_rope, MakeCore make_core) {
+  const double tokens = at.tokens();  // T = B·q
+  std::vector<NamedLayer> out;
+  out.push_back({"q_proj", ops::linear(ctx, tokens, d.hidden, d.heads * d.head_dim, d.qkv_bias)});
+  out.push_back({"k_proj", ops::linear(ctx, tokens, d.hidden, d.kv_heads * d.head_dim, d.qkv_bias)});
+  out.push_back({"v_proj", ops::linear(ctx, tokens, d.hidden, d.kv_heads * d.head_dim, d.qkv_bias)});
+  out.push_back({"rotary_emb", make_rope(tokens, d.heads, d.kv_heads, d.head_dim)});
+
+  ops::AttentionShape a;
+  a.batch = at.batch;
+  a.heads = d.heads;
+  a.kv_heads = d.kv_heads;
+  a.head_dim = d.head_dim;
+  a.query_len = at.query_len;
+  a.kv_len = at.kv_len;
+  a.causal = true;
+  a.grows_per_step = at.decode;
+  a.writes_kv_cache = true;
+  a.impl = at.impl;
+  out.push_back({"attention", make_core(a)});
+
+  out.push_back({"o_proj", ops::linear(ctx, tokens, d.heads * d.head_dim, d.hidden, d.o_bias)});
+  return out;
+}
 
 // MLA in the absorbed form serving engines run (W_UK folded into the query, W_UV applied to the latent
 // context): the cache holds the latent c_KV and the shared rotary key k_pe. `make_norm(tokens, width)` and
