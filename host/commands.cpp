@@ -409,6 +409,9 @@ int cmd_list(const GlobalOptions& g, const std::string& what, const std::string&
   if (what == "workloads" || what == "hardware" || what == "models") {
     const char* sub = what == "workloads" ? "workloads" : what == "hardware" ? "hardware" : "models";
     for (const auto& n : bundled_names(configs_dir() / sub, ".toml")) std::cout << n << "\n";
+    if (what == "models") {  // Hugging Face config.json models (plugins that declare model.config: hf_decoder)
+      for (const auto& n : bundled_names(configs_dir() / sub, ".json")) std::cout << n << " (config.json)\n";
+    }
     return kExitOk;
   }
   if (what == "layers") {

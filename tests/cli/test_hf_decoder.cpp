@@ -174,3 +174,13 @@ TEST_CASE("a context past max_position_embeddings is refused, the what-if key ra
                                          "model.max_position_embeddings=8192"});
   CHECK(what_if.process.exit_code == 0);
 }
+
+TEST_CASE("list models shows the bundled config.json models next to the TOML ones") {
+  const ProcessResult r = run_process({kHost, "list", "models"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("deepseek-ocr\n") != std::string::npos);
+  for (const char* name :
+       {"llama-2-7b", "llama-3-8b", "mistral-7b-v0.1", "qwen2-7b", "mixtral-8x7b", "deepseek-v2-lite"}) {
+    CHECK(r.out.find(std::string(name) + " (config.json)\n") != std::string::npos);
+  }
+}
