@@ -432,8 +432,8 @@ void resolve_model_config_name(const KeyCatalog& catalog, const std::filesystem:
   std::sort(names.begin(), names.end());
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  throw InputError(it->second.source + ": unknown model '" + name + "'; available: " + (list.empty() ? "(none)" : list) +
-                   " (or give a path to a config.json)");
+  throw InputError(it->second.source + ": unknown model '" + name +
+                   "'; available: " + (list.empty() ? "(none)" : list) + " (or give a path to a config.json)");
 }
 }  // namespace
 
@@ -463,7 +463,8 @@ ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& in
   if (in.model_config) {
     const KeyDecl* d = catalog.find(kModelConfigKey);
     if (d == nullptr || d->type != MM_VALUE_STRING) {
-      throw InputError("--model '" + *in.model_config + "': this plugin reads TOML model files (a bundled name or a .toml path)");
+      throw InputError("--model '" + *in.model_config +
+                       "': this plugin reads TOML model files (a bundled name or a .toml path)");
     }
     Value v;
     v.type = MM_VALUE_STRING;

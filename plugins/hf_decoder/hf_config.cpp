@@ -136,16 +136,17 @@ HfConfig HfConfig::parse(const std::string& text, const std::string& file) {
     r.fail("architectures", "must be a list of one class name, got " + json::serialize(*archs));
   }
   const std::string arch(archs->as_array()[0].as_string());
-  static const std::pair<const char*, Architecture> kArchs[] = {
-      {"LlamaForCausalLM", Architecture::Llama},     {"MistralForCausalLM", Architecture::Mistral},
-      {"Qwen2ForCausalLM", Architecture::Qwen2},     {"MixtralForCausalLM", Architecture::Mixtral},
-      {"DeepseekV2ForCausalLM", Architecture::DeepseekV2}};
-  const auto* found = std::find_if(std::begin(kArchs), std::end(kArchs), [&](const auto& a) { return arch == a.first; });
+  static const std::pair<const char*, Architecture> kArchs[] = {{"LlamaForCausalLM", Architecture::Llama},
+                                                                {"MistralForCausalLM", Architecture::Mistral},
+                                                                {"Qwen2ForCausalLM", Architecture::Qwen2},
+                                                                {"MixtralForCausalLM", Architecture::Mixtral},
+                                                                {"DeepseekV2ForCausalLM", Architecture::DeepseekV2}};
+  const auto* found =
+      std::find_if(std::begin(kArchs), std::end(kArchs), [&](const auto& a) { return arch == a.first; });
   if (found == std::end(kArchs)) {
-    r.fail("architectures",
-           "names '" + arch +
-               "', which hf_decoder does not model (supported: LlamaForCausalLM, MistralForCausalLM, "
-               "Qwen2ForCausalLM, MixtralForCausalLM, DeepseekV2ForCausalLM)");
+    r.fail("architectures", "names '" + arch +
+                                "', which hf_decoder does not model (supported: LlamaForCausalLM, MistralForCausalLM, "
+                                "Qwen2ForCausalLM, MixtralForCausalLM, DeepseekV2ForCausalLM)");
   }
   c.arch = found->second;
   r.set_arch(arch);
@@ -170,9 +171,9 @@ HfConfig HfConfig::parse(const std::string& text, const std::string& file) {
     c.head_dim = c.hidden_size / c.num_attention_heads;
   }
   if (c.num_attention_heads % c.num_key_value_heads != 0) {
-    r.fail("num_key_value_heads", "= " + std::to_string(c.num_key_value_heads) +
-                                      " does not divide num_attention_heads = " +
-                                      std::to_string(c.num_attention_heads));
+    r.fail("num_key_value_heads",
+           "= " + std::to_string(c.num_key_value_heads) +
+               " does not divide num_attention_heads = " + std::to_string(c.num_attention_heads));
   }
   {
     const json::value* act = r.find("hidden_act");
@@ -210,7 +211,8 @@ HfConfig HfConfig::parse(const std::string& text, const std::string& file) {
       c.qk_rope_head_dim = r.positive("qk_rope_head_dim", true);
       c.qk_nope_head_dim = r.positive("qk_nope_head_dim", true);
       c.v_head_dim = r.positive("v_head_dim", true);
-      if (c.qk_rope_head_dim % 2 != 0) r.fail("qk_rope_head_dim", "must be even, got " + std::to_string(c.qk_rope_head_dim));
+      if (c.qk_rope_head_dim % 2 != 0)
+        r.fail("qk_rope_head_dim", "must be even, got " + std::to_string(c.qk_rope_head_dim));
       c.n_routed_experts = r.integer("n_routed_experts", false, 0, true);
       c.n_shared_experts = r.integer("n_shared_experts", false, 0, true);
       if (c.n_routed_experts > 0) {
@@ -223,7 +225,8 @@ HfConfig HfConfig::parse(const std::string& text, const std::string& file) {
       break;
     }
   }
-  if (c.head_dim % 2 != 0 && !c.mla) r.fail("head_dim", "must be even (rotary halves), got " + std::to_string(c.head_dim));
+  if (c.head_dim % 2 != 0 && !c.mla)
+    r.fail("head_dim", "must be even (rotary halves), got " + std::to_string(c.head_dim));
   if (c.n_routed_experts > 0 && c.num_experts_per_tok > c.n_routed_experts) {
     r.fail("num_experts_per_tok", "= " + std::to_string(c.num_experts_per_tok) + " exceeds the " +
                                       std::to_string(c.n_routed_experts) + " routed experts");

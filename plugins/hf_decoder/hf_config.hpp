@@ -25,10 +25,10 @@ struct HfConfig {
   uint64_t vocab_size = 0;
   uint64_t max_position_embeddings = 0;
   bool tie_word_embeddings = false;
-  bool qkv_bias = false;          // Qwen2 (always), Llama/Mistral `attention_bias`
-  bool o_bias = false;            // Llama/Mistral `attention_bias` (o_proj too)
-  bool mlp_bias = false;          // Llama `mlp_bias`
-  uint64_t sliding_window = 0;    // 0: full attention (Mistral: the attention context is capped at this)
+  bool qkv_bias = false;        // Qwen2 (always), Llama `attention_bias`
+  bool o_bias = false;          // Llama `attention_bias` (o_proj too)
+  bool mlp_bias = false;        // Llama `mlp_bias`
+  uint64_t sliding_window = 0;  // 0: full attention (Mistral: the attention context is capped at this)
   // Mixture of experts (Mixtral, DeepSeek-V2); n_routed_experts = 0: every layer dense.
   uint64_t n_routed_experts = 0;
   uint64_t num_experts_per_tok = 0;

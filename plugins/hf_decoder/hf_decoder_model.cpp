@@ -29,8 +29,7 @@ HfDecoderModel::HfDecoderModel(const modelmeter::StageContext& ctx, const HfConf
             " query_len=" + std::to_string(shape.query_len) + " context=" + std::to_string(shape.kv_len) +
             (shape.decode ? "+step" : "") + " layers=" + std::to_string(cfg.num_hidden_layers) +
             " lm_head=" + (conv.lm_head_all_tokens ? "all" : "last") +
-            " embedding=" + (conv.embedding_matmul ? "matmul" : "lookup") +
-            (cfg.tie_word_embeddings ? " tied" : "");
+            " embedding=" + (conv.embedding_matmul ? "matmul" : "lookup") + (cfg.tie_word_embeddings ? " tied" : "");
 }
 
 }  // namespace hf_decoder

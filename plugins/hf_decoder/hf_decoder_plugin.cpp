@@ -40,8 +40,9 @@ struct HfDecoderPlugin {
       "decoder-only LLMs from a Hugging Face config.json: Llama 2/3, Mistral (sliding window), Qwen2, Mixtral "
       "(MoE), DeepSeek-V2 (MLA + MoE)";
   static constexpr mm_key_decl kKeys[] = {
-      mm::key_string("model.config", "\"llama-2-7b\"", nullptr,
-                     "the model: a bundled name (configs/models/<name>.json) or a path to a config.json; --model sets it"),
+      mm::key_string(
+          "model.config", "\"llama-2-7b\"", nullptr,
+          "the model: a bundled name (configs/models/<name>.json) or a path to a config.json; --model sets it"),
       mm::key_int("model.max_position_embeddings", nullptr, 1, 1LL << 40,
                   "what-if: raise the context limit (default: the config.json's max_position_embeddings)"),
       mm::key_string("count.lm_head", "\"last\"", "last|all",

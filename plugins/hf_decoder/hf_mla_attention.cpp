@@ -9,8 +9,8 @@ namespace hf_decoder {
 
 HfMlaAttention::HfMlaAttention(const modelmeter::StageContext& ctx, const HfConfig& cfg,
                                const modelmeter::blocks::AttentionPositions& shape) {
-  const modelmeter::blocks::MlaDims dims{cfg.hidden_size,      cfg.num_attention_heads, cfg.q_lora_rank,
-                                         cfg.kv_lora_rank,     cfg.qk_rope_head_dim,    cfg.qk_nope_head_dim,
+  const modelmeter::blocks::MlaDims dims{cfg.hidden_size,  cfg.num_attention_heads, cfg.q_lora_rank,
+                                         cfg.kv_lora_rank, cfg.qk_rope_head_dim,    cfg.qk_nope_head_dim,
                                          cfg.v_head_dim};
   auto norm = [&](double tokens, uint64_t width) { return modelmeter::make_layer<HfRMSNorm>(ctx, tokens, width); };
   auto rotary = [&](double tokens, uint64_t q_heads, uint64_t k_heads, uint64_t dim) {

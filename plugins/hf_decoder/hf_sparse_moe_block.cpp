@@ -21,9 +21,9 @@ HfSparseMoeBlock::HfSparseMoeBlock(const modelmeter::StageContext& ctx, const Hf
   add_child("experts", modelmeter::make_layer<HfMLP>(ctx, cfg.hidden_size, cfg.moe_intermediate_size, slots, false,
                                                      cfg.n_routed_experts, touched_));
   if (cfg.n_shared_experts > 0) {
-    add_child("shared_experts", modelmeter::make_layer<HfMLP>(
-                                    ctx, cfg.hidden_size, cfg.n_shared_experts * cfg.moe_intermediate_size, tokens_,
-                                    false));
+    add_child("shared_experts",
+              modelmeter::make_layer<HfMLP>(ctx, cfg.hidden_size, cfg.n_shared_experts * cfg.moe_intermediate_size,
+                                            tokens_, false));
   }
 }
 

@@ -93,8 +93,8 @@ TEST_CASE("--model takes a path to a config.json, the default model is llama-2-7
 }
 
 TEST_CASE("every bundled model runs llm-1024 and llm-batch") {
-  for (const char* model : {"llama-2-7b", "llama-3-8b", "mistral-7b-v0.1", "qwen2-7b", "mixtral-8x7b",
-                            "deepseek-v2-lite"}) {
+  for (const char* model :
+       {"llama-2-7b", "llama-3-8b", "mistral-7b-v0.1", "qwen2-7b", "mixtral-8x7b", "deepseek-v2-lite"}) {
     for (const char* workload : {"llm-1024", "llm-batch"}) {
       CAPTURE(model);
       CAPTURE(workload);
@@ -170,8 +170,8 @@ TEST_CASE("--model errors: an unknown bundled name lists the models, deepseek_oc
 TEST_CASE("a context past max_position_embeddings is refused, the what-if key raises it") {
   const Run too_long = run("llama-2-7b", {"--set", "prompt.text_tokens=4000"});
   expect_input_error(too_long, {"exceeds the model's maximum of 4096 positions"});
-  const Run what_if = run("llama-2-7b", {"--set", "prompt.text_tokens=4000", "--set",
-                                         "model.max_position_embeddings=8192"});
+  const Run what_if =
+      run("llama-2-7b", {"--set", "prompt.text_tokens=4000", "--set", "model.max_position_embeddings=8192"});
   CHECK(what_if.process.exit_code == 0);
 }
 

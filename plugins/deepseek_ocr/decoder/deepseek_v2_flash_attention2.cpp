@@ -17,8 +17,7 @@ DeepseekV2FlashAttention2::DeepseekV2FlashAttention2(const modelmeter::StageCont
   const uint64_t latent = cfg.kv_lora_rank;  // c
   const uint64_t v_dim = cfg.v_head_dim;
   const modelmeter::blocks::MlaDims dims{hidden, heads, cfg.q_lora_rank, latent, rope, nope, v_dim};
-  const modelmeter::blocks::AttentionPositions at{shape.batch, shape.query_len, shape.kv_len, shape.decode,
-                                                  shape.impl};
+  const modelmeter::blocks::AttentionPositions at{shape.batch, shape.query_len, shape.kv_len, shape.decode, shape.impl};
   auto norm = [&](double tokens, uint64_t width) {
     return modelmeter::make_layer<DeepseekV2RMSNorm>(ctx, tokens, width);
   };

@@ -18,8 +18,7 @@ LlamaFlashAttention2::LlamaFlashAttention2(const modelmeter::StageContext& ctx, 
   const uint64_t kv_heads = cfg.num_key_value_heads;
   const uint64_t head_dim = cfg.head_dim();
   const modelmeter::blocks::GqaDims dims{hidden, heads, kv_heads, head_dim};
-  const modelmeter::blocks::AttentionPositions at{shape.batch, shape.query_len, shape.kv_len, shape.decode,
-                                                  shape.impl};
+  const modelmeter::blocks::AttentionPositions at{shape.batch, shape.query_len, shape.kv_len, shape.decode, shape.impl};
   auto rotary = [&](double tokens, uint64_t q_heads, uint64_t k_heads, uint64_t dim) {
     return modelmeter::make_layer<LlamaRotaryEmbedding>(ctx, tokens, q_heads, k_heads, dim);
   };

@@ -8,12 +8,11 @@
 #ifndef MODELMETER_BLOCKS_HPP
 #define MODELMETER_BLOCKS_HPP
 
-#include <modelmeter/sdk.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <modelmeter/sdk.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,8 +40,7 @@ inline constexpr double kInvFreqBytes = 4;  // RoPE's inv_freq is an fp32 buffer
 
 // Rotary position embedding (Llama's `LlamaRotaryEmbedding` + `apply_rotary_pos_emb`): a cos/sin table kernel
 // over T positions and d rotary channels, then the rotation of Hq query and Hk key heads. `ba`: activation bytes.
-inline Metrics rotary_embedding(Pass pass, double tokens, double q_heads, double k_heads, double rope_dim,
-                                double ba) {
+inline Metrics rotary_embedding(Pass pass, double tokens, double q_heads, double k_heads, double rope_dim, double ba) {
   const double t = tokens, d = rope_dim;
   const double rotated = t * (q_heads + k_heads) * d;  // R = T·(Hq + Hk)·d
   const double table = t * d;                          // C = T·d, one of cos, sin
@@ -50,17 +48,17 @@ inline Metrics rotary_embedding(Pass pass, double tokens, double q_heads, double
   Metrics m;  // no matmul, no weights, no cache: tc_flops, weight_bytes, parameters, kv stay 0
   if (pass == Pass::Forward) {
     const double table_io = kIndexBytes * t + kInvFreqBytes * d / 2 + 2 * ba * table;  // ids, inv_freq; cos, sin
-    const double rotate_io = ba * rotated + 2 * ba * table + ba * rotated;  // read q/k, cos, sin; write q/k
-    m.cuda_flops = table / 2 + 2 * table + 3 * rotated;  // angles d/2, cos + sin over d, 3 per rotated element
-    m.io_bytes = table_io + rotate_io;                   // the two kernels, each input and output once
-    m.activation_bytes = ba * (rotated + 2 * table);     // rotated q/k; cos, sin kept for backward
+    const double rotate_io = ba * rotated + 2 * ba * table + ba * rotated;             // read q/k, cos, sin; write q/k
+    m.cuda_flops = table / 2 + 2 * table + 3 * rotated;        // angles d/2, cos + sin over d, 3 per rotated element
+    m.io_bytes = table_io + rotate_io;                         // the two kernels, each input and output once
+    m.activation_bytes = ba * (rotated + 2 * table);           // rotated q/k; cos, sin kept for backward
     m.live_bytes = std::max(kIndexBytes * t + 2 * ba * table,  // cos/sin kernel: ids in, tables out
                             ba * (2 * rotated + 2 * table));   // rotation: q/k in and out, cos, sin
   } else {
-    m.cuda_flops = 3 * rotated;                                  // dy·cos + rotate_halfᵀ(dy·sin)
+    m.cuda_flops = 3 * rotated;                                 // dy·cos + rotate_halfᵀ(dy·sin)
     m.io_bytes = ba * rotated + 2 * ba * table + ba * rotated;  // read dy, cos, sin; write dq, dk
-    m.activation_bytes = ba * rotated;                           // dq, dk
-    m.live_bytes = ba * (2 * rotated + 2 * table);               // dy, dx, cos, sin
+    m.activation_bytes = ba * rotated;                          // dq, dk
+    m.live_bytes = ba * (2 * rotated + 2 * table);              // dy, dx, cos, sin
   }
   return m;
 }
@@ -68,8 +66,7 @@ inline Metrics rotary_embedding(Pass pass, double tokens, double q_heads, double
 // Top-k selection of a router over T tokens and E experts (the router's linear and softmax are separate ops):
 // k greedy passes of E comparisons, then `per_choice` elementwise FLOPs on each chosen weight (1: a scaling
 // factor; 2: renormalising the k weights to sum to one). Writes k weights and k int32 ids per token.
-inline Metrics topk_router(Pass pass, double tokens, double experts, double top_k, double ba,
-                           double per_choice = 1) {
+inline Metrics topk_router(Pass pass, double tokens, double experts, double top_k, double ba, double per_choice = 1) {
   const double t = tokens, e = experts, k = top_k;
   const double scores = ba * t * e;                  // the T × E softmax scores (or their gradient), bytes
   const double chosen = (ba + kIndexBytes) * t * k;  // T × k weights and int32 ids, bytes
@@ -111,8 +108,8 @@ inline Metrics moe_dispatch_combine(Pass pass, double tokens, double hidden, dou
     const double combine_io = ba * (x + copies + weights) + ids   // read dY, outs, w
                               + ba * (copies + weights + s * x);  // write d outs, dw, d shared
     const double dispatch_io = ba * (copies + x) + ids;           // read d copies; write dx
-    m.cuda_flops = copies + 2 * copies + t * (k - 1) * h;  // d out = w·dY; dw = ⟨out, dY⟩ (2 per MAC); dx = Σ
-    m.io_bytes = combine_io + dispatch_io;                 // each kernel's inputs and outputs once
+    m.cuda_flops = copies + 2 * copies + t * (k - 1) * h;      // d out = w·dY; dw = ⟨out, dY⟩ (2 per MAC); dx = Σ
+    m.io_bytes = combine_io + dispatch_io;                     // each kernel's inputs and outputs once
     m.activation_bytes = ba * (copies + weights + s * x + x);  // d outs, dw, d shared, dx
     m.live_bytes = std::max(combine_io, dispatch_io);          // the larger kernel's inputs + outputs
   }
@@ -253,8 +250,7 @@ std::vector<NamedLayer> gqa_attention(const StageContext& ctx, const GqaDims& d,
 template <class MakeNorm, class MakeRope>
 std::vector<NamedLayer> mla_attention(const StageContext& ctx, const MlaDims& d, const AttentionPositions& at,
                                       const std::string& who, MakeNorm make_norm, MakeRope make_rope) {
-  if (d.heads == 0 || d.kv_lora_rank == 0 || d.qk_rope_head_dim == 0 || d.qk_nope_head_dim == 0 ||
-      d.v_head_dim == 0) {
+  if (d.heads == 0 || d.kv_lora_rank == 0 || d.qk_rope_head_dim == 0 || d.qk_nope_head_dim == 0 || d.v_head_dim == 0) {
     throw InvalidArgument(who +
                           " (MLA) needs heads, kv_lora_rank, qk_rope_head_dim, qk_nope_head_dim and "
                           "v_head_dim > 0");

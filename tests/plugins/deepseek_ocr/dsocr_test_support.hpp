@@ -6,9 +6,8 @@
 
 #include <string>
 
-#include "support/layer_harness.hpp"
-
 #include "model_config.hpp"
+#include "support/layer_harness.hpp"
 
 namespace dsocr_test {
 

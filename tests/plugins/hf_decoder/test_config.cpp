@@ -74,8 +74,8 @@ TEST_CASE("a real-shaped config.json loads, rope_scaling, torch_dtype, token ids
   CHECK(c.model_name == "llama-2-7b-hf");
   CHECK(c.head_dim == 128);
   CHECK(c.num_key_value_heads == 32);
-  for (const char* k : {"rope_scaling", "torch_dtype", "bos_token_id", "eos_token_id", "pad_token_id",
-                        "_name_or_path", "transformers_version", "rms_norm_eps", "rope_theta", "use_cache"}) {
+  for (const char* k : {"rope_scaling", "torch_dtype", "bos_token_id", "eos_token_id", "pad_token_id", "_name_or_path",
+                        "transformers_version", "rms_norm_eps", "rope_theta", "use_cache"}) {
     CAPTURE(k);
     CHECK(has(c.ignored_keys, k));
   }

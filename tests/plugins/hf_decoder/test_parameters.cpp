@@ -12,28 +12,28 @@ namespace {
 // The checkpoint's parameters from its shapes, written out per module.
 double derived_parameters(const HfConfig& c) {
   const double h = c.hidden_size, V = c.vocab_size, H = c.num_attention_heads, Hkv = c.num_key_value_heads,
-               d = c.head_dim, L = c.num_hidden_layers;
-  const double embed = V * h;                                     // embed_tokens
-  const double lm_head = c.tie_word_embeddings ? 0 : V * h;       // lm_head (tied: shares embed_tokens)
-  const double norms = 2 * h;                                     // input / post-attention RMSNorm weights
-  double attention = h * H * d + 2 * h * Hkv * d + H * d * h;     // q, k, v, o projections
-  if (c.qkv_bias) attention += H * d + 2 * Hkv * d;               // q/k/v biases (Qwen2)
+               d = c.head_dim;
+  const double embed = V * h;                                  // embed_tokens
+  const double lm_head = c.tie_word_embeddings ? 0 : V * h;    // lm_head (tied: shares embed_tokens)
+  const double norms = 2 * h;                                  // input / post-attention RMSNorm weights
+  double attention = h * H * d + 2 * h * Hkv * d + H * d * h;  // q, k, v, o projections
+  if (c.qkv_bias) attention += H * d + 2 * Hkv * d;            // q/k/v biases (Qwen2)
   if (c.o_bias) attention += h;
   if (c.mla) {
     const double q_width = H * (c.qk_nope_head_dim + c.qk_rope_head_dim);
     attention = (c.q_lora_rank == 0 ? h * q_width : h * c.q_lora_rank + c.q_lora_rank + c.q_lora_rank * q_width) +
-                h * (c.kv_lora_rank + c.qk_rope_head_dim)                        // kv_a_proj_with_mqa
-                + c.kv_lora_rank                                                 // kv_a_layernorm
-                + c.kv_lora_rank * H * (c.qk_nope_head_dim + c.v_head_dim)       // kv_b_proj
-                + H * c.v_head_dim * h;                                          // o_proj
+                h * (c.kv_lora_rank + c.qk_rope_head_dim)                   // kv_a_proj_with_mqa
+                + c.kv_lora_rank                                            // kv_a_layernorm
+                + c.kv_lora_rank * H * (c.qk_nope_head_dim + c.v_head_dim)  // kv_b_proj
+                + H * c.v_head_dim * h;                                     // o_proj
   }
   const double dense_mlp = 3 * h * c.intermediate_size;
-  const double moe_mlp = c.n_routed_experts * 3 * h * c.moe_intermediate_size  // routed experts
-                         + h * c.n_routed_experts                              // router
+  const double moe_mlp = c.n_routed_experts * 3 * h * c.moe_intermediate_size     // routed experts
+                         + h * c.n_routed_experts                                 // router
                          + c.n_shared_experts * 3 * h * c.moe_intermediate_size;  // shared experts
   double layers = 0;
-  for (uint64_t i = 0; i < c.num_hidden_layers; ++i) layers += attention + norms + (c.is_moe_layer(i) ? moe_mlp : dense_mlp);
-  (void)L;
+  for (uint64_t i = 0; i < c.num_hidden_layers; ++i)
+    layers += attention + norms + (c.is_moe_layer(i) ? moe_mlp : dense_mlp);
   return embed + layers + h /* final norm */ + lm_head;
 }
 

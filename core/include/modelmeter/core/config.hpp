@@ -105,8 +105,8 @@ struct ResolveInputs {
 // The key through which a plugin reads its own model file (see ResolveInputs::model_config).
 inline constexpr const char* kModelConfigKey = "model.config";
 
-// Layers defaults < model file < workload file < --model (model.config) < --set, validating each key (unknown key with the closest
-// suggestion, type, range, allowed values, array length) before anything else happens. Throws InputError
+// Layers defaults < model file < workload file < --model (model.config) < --set, validating each key (unknown key with
+// the closest suggestion, type, range, allowed values, array length) before anything else happens. Throws InputError
 // with a one-line message naming the file (with line:column for TOML syntax errors), key and what is allowed.
 MM_CORE_API ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& inputs);
 
