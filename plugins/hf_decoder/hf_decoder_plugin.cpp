@@ -31,6 +31,15 @@ const char* intern(const std::string& name) {
   return names.insert(name).first->c_str();
 }
 
+// True the first time a file is seen in this process: the ignored-keys warning is given once per file, not once
+// per sweep point (a log de-duplication; no result depends on it).
+bool first_report(const std::string& file) {
+  static std::mutex mutex;
+  static std::set<std::string> files;
+  const std::lock_guard<std::mutex> lock(mutex);
+  return files.insert(file).second;
+}
+
 }  // namespace
 
 struct HfDecoderPlugin {
@@ -62,7 +71,7 @@ struct HfDecoderPlugin {
 
   static mm_plan plan(const mm::Config& c) {
     const HfConfig cfg = model(c);
-    if (!cfg.ignored_keys.empty()) {
+    if (!cfg.ignored_keys.empty() && first_report(cfg.file)) {
       std::string keys;
       for (const auto& k : cfg.ignored_keys) keys += (keys.empty() ? "" : ", ") + k;
       mm::log(MM_LOG_WARN, "hf_decoder: " + cfg.file + ": ignored keys (no effect on the analysis): " + keys);

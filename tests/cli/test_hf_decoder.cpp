@@ -184,3 +184,16 @@ TEST_CASE("list models shows the bundled config.json models next to the TOML one
     CHECK(r.out.find(std::string(name) + " (config.json)\n") != std::string::npos);
   }
 }
+
+TEST_CASE("a sweep reports the ignored keys once, not once per point") {
+  const TempDir out;
+  const ProcessResult r =
+      run_process({kHost, "sweep", "--plugin", "hf_decoder", "--model", "mistral-7b-v0.1", "--workload", "llm-1024",
+                   "--vary", "decode.max_new_tokens=64,128,256", "--out", out.path()});
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::size_t warnings = 0;
+  for (const auto& line : split_lines(r.err)) warnings += line.find("ignored keys") != std::string::npos ? 1 : 0;
+  CHECK(warnings == 1);
+  CHECK(split_lines(read_file(out / "sweep.csv")).size() == 4);  // header + 3 points
+}
