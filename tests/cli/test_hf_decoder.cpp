@@ -197,3 +197,22 @@ TEST_CASE("a sweep reports the ignored keys once, not once per point") {
   CHECK(warnings == 1);
   CHECK(split_lines(read_file(out / "sweep.csv")).size() == 4);  // header + 3 points
 }
+
+TEST_CASE("every writer works on an hf_decoder report unchanged") {
+  const TempDir out;
+  const ProcessResult r =
+      run_process({kHost, "run", "--plugin", "hf_decoder", "--model", "deepseek-v2-lite", "--workload", "llm-batch",
+                   "--format", "json,yaml,md,csv,html", "--out", out.path()});
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  for (const char* file : {"report.json", "report.yaml", "report.md", "report.csv", "report.html",
+                           "layers/HfMlaAttention.md", "layers/HfSparseMoeBlock.md", "layers/HfDecoderModel.md"}) {
+    CAPTURE(file);
+    CHECK_FALSE(read_file(out / file).empty());
+  }
+  const auto report = boost::json::parse(read_file(out / "report.json"));
+  CHECK(at(report, {"summary", "prefill_tokens"}).as_int64() == 2048);
+  CHECK(at(report, {"summary", "decode_steps"}).as_int64() == 511);
+  // MLA caches (512 + 64) values per position and layer: 27 layers, 32 sequences, 2559 positions, bf16.
+  CHECK(num(report, {"summary", "memory", "kv_cache_bytes"}) == 27.0 * (512 + 64) * 32 * 2559 * 2);
+}
