@@ -11,10 +11,7 @@ HfRotaryEmbedding::HfRotaryEmbedding(const modelmeter::StageContext& ctx, double
       k_heads_(static_cast<double>(k_heads)),
       rope_dim_(static_cast<double>(rope_dim)),
       ba_(ctx.precision().activation_bytes) {
-  if (!(tokens > 0)) throw modelmeter::InvalidArgument("HfRotaryEmbedding needs tokens > 0");
-  if (rope_dim == 0 || rope_dim % 2 != 0) {
-    throw modelmeter::InvalidArgument("HfRotaryEmbedding needs an even rope_dim > 0, got " + std::to_string(rope_dim));
-  }
+  modelmeter::blocks::check_rotary_shape("HfRotaryEmbedding", tokens, q_heads + k_heads, rope_dim);
 }
 
 // The table and rotation kernels (formulas on this class's page, docs/metrics.md §5).

@@ -13,12 +13,7 @@ LlamaRotaryEmbedding::LlamaRotaryEmbedding(const modelmeter::StageContext& ctx, 
       k_heads_(static_cast<double>(k_heads)),
       rope_dim_(static_cast<double>(rope_dim)),
       ba_(ctx.precision().activation_bytes) {
-  if (!(tokens > 0)) throw modelmeter::InvalidArgument("LlamaRotaryEmbedding needs tokens > 0");
-  if (q_heads + k_heads == 0) throw modelmeter::InvalidArgument("LlamaRotaryEmbedding needs at least one head");
-  if (rope_dim == 0 || rope_dim % 2 != 0) {
-    throw modelmeter::InvalidArgument("LlamaRotaryEmbedding needs an even rope_dim > 0, got " +
-                                      std::to_string(rope_dim));
-  }
+  modelmeter::blocks::check_rotary_shape("LlamaRotaryEmbedding", tokens, q_heads + k_heads, rope_dim);
 }
 
 // The cos/sin table and rotation kernels (formulas on this class's page; shared through the SDK).

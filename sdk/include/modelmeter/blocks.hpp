@@ -38,6 +38,16 @@ inline double experts_touched(double experts, double top_k, double tokens) {
 inline constexpr double kIndexBytes = 4;    // token, position and expert ids as int32 (docs/metrics.md §4)
 inline constexpr double kInvFreqBytes = 4;  // RoPE's inv_freq is an fp32 buffer
 
+// The shapes a rotary embedding layer needs (T > 0 tokens, at least one head, an even rope_dim > 0); `who` names
+// the calling class in the error.
+inline void check_rotary_shape(const std::string& who, double tokens, uint64_t heads, uint64_t rope_dim) {
+  if (!(tokens > 0)) throw InvalidArgument(who + " needs tokens > 0");
+  if (heads == 0) throw InvalidArgument(who + " needs at least one head");
+  if (rope_dim == 0 || rope_dim % 2 != 0) {
+    throw InvalidArgument(who + " needs an even rope_dim > 0, got " + std::to_string(rope_dim));
+  }
+}
+
 // Rotary position embedding (Llama's `LlamaRotaryEmbedding` + `apply_rotary_pos_emb`): a cos/sin table kernel
 // over T positions and d rotary channels, then the rotation of Hq query and Hk key heads. `ba`: activation bytes.
 inline Metrics rotary_embedding(Pass pass, double tokens, double q_heads, double k_heads, double rope_dim, double ba) {
