@@ -1,6 +1,7 @@
 // HfRotaryEmbedding: rotary position embedding of the query and key heads (cos/sin table + rotation).
 #pragma once
 
+#include <modelmeter/blocks.hpp>
 #include <modelmeter/sdk.hpp>
 #include <string>
 
@@ -30,16 +31,12 @@ The formulas live in the SDK (`modelmeter::blocks::rotary_embedding`), shared wi
 `LlamaRotaryEmbedding`. Conventions: see docs/metrics.md.
 )";
 
-class HfRotaryEmbedding final : public modelmeter::BaseLayer {
+// The metrics, shapes line and checks are the SDK's (modelmeter::blocks::RotaryEmbeddingLayer).
+class HfRotaryEmbedding final : public modelmeter::blocks::RotaryEmbeddingLayer {
  public:
   MODELMETER_LAYER_CLASS(HfRotaryEmbedding, MM_CATEGORY_POSITIONAL, kHfRotaryEmbeddingDoc)
   HfRotaryEmbedding(const modelmeter::StageContext& ctx, double tokens, uint64_t q_heads, uint64_t k_heads,
                     uint64_t rope_dim);
-  modelmeter::Metrics own(modelmeter::Pass pass) const override;
-  std::string shapes() const override;
-
- private:
-  double tokens_, q_heads_, k_heads_, rope_dim_, ba_;
 };
 
 }  // namespace hf_decoder

@@ -73,6 +73,39 @@ inline Metrics rotary_embedding(Pass pass, double tokens, double q_heads, double
   return m;
 }
 
+// A rotary-embedding leaf layer: derive a registered class from it (the class gives its name to the errors):
+//   class LlamaRotaryEmbedding final : public modelmeter::blocks::RotaryEmbeddingLayer {
+//    public:
+//     MODELMETER_LAYER_CLASS(LlamaRotaryEmbedding, MM_CATEGORY_POSITIONAL, kDoc)
+//     LlamaRotaryEmbedding(const StageContext& ctx, double t, uint64_t hq, uint64_t hk, uint64_t d)
+//         : RotaryEmbeddingLayer(ctx, kLayerClassName, t, hq, hk, d) {}
+//   };
+class RotaryEmbeddingLayer : public BaseLayer {
+ public:
+  RotaryEmbeddingLayer(const StageContext& ctx, const char* who, double tokens, uint64_t q_heads, uint64_t k_heads,
+                       uint64_t rope_dim)
+      : tokens_(tokens),
+        q_heads_(static_cast<double>(q_heads)),
+        k_heads_(static_cast<double>(k_heads)),
+        rope_dim_(static_cast<double>(rope_dim)),
+        ba_(ctx.precision().activation_bytes) {
+    check_rotary_shape(who, tokens, q_heads + k_heads, rope_dim);
+  }
+  // The cos/sin table and rotation kernels (rotary_embedding above).
+  Metrics own(Pass pass) const override { return rotary_embedding(pass, tokens_, q_heads_, k_heads_, rope_dim_, ba_); }
+  std::string shapes() const override {
+    return "tokens=" + count_text(tokens_) + " q_heads=" + count_text(q_heads_) + " k_heads=" + count_text(k_heads_) +
+           " rope_dim=" + count_text(rope_dim_);
+  }
+
+ private:
+  double tokens_;    // T
+  double q_heads_;   // Hq
+  double k_heads_;   // Hk
+  double rope_dim_;  // d
+  double ba_;        // bytes per activation element
+};
+
 // Top-k selection of a router over T tokens and E experts (the router's linear and softmax are separate ops):
 // k greedy passes of E comparisons, then `per_choice` elementwise FLOPs on each chosen weight (1: a scaling
 // factor; 2: renormalising the k weights to sum to one). Writes k weights and k int32 ids per token.
