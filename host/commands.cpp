@@ -84,6 +84,33 @@ fs::path config_file(const std::string& name_or_path, const char* kind, const ch
   return p;
 }
 
+bool declares_key(const core::Plugin& plugin, const char* key) {
+  const mm_plugin_info& info = plugin.info();
+  for (size_t i = 0; i < info.key_count; ++i) {
+    if (info.keys[i] != nullptr && info.keys[i]->key != nullptr && std::string_view(info.keys[i]->key) == key) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// --model: a plugin that declares `model.config` reads its own model file (hf_decoder: a config.json), so the
+// name or path goes to that key (core resolves bundled names under configs/models/); any other plugin gets a
+// TOML file of model.* keys, as before.
+void apply_model(core::ResolveInputs& inputs, const core::Plugin& plugin, const std::string& model) {
+  inputs.models_dir = configs_dir() / "models";
+  if (model.empty()) return;
+  if (declares_key(plugin, core::kModelConfigKey)) {
+    inputs.model_config = model;
+  } else {
+    if (model.ends_with(".json")) {
+      throw InputError("--model '" + model + "': plugin '" + plugin.name() +
+                       "' reads TOML model files (a bundled name or a .toml path), not a config.json");
+    }
+    inputs.model_file = config_file(model, "models", "model");
+  }
+}
+
 std::shared_ptr<const core::Plugin> load_model_plugin(const GlobalOptions& g, const std::string& name) {
   auto p = core::Plugin::load(core::find_plugin(name, search_path(g, false), "plugin"));
   if (p->kind() != MM_PLUGIN_MODEL) {
@@ -312,7 +339,7 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
   req.hardware = core::load_hardware(config_file(o.hardware, "hardware", "hardware"));
   req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
   req.inputs.workload_name = o.workload;
-  if (!o.model.empty()) req.inputs.model_file = config_file(o.model, "models", "model");
+  apply_model(req.inputs, *req.plugin, o.model);
   for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
 
   const core::RunResult result = core::run_model(req);
@@ -342,7 +369,7 @@ int cmd_sweep(const GlobalOptions& g, const SweepOptions& o) {
   }
   req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
   req.inputs.workload_name = o.workload;
-  if (!o.model.empty()) req.inputs.model_file = config_file(o.model, "models", "model");
+  apply_model(req.inputs, *req.plugin, o.model);
   for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
   for (const auto& v : o.vary) req.vary.push_back(core::parse_vary(v));
   if (!o.shard.empty()) std::tie(req.shard, req.shards) = core::parse_shard(o.shard);
@@ -408,6 +435,9 @@ int cmd_list(const GlobalOptions& g, const std::string& what, const std::string&
   if (what == "workloads" || what == "hardware" || what == "models") {
     const char* sub = what == "workloads" ? "workloads" : what == "hardware" ? "hardware" : "models";
     for (const auto& n : bundled_names(configs_dir() / sub, ".toml")) std::cout << n << "\n";
+    if (what == "models") {  // Hugging Face config.json models (plugins that declare model.config: hf_decoder)
+      for (const auto& n : bundled_names(configs_dir() / sub, ".json")) std::cout << n << " (config.json)\n";
+    }
     return kExitOk;
   }
   if (what == "layers") {
@@ -450,7 +480,7 @@ int cmd_describe(const GlobalOptions& g, const DescribeOptions& o) {
       req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
       req.inputs.workload_name = o.workload;
     }
-    if (!o.model.empty()) req.inputs.model_file = config_file(o.model, "models", "model");
+    apply_model(req.inputs, *req.plugin, o.model);
     for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
     const core::RunResult r = core::run_model(req);
     const auto params = r.parameters();
