@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -68,21 +69,20 @@ void print_summary(const core::RunResult& r, const std::string& workload) {
   o << "modelmeter " << kToolVersion << ": plugin " << r.plugin->name() << " " << r.plugin->version() << ", model "
     << r.model_name << ", workload " << workload << ", hardware " << r.hardware.id << " (" << r.hardware.name
     << "), compute " << core::dtype_name(r.compute_dtype) << ", attention "
-    << r.config.settings.at("attention.impl").value.string << "\n";
+    << r.config().settings.at("attention.impl").value.string << "\n";
   const auto params = r.parameters();
   o << "parameters " << (params ? si(*params, "") : "n/a") << ", prompt " << r.plan.prefill_tokens << " tokens ("
     << (r.plan.has_vision ? r.plan.vision_tokens : 0) << " vision), " << r.new_tokens << " new tokens, batch "
-    << r.config.settings.at("batch.size").value.integer << "\n";
+    << r.config().settings.at("batch.size").value.integer << "\n";
   char line[256];
   std::snprintf(line, sizeof line, "%-8s %10s %12s %12s %12s %10s %8s\n", "stage", "steps", "TC FLOPs", "CUDA FLOPs",
                 "I/O", "time", "bound");
   o << line;
   for (const auto& s : r.stages) {
     std::snprintf(line, sizeof line, "%-8s %10llu %12s %12s %12s %10s %8s\n", core::stage_name(s.stage),
-                  static_cast<unsigned long long>(s.steps), opt(s.root.forward[MM_METRIC_TC_FLOPS], "FLOP").c_str(),
-                  opt(s.root.forward[MM_METRIC_CUDA_FLOPS], "FLOP").c_str(),
-                  opt(s.root.forward[MM_METRIC_IO_BYTES], "B").c_str(), seconds(s.root.time.time_s).c_str(),
-                  s.compute_bound() ? "compute" : "memory");
+                  static_cast<unsigned long long>(s.steps), opt(s.forward[MM_METRIC_TC_FLOPS], "FLOP").c_str(),
+                  opt(s.forward[MM_METRIC_CUDA_FLOPS], "FLOP").c_str(), opt(s.forward[MM_METRIC_IO_BYTES], "B").c_str(),
+                  seconds(s.time.time_s).c_str(), s.compute_bound() ? "compute" : "memory");
     o << line;
   }
   o << "TTFT " << seconds(r.ttft_s());
@@ -167,7 +167,7 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
   req.hardware = core::load_hardware(config_file(o.hardware, "hardware", "hardware"));
   req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
   req.inputs.workload_name = o.workload;
-  if (!o.model.empty()) req.inputs.model_file = config_file(o.model, "models", "model");
+  apply_model(req.inputs, *req.plugin, o.model);
   for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
 
   const core::RunResult result = core::run_model(req);
@@ -197,11 +197,12 @@ int cmd_sweep(const GlobalOptions& g, const SweepOptions& o) {
   }
   req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
   req.inputs.workload_name = o.workload;
-  if (!o.model.empty()) req.inputs.model_file = config_file(o.model, "models", "model");
+  apply_model(req.inputs, *req.plugin, o.model);
   for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
   for (const auto& v : o.vary) req.vary.push_back(core::parse_vary(v));
   if (!o.shard.empty()) std::tie(req.shard, req.shards) = core::parse_shard(o.shard);
   req.stop = &g_interrupted;
+  req.threads = o.threads;
   // A progress bar on stderr when it is a terminal, redrawn at most ~10 times a second.
   auto last_draw = std::chrono::steady_clock::now() - std::chrono::seconds(1);
   if (::isatty(STDERR_FILENO)) {
@@ -262,6 +263,9 @@ int cmd_list(const GlobalOptions& g, const std::string& what, const std::string&
   if (what == "workloads" || what == "hardware" || what == "models") {
     const char* sub = what == "workloads" ? "workloads" : what == "hardware" ? "hardware" : "models";
     for (const auto& n : bundled_names(configs_dir() / sub, ".toml")) std::cout << n << "\n";
+    if (what == "models") {  // Hugging Face config.json models (plugins that declare model.config: hf_decoder)
+      for (const auto& n : bundled_names(configs_dir() / sub, ".json")) std::cout << n << " (config.json)\n";
+    }
     return kExitOk;
   }
   if (what == "layers") {
@@ -304,7 +308,7 @@ int cmd_describe(const GlobalOptions& g, const DescribeOptions& o) {
       req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
       req.inputs.workload_name = o.workload;
     }
-    if (!o.model.empty()) req.inputs.model_file = config_file(o.model, "models", "model");
+    apply_model(req.inputs, *req.plugin, o.model);
     for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
     const core::RunResult r = core::run_model(req);
     const auto params = r.parameters();
@@ -313,7 +317,7 @@ int cmd_describe(const GlobalOptions& g, const DescribeOptions& o) {
     for (const auto& s : r.stages) {
       if (s.stage == MM_STAGE_DECODE) continue;
       std::printf("%s stage modules (parameters = per instance x repeat):\n", core::stage_name(s.stage));
-      print_tree(s.root, 1);
+      print_tree(s.modules(), 1);
     }
   }
   return kExitOk;

@@ -38,7 +38,8 @@ struct SweepOptions {
   std::vector<std::string> vary;
   std::string formats = "csv";
   std::string out = "modelmeter-out";
-  std::string shard;  // "K/N": evaluate only block K of N
+  std::string shard;     // "K/N": evaluate only block K of N
+  unsigned threads = 0;  // 0: one per core
 };
 
 struct DocsOptions {

@@ -52,6 +52,9 @@ int main(int argc, char** argv) {
   sweep_cmd->add_option("--shard", sweep.shard,
                         "K/N: evaluate only the K-th of N contiguous blocks of points (their sweep.csv files "
                         "concatenate, header once, to the whole sweep's)");
+  sweep_cmd->add_option("--threads", sweep.threads, "worker threads; 0 = one per core (rows are in order either way)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 1024u));
 
   DocsOptions docs;
   CLI::App* docs_cmd = app.add_subcommand("docs", "write one Markdown page per layer class (formulas, assumptions)");

@@ -2,6 +2,7 @@
 #include "resources.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <modelmeter/core/errors.hpp>
 #include <sstream>
@@ -70,6 +71,30 @@ fs::path config_file(const std::string& name_or_path, const char* kind, const ch
   return p;
 }
 
+bool declares_key(const core::Plugin& plugin, const char* key) {
+  const mm_plugin_info& info = plugin.info();
+  for (size_t i = 0; i < info.key_count; ++i) {
+    if (info.keys[i] != nullptr && info.keys[i]->key != nullptr && std::string_view(info.keys[i]->key) == key) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void apply_model(core::ResolveInputs& inputs, const core::Plugin& plugin, const std::string& model) {
+  inputs.models_dir = configs_dir() / "models";
+  if (model.empty()) return;
+  if (declares_key(plugin, core::kModelConfigKey)) {
+    inputs.model_config = model;
+  } else {
+    if (model.ends_with(".json")) {
+      throw InputError("--model '" + model + "': plugin '" + plugin.name() +
+                       "' reads TOML model files (a bundled name or a .toml path), not a config.json");
+    }
+    inputs.model_file = config_file(model, "models", "model");
+  }
+}
+
 std::shared_ptr<const core::Plugin> load_model_plugin(const GlobalOptions& g, const std::string& name) {
   auto p = core::Plugin::load(core::find_plugin(name, search_path(g, false), "plugin"));
   if (p->kind() != MM_PLUGIN_MODEL) {
@@ -134,6 +159,30 @@ std::vector<std::shared_ptr<const core::Plugin>> choose_writers(
 
 std::vector<std::shared_ptr<const core::Plugin>> load_writers(const GlobalOptions& g,
                                                               const std::vector<std::string>& formats) {
+  // The quick way: a writer file named after its format (md.so serves md), found like a model plugin by name
+  // (the first in search order; the same name twice is an error) and checked to declare that format. Only
+  // when a format has no such file are all writers loaded and asked (plugin scanning costs ~1 ms a file).
+  {
+    const core::SearchPath search = search_path(g, true);
+    const auto files = core::plugin_files(search);
+    std::vector<std::shared_ptr<const core::Plugin>> chosen;
+    for (const auto& f : formats) {
+      const bool plain = !f.empty() && std::all_of(f.begin(), f.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+      });
+      const auto named = std::find_if(files.begin(), files.end(), [&](const auto& p) { return p.stem() == f; });
+      if (!plain || named == files.end()) break;
+      std::shared_ptr<const core::Plugin> p;
+      try {
+        p = core::Plugin::load(core::find_plugin(f, search, "writer"));
+      } catch (const core::PluginLoadError&) {
+        break;  // the full scan below says what is wrong, with every writer's format
+      }
+      if (p->kind() != MM_PLUGIN_WRITER || f != p->info().format) break;
+      chosen.push_back(std::move(p));
+    }
+    if (chosen.size() == formats.size()) return chosen;
+  }
   return choose_writers(available_writers(g), formats);
 }
 

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <modelmeter/core/config.hpp>
 #include <modelmeter/core/output.hpp>
 #include <modelmeter/core/plugin.hpp>
 #include <string>
@@ -28,6 +29,14 @@ std::string unknown_config_message(const std::string& name, const char* kind, co
 // Resolves a bundled config name (configs/<kind>/<name>.toml) or a path; throws InputError for an unknown name.
 std::filesystem::path config_file(const std::string& name_or_path, const char* kind, const char* what);
 
+// Whether the plugin declares workload key `key` (e.g. core::kModelConfigKey).
+bool declares_key(const core::Plugin& plugin, const char* key);
+
+// --model for `plugin`: a plugin that declares `model.config` reads its own model file (hf_decoder: a
+// config.json), so the name or path goes to that key (core resolves bundled names under configs/models/); any
+// other plugin gets a TOML file of model.* keys. Also sets inputs.models_dir. Empty `model`: the plugin's own.
+void apply_model(core::ResolveInputs& inputs, const core::Plugin& plugin, const std::string& model);
+
 // A model plugin by registered name or path; throws PluginLoadError (unknown name, not a model plugin, …).
 std::shared_ptr<const core::Plugin> load_model_plugin(const GlobalOptions& g, const std::string& name);
 
@@ -40,7 +49,8 @@ std::vector<std::shared_ptr<const core::Plugin>> available_writers(const GlobalO
 // The writer for each format name, from `available`; an unknown one lists the formats available.
 std::vector<std::shared_ptr<const core::Plugin>> choose_writers(
     const std::vector<std::shared_ptr<const core::Plugin>>& available, const std::vector<std::string>& formats);
-// available_writers + choose_writers.
+// The writers for --format: by file name first (md.so serves md, found like a model plugin by name and
+// checked to declare that format), else available_writers + choose_writers.
 std::vector<std::shared_ptr<const core::Plugin>> load_writers(const GlobalOptions& g,
                                                               const std::vector<std::string>& formats);
 

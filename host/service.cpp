@@ -234,10 +234,7 @@ struct Service::State {
   struct ModelPlugin {
     std::shared_ptr<const core::Plugin> plugin;  // null: `error` says why the name cannot be used
     std::string error;
-    core::KeyCatalog catalog;
-    // The ABI lets a plugin's plan and build_stage run one call at a time per plugin (docs/abi.md,
-    // Threading); run_model makes both, so runs of one plugin are serialised here.
-    std::unique_ptr<std::mutex> mutex = std::make_unique<std::mutex>();
+    const core::KeyCatalog* catalog = nullptr;  // core's, built once per plugin
   };
   std::map<std::string, ModelPlugin, std::less<>> plugins;  // by file stem, as --plugin names them
   std::vector<std::shared_ptr<const core::Plugin>> writers;
@@ -273,7 +270,7 @@ struct Service::State {
           m.error = "'" + m.plugin->path().string() + "' is a writer plugin, not a model plugin";
           m.plugin.reset();
         } else {
-          m.catalog = core::catalog_for(*m.plugin);
+          m.catalog = &core::catalog_for(*m.plugin);
         }
       } catch (const core::Failure& e) {
         log_warning(e.what());
@@ -327,12 +324,6 @@ struct Service::State {
     }
     if (!it->second.plugin) throw RequestError{400, "plugin_load", it->second.error, "plugin"};
     return it->second;
-  }
-
-  std::mutex& plugin_mutex(const core::Plugin& p) {
-    for (auto& [name, m] : plugins)
-      if (m.plugin.get() == &p) return *m.mutex;
-    throw std::logic_error("plugin '" + p.name() + "' is not one the server loaded");
   }
 
   static std::string string_field(const json::object& body, const char* key) {
@@ -400,13 +391,22 @@ struct Service::State {
       bad_request("'workload' must be a bundled workload name or an object with the TOML's fields", "workload");
     }
 
+    apply_model(req.inputs, *req.plugin, "");  // where bundled model names resolve
     if (body.contains("model")) {
       const std::string name = string_field(body, "model");
-      const auto it = models.find(name);
-      if (it == models.end()) {
-        throw RequestError{400, "invalid_input", unknown_config_message(name, "models", "model", false), "model"};
+      if (name.find('/') != std::string::npos || name.ends_with(".toml") || name.ends_with(".json")) {
+        throw RequestError{400, "invalid_input",
+                           "model '" + name + "': the server takes bundled model names, not paths", "model"};
       }
-      req.inputs.model_file = it->second;
+      if (declares_key(*req.plugin, core::kModelConfigKey)) {
+        req.inputs.model_config = name;  // the plugin's own model file (hf_decoder: config.json), as --model does
+      } else {
+        const auto it = models.find(name);
+        if (it == models.end()) {
+          throw RequestError{400, "invalid_input", unknown_config_message(name, "models", "model", false), "model"};
+        }
+        req.inputs.model_file = it->second;
+      }
     }
 
     if (const json::value* set = body.if_contains("set")) {
@@ -420,8 +420,9 @@ struct Service::State {
     return req;
   }
 
+  // run_model is safe from several threads: it holds the plugin's build_mutex around plan and build_stage
+  // (the ABI allows one such call at a time per plugin); layers' metric calls are reentrant.
   core::RunResult evaluate(const core::RunRequest& req) {
-    std::lock_guard<std::mutex> lock(plugin_mutex(*req.plugin));
     core::RunResult r = core::run_model(req);
     for (const auto& w : r.warnings) log_debug("run: " + w);
     return r;
@@ -518,7 +519,7 @@ struct Service::State {
       if (!m.plugin) continue;
       const core::Plugin& p = *m.plugin;
       json::array keys;
-      for (const core::KeyDecl& k : m.catalog.keys()) {
+      for (const core::KeyDecl& k : m.catalog->keys()) {
         json::object o;
         o["key"] = k.key;
         o["type"] = type_key(k.type);

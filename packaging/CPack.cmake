@@ -35,7 +35,8 @@ set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
   "analytic performance models of neural networks
 ModelMeter tells where a neural network's FLOPs, memory traffic and memory go, and how long it should take
 on a given GPU, from closed-form formulas, without running the model. This package holds the modelmeter
-command, its core library, the bundled model plugins (DeepSeek-OCR, an example transformer), the report
+command, its core library, the bundled model plugins (DeepSeek-OCR, decoder LLMs from a Hugging Face
+config.json, an example transformer), the report
 writers (JSON, YAML, Markdown, CSV, HTML) and the bundled workload, hardware and model configs.")
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME modelmeter-dev)

@@ -14,7 +14,7 @@ packages=(
   clang libc++-dev libc++abi-dev
   libboost1.81-dev libboost-json1.81-dev libboost-filesystem1.81-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev doctest-dev libyaml-cpp-dev
-  libcpp-httplib-dev pkg-config
+  libbenchmark-dev libcpp-httplib-dev pkg-config
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -407,6 +407,36 @@ Value parse_value_text(const KeyDecl& d, std::string_view text, const std::strin
   return from_node(d, *node, where);
 }
 
+namespace {
+// A bare `model.config` name ("llama-2-7b") becomes the bundled file <models_dir>/<name>.json; a path (with
+// a '/' or ending in .json) is kept as given. An unknown name lists the bundled ones.
+void resolve_model_config_name(const KeyCatalog& catalog, const std::filesystem::path& models_dir,
+                               ResolvedConfig& cfg) {
+  const KeyDecl* d = catalog.find(kModelConfigKey);
+  const auto it = cfg.settings.find(std::string_view(kModelConfigKey));
+  if (d == nullptr || d->type != MM_VALUE_STRING || it == cfg.settings.end()) return;
+  std::string& name = it->second.value.string;
+  if (name.find('/') != std::string::npos || name.ends_with(".json")) return;
+  std::error_code ec;
+  const std::filesystem::path file = models_dir / (name + ".json");
+  if (!models_dir.empty() && std::filesystem::is_regular_file(file, ec)) {
+    name = file.string();
+    return;
+  }
+  std::vector<std::string> names;
+  if (!models_dir.empty()) {
+    for (const auto& e : std::filesystem::directory_iterator(models_dir, ec)) {
+      if (e.path().extension() == ".json") names.push_back(e.path().stem().string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  throw InputError(it->second.source + ": unknown model '" + name +
+                   "'; available: " + (list.empty() ? "(none)" : list) + " (or give a path to a config.json)");
+}
+}  // namespace
+
 ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& in) {
   ResolvedConfig cfg;
   cfg.workload_name = in.workload_name;
@@ -439,6 +469,17 @@ ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& in
     const toml::table w = parse_toml_file(in.workload_file, "workload file");
     apply_table(catalog, w, wfile, "", "workload " + wfile, cfg, true);
   }
+  if (in.model_config) {
+    const KeyDecl* d = catalog.find(kModelConfigKey);
+    if (d == nullptr || d->type != MM_VALUE_STRING) {
+      throw InputError("--model '" + *in.model_config +
+                       "': this plugin reads TOML model files (a bundled name or a .toml path)");
+    }
+    Value v;
+    v.type = MM_VALUE_STRING;
+    v.string = *in.model_config;
+    cfg.settings[kModelConfigKey] = Setting{std::move(v), "--model"};
+  }
   for (const Override& o : in.overrides) {
     const KeyDecl* d = catalog.find(o.key);
     const std::string where = "--set " + o.key + "=" + o.text;
@@ -450,6 +491,7 @@ ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& in
     }
     cfg.settings[o.key] = Setting{parse_value_text(*d, o.text, where), "--set"};
   }
+  resolve_model_config_name(catalog, in.models_dir, cfg);
   for (const KeyDecl& d : catalog.keys()) {
     if (d.required && cfg.settings.find(d.key) == cfg.settings.end()) {
       throw InputError((wfile.empty() && !in.workload_text ? std::string("no workload file, and no --set for")

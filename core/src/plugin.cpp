@@ -101,6 +101,16 @@ uint32_t metric_count_for(uint32_t abi_version) noexcept {
 
 Plugin::~Plugin() = default;
 
+const KeyCatalog& Plugin::catalog() const {
+  const std::lock_guard<std::mutex> lock(catalog_mutex_);
+  if (!catalog_) {
+    auto c = std::make_unique<KeyCatalog>(KeyCatalog::core_keys());
+    c->add_plugin_keys(name_, info_.keys, info_.key_count);
+    catalog_ = std::move(c);
+  }
+  return *catalog_;
+}
+
 std::shared_ptr<const Plugin> Plugin::load(const std::filesystem::path& path) {
   const std::string where = "cannot load plugin " + quoted(path);
   std::error_code ec;

@@ -233,13 +233,13 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
   t.set(model, "name", run.model_name);
   Node* model_cfg = t.object(model, "config");
   Node* workload = t.object(root, "workload");
-  t.set(workload, "name", run.config.workload_name);
-  t.set(workload, "description", run.config.workload_description);
+  t.set(workload, "name", run.config().workload_name);
+  t.set(workload, "description", run.config().workload_description);
   Node* values = t.object(workload, "values");
   Node* sources = t.object(workload, "sources");
-  for (const std::string& key : run.config.order) {
-    const auto it = run.config.settings.find(key);
-    if (it == run.config.settings.end()) {
+  for (const std::string& key : run.config().order) {
+    const auto it = run.config().settings.find(key);
+    if (it == run.config().settings.end()) {
       t.set_null(values, key);
       t.set(sources, key, "unset");
       continue;
@@ -283,19 +283,24 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
   t.set(prec, "compute_dtype", dtype_name(run.compute_dtype));
   t.set(prec, "tensor_core_peak_flops", hw.tensor_peak_for(run.compute_dtype));
 
+  // The module trees with names, paths and shapes (evaluation keeps only flat figures).
+  std::vector<ModuleNode> trees;
+  trees.reserve(run.stages.size());
+  for (const StageResult& s : run.stages) trees.push_back(s.modules());
   Node* stages = t.object(root, "stages");
-  for (const StageResult& s : run.stages) {
+  for (std::size_t si = 0; si < run.stages.size(); ++si) {
+    const StageResult& s = run.stages[si];
     Node* so = t.object(stages, stage_name(s.stage));
     t.set_int(so, "batch", static_cast<int64_t>(s.batch));
     t.set_int(so, "query_tokens", static_cast<int64_t>(s.query_tokens));
     t.set_int(so, "kv_len", static_cast<int64_t>(s.kv_len));
     t.set_int(so, "steps", static_cast<int64_t>(s.steps));
-    t.set(so, "time_s", s.root.time.time_s);
-    t.set(so, "compute_bound_time_s", s.root.time.compute_bound_s);
+    t.set(so, "time_s", s.time.time_s);
+    t.set(so, "compute_bound_time_s", s.time.compute_bound_s);
     t.set(so, "bound", s.compute_bound() ? "compute" : "memory");
     Node* totals = t.object(so, "totals");
-    metrics(t, totals, "forward", s.root.forward);
-    metrics(t, totals, "backward", s.root.backward);
+    metrics(t, totals, "forward", s.forward);
+    metrics(t, totals, "backward", s.backward);
     Node* cats = t.object(so, "categories");
     for (int c = 0; c < MM_CATEGORY_COUNT; ++c) {
       const CategoryTotals& ct = s.categories[static_cast<std::size_t>(c)];
@@ -314,7 +319,7 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
       t.set(co, "cuda_flops", ct.cuda_flops);
       t.set(co, "io_bytes", ct.io_bytes);
       t.set(co, "time_s", ct.time.time_s);
-      t.set(co, "share_of_time", s.root.time.time_s > 0 ? ct.time.time_s / s.root.time.time_s : 0.0);
+      t.set(co, "share_of_time", s.time.time_s > 0 ? ct.time.time_s / s.time.time_s : 0.0);
       t.set(co, "bound", bound_of(ct.time));
       set_count(t, co, "parameters", ct.parameters);
       t.set(co, "weight_bytes", ct.weight_bytes);
@@ -323,13 +328,13 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
       Node* per = t.object(so, "per_step");
       step_totals(t, per, "first", s.first_step->forward, s.first_step->time.time_s);
       step_totals(t, per, "last", s.last_step->forward, s.last_step->time.time_s);
-      MetricValues mean = s.root.forward;
+      MetricValues mean = s.forward;
       for (mm_metric_id i : {MM_METRIC_TC_FLOPS, MM_METRIC_CUDA_FLOPS, MM_METRIC_IO_BYTES}) {
         if (mean[i]) *mean[i] /= static_cast<double>(s.steps);
       }
-      step_totals(t, per, "mean", mean, s.root.time.time_s / static_cast<double>(s.steps));
+      step_totals(t, per, "mean", mean, s.time.time_s / static_cast<double>(s.steps));
     }
-    module(t, t.object(so, "modules"), s.root);
+    module(t, t.object(so, "modules"), trees[si]);
   }
 
   add_summary(t, root, run);
@@ -347,7 +352,9 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
     it->uses.emplace_back(stage, &n);
     for (const ModuleNode& c : n.children) self(self, stage, c);
   };
-  for (const StageResult& s : run.stages) collect(collect, stage_name(s.stage), s.root);
+  for (std::size_t si = 0; si < run.stages.size(); ++si) {
+    collect(collect, stage_name(run.stages[si].stage), trees[si]);
+  }
   Node* layers = t.object(root, "layers");
   for (const ClassUse& c : classes) {
     Node* lo = t.object(layers, c.name);
@@ -389,10 +396,10 @@ void add_summary(DocTree& t, DocTree::Node* parent, const RunResult& run) {
   Node* sst = t.object(sum, "stages");
   for (const StageResult& s : run.stages) {
     Node* so = t.object(sst, stage_name(s.stage));
-    t.set(so, "tc_flops", s.root.forward[MM_METRIC_TC_FLOPS]);
-    t.set(so, "cuda_flops", s.root.forward[MM_METRIC_CUDA_FLOPS]);
-    t.set(so, "io_bytes", s.root.forward[MM_METRIC_IO_BYTES]);
-    t.set(so, "time_s", s.root.time.time_s);
+    t.set(so, "tc_flops", s.forward[MM_METRIC_TC_FLOPS]);
+    t.set(so, "cuda_flops", s.forward[MM_METRIC_CUDA_FLOPS]);
+    t.set(so, "io_bytes", s.forward[MM_METRIC_IO_BYTES]);
+    t.set(so, "time_s", s.time.time_s);
     t.set(so, "bound", s.compute_bound() ? "compute" : "memory");
   }
   t.set(sum, "ttft_s", run.ttft_s());

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <mutex>
 #include <modelmeter/core/errors.hpp>
 #include <modelmeter/core/run.hpp>
 
@@ -36,48 +37,52 @@ bool is_peak_metric(mm_metric_id id) {
 }
 
 struct Evaluator {
-  std::string plugin_name;
+  const std::string& plugin_name;
   double tensor_peak;  // FLOP/s for the compute dtype, efficiency applied
   double cuda_peak;
   double bandwidth;
   std::vector<std::string>* warnings;
   bool warned_missing = false;
+  std::vector<TotalsMemo::Crossover>* crossovers = nullptr;  // per node of the tree being timed, from step 0
+  uint64_t memo_horizon = 0;                                  // the last step worth probing (see TotalsMemo)
 
-  [[noreturn]] void fail(const std::string& path, const mm_layer_class& cls, const std::string& call,
-                         const std::string& message) const {
-    throw PluginFailure("plugin '" + plugin_name + "' layer '" + path + "' (" + (cls.name != nullptr ? cls.name : "?") +
-                        "): " + call + " failed: " + message);
+  [[noreturn]] void fail(const StageTree& t, uint32_t i, const char* call, const std::string& message) const {
+    const mm_layer_class& cls = t.nodes[i].cls;
+    throw PluginFailure("plugin '" + plugin_name + "' layer '" + t.path(i) + "' (" +
+                        (cls.name != nullptr ? cls.name : "?") + "): " + call + " failed: " + message);
   }
 
-  MetricValues own_metrics(const mm_layer* layer, const mm_layer_class& cls, const std::string& path, mm_pass pass,
-                           uint64_t first, uint64_t count) {
-    const uint32_t known = std::min<uint32_t>(metric_count_for(cls.abi_version), MM_METRIC_COUNT);
+  MetricValues own_metrics(const StageTree& t, uint32_t i, mm_pass pass, uint64_t first, uint64_t count) {
+    const StageTree::Node& nd = t.nodes[i];
+    const uint32_t known = nd.known_metrics;
     double out[MM_METRIC_COUNT];
-    std::fill(std::begin(out), std::end(out), std::nan(""));
     uint32_t filled = 0;
-    mm_error err{};
+    mm_error err;  // 1 KiB: not zeroed on this hot path, only made a valid empty message
+    err.code = MM_OK;
+    err.message[0] = '\0';
     const mm_eval ev{sizeof(mm_eval), pass, first, count};
-    const std::string call = std::string("metrics (") + (pass == MM_PASS_FORWARD ? "forward" : "backward") + ")";
-    const mm_status s = cls.metrics(layer, &ev, out, known, &filled, &err);
+    const mm_status s = nd.cls.metrics(nd.layer, &ev, out, known, &filled, &err);
+    const char* call = pass == MM_PASS_FORWARD ? "metrics (forward)" : "metrics (backward)";
     if (s != MM_OK) {
       err.message[MM_ERROR_MESSAGE_CAPACITY - 1] = '\0';
-      fail(path, cls, call, err.message);
+      fail(t, i, call, err.message);
     }
     MetricValues v{};
-    for (uint32_t i = 0; i < std::min(filled, known); ++i) {
-      if (!std::isfinite(out[i]) || out[i] < 0) {
-        fail(path, cls, call,
-             std::string("metric ") + kMetricKeys[i] + " is " + std::to_string(out[i]) +
+    filled = std::min(filled, known);
+    for (uint32_t m = 0; m < filled; ++m) {
+      if (!std::isfinite(out[m]) || out[m] < 0) {
+        fail(t, i, call,
+             std::string("metric ") + kMetricKeys[m] + " is " + std::to_string(out[m]) +
                  " (metrics must be finite and >= 0)");
       }
-      v[i] = out[i];
+      v[m] = out[m];
     }
     if (filled < MM_METRIC_COUNT && !warned_missing && warnings != nullptr) {
       warned_missing = true;
       std::string names;
-      for (uint32_t i = filled; i < MM_METRIC_COUNT; ++i)
-        names += (names.empty() ? "" : ", ") + std::string(kMetricKeys[i]);
-      warnings->push_back("plugin '" + plugin_name + "' (ABI " + abi_version_text(cls.abi_version) +
+      for (uint32_t m = filled; m < MM_METRIC_COUNT; ++m)
+        names += (names.empty() ? "" : ", ") + std::string(kMetricKeys[m]);
+      warnings->push_back("plugin '" + plugin_name + "' (ABI " + abi_version_text(nd.cls.abi_version) +
                           ") does not provide " + names + " (not provided: reported as null)");
     }
     return v;
@@ -99,40 +104,70 @@ struct Evaluator {
   // Σ over steps of max(compute_s, memory_s), exactly, for an op whose compute − memory changes sign at most
   // once over the range (true for every op whose costs are affine in the context length): the crossover
   // step is found by bisection on single-step evaluations and each side is summed with one range call.
-  RooflineTime own_time(const mm_layer* layer, const mm_layer_class& cls, const std::string& path, uint64_t first,
-                        uint64_t count, const MetricValues& whole) {
+  RooflineTime own_time(const StageTree& t, uint32_t i, uint64_t first, uint64_t count, const MetricValues& whole) {
     if (count <= 1) return time_of(parts(whole));
-    auto step = [&](uint64_t s) { return parts(own_metrics(layer, cls, path, MM_PASS_FORWARD, s, 1)); };
+    const Parts w = parts(whole);
+    if (w.compute == 0 && w.memory == 0) return {};  // no flows of its own (a pure container): nothing to split
+    auto step = [&](uint64_t s) { return parts(own_metrics(t, i, MM_PASS_FORWARD, s, 1)); };
     auto side = [](Parts p) { return p.compute >= p.memory; };
-    const bool first_compute = side(step(first));
-    const bool last_compute = side(step(first + count - 1));
-    if (first_compute == last_compute) {
-      const Parts p = parts(whole);
-      return first_compute ? RooflineTime{p.compute, p.compute} : RooflineTime{p.memory, 0};
+    const uint64_t last = first + count - 1;
+    bool first_compute;
+    uint64_t flip = UINT64_MAX;  // the first step on the other side, or none in [first, last]
+    TotalsMemo::Crossover* memo = crossovers != nullptr && first == 0 ? &(*crossovers)[i] : nullptr;
+    if (memo != nullptr && memo->side0 >= 0) {
+      first_compute = memo->side0 == 1;
+      if (memo->flips_at != UINT64_MAX) {
+        flip = memo->flips_at <= last ? memo->flips_at : UINT64_MAX;
+      } else if (last > memo->same_through) {
+        const uint64_t probe = std::max(last, memo_horizon);  // ahead, so that later, longer decodes need no call
+        if (side(step(probe)) == first_compute) {
+          memo->same_through = probe;
+        } else {
+          memo->flips_at = bisect(step, side, memo->same_through, probe, first_compute);
+          flip = memo->flips_at <= last ? memo->flips_at : UINT64_MAX;
+        }
+      }
+    } else {
+      first_compute = side(step(first));
+      const uint64_t probe = memo != nullptr ? std::max(last, memo_horizon) : last;
+      uint64_t flips_at = UINT64_MAX;
+      if (side(step(probe)) != first_compute) flips_at = bisect(step, side, first, probe, first_compute);
+      flip = flips_at <= last ? flips_at : UINT64_MAX;
+      if (memo != nullptr) {
+        memo->side0 = first_compute ? 1 : 0;
+        memo->same_through = flips_at == UINT64_MAX ? probe : flips_at - 1;
+        memo->flips_at = flips_at;
+      }
     }
-    uint64_t lo = first, hi = first + count - 1;  // side(lo) == first_compute, side(hi) != first_compute
+    if (flip == UINT64_MAX) return first_compute ? RooflineTime{w.compute, w.compute} : RooflineTime{w.memory, 0};
+    const Parts a = parts(own_metrics(t, i, MM_PASS_FORWARD, first, flip - first));
+    const Parts b = parts(own_metrics(t, i, MM_PASS_FORWARD, flip, first + count - flip));
+    RooflineTime r;
+    for (auto [p, compute] : {std::pair{a, first_compute}, std::pair{b, !first_compute}}) {
+      r.time_s += compute ? p.compute : p.memory;
+      r.compute_bound_s += compute ? p.compute : 0;
+    }
+    return r;
+  }
+
+  // The first step in (lo, hi] on the other side, given side(lo) == from and side(hi) != from.
+  template <class Step, class Side>
+  static uint64_t bisect(Step&& step, Side&& side, uint64_t lo, uint64_t hi, bool from) {
     while (hi - lo > 1) {
       const uint64_t mid = lo + (hi - lo) / 2;
-      (side(step(mid)) == first_compute ? lo : hi) = mid;
+      (side(step(mid)) == from ? lo : hi) = mid;
     }
-    const Parts a = parts(own_metrics(layer, cls, path, MM_PASS_FORWARD, first, hi - first));
-    const Parts b = parts(own_metrics(layer, cls, path, MM_PASS_FORWARD, hi, first + count - hi));
-    RooflineTime t;
-    for (auto [p, compute] : {std::pair{a, first_compute}, std::pair{b, !first_compute}}) {
-      t.time_s += compute ? p.compute : p.memory;
-      t.compute_bound_s += compute ? p.compute : 0;
-    }
-    return t;
+    return hi;
   }
 
   static void accumulate(MetricValues& into, const MetricValues& add, double times) {
-    for (mm_metric_id i = 0; i < MM_METRIC_COUNT; ++i) {
-      if (!into[i] || !add[i]) {
-        into[i].reset();
-      } else if (is_peak_metric(i)) {
-        into[i] = std::max(*into[i], *add[i]);
+    for (mm_metric_id m = 0; m < MM_METRIC_COUNT; ++m) {
+      if (!into[m] || !add[m]) {
+        into[m].reset();
+      } else if (is_peak_metric(m)) {
+        into[m] = std::max(*into[m], *add[m]);
       } else {
-        into[i] = *into[i] + *add[i] * times;
+        into[m] = *into[m] + *add[m] * times;
       }
     }
   }
@@ -143,77 +178,163 @@ struct Evaluator {
     std::vector<ComponentTotals>* components;
   };
 
-  // Evaluates `layer` over steps [first, first+count); `multiplicity` is the product of repeats above it.
-  ModuleNode node(const mm_layer* layer, const std::string& name, const std::string& path, double repeat,
-                  double multiplicity, uint64_t first, uint64_t count, const Breakdown* breakdown, bool backward,
-                  const std::string& component) {
-    const mm_layer_class cls = class_of(layer);
-    ModuleNode n;
-    n.id = path;
-    n.name = name;
-    n.repeat = repeat;
-    n.component = component;
-    if (cls.metrics == nullptr || cls.child_count == nullptr || cls.child == nullptr) {
-      throw PluginFailure("plugin '" + plugin_name + "' layer '" + path + "' has an incomplete class table");
+  // Phase 1: every node's own metrics over steps [first, first+count).
+  void own_values(const StageTree& t, uint64_t first, uint64_t count, bool backward, std::vector<NodeValues>& out) {
+    const auto n = static_cast<uint32_t>(t.nodes.size());
+    out.assign(n, NodeValues{});
+    for (uint32_t i = 0; i < n; ++i) {
+      out[i].forward = own_metrics(t, i, MM_PASS_FORWARD, first, count);
+      if (backward) out[i].backward = own_metrics(t, i, MM_PASS_BACKWARD, first, count);
     }
-    n.class_name = cls.name != nullptr ? cls.name : "?";
-    n.class_doc = cls.doc;
-    n.category = (cls.category >= 0 && cls.category < MM_CATEGORY_COUNT) ? cls.category : MM_CATEGORY_COMPOSITE;
-    if (cls.shapes != nullptr) {
-      char buf[512];
-      mm_error err{};
-      if (cls.shapes(layer, buf, sizeof buf, &err) == MM_OK) n.shapes = buf;
-    }
-    n.forward = own_metrics(layer, cls, path, MM_PASS_FORWARD, first, count);
-    if (backward) n.backward = own_metrics(layer, cls, path, MM_PASS_BACKWARD, first, count);
-    n.time = own_time(layer, cls, path, first, count, n.forward);
+  }
+
+  // Phase 2, in place: `v` holds each node's own metrics on entry and its subtree totals on return. Own times
+  // and the breakdowns (own figures × multiplicity) in pre-order, then the totals, children added in order.
+  void totals(const StageTree& t, uint64_t first, uint64_t count, bool backward, const Breakdown* breakdown,
+              std::vector<NodeValues>& v) {
+    const auto n = static_cast<uint32_t>(t.nodes.size());
     if (breakdown != nullptr) {
-      const auto add_to = [&](auto& t) {
-        t.tc_flops += n.forward[MM_METRIC_TC_FLOPS].value_or(0) * multiplicity;
-        t.cuda_flops += n.forward[MM_METRIC_CUDA_FLOPS].value_or(0) * multiplicity;
-        t.io_bytes += n.forward[MM_METRIC_IO_BYTES].value_or(0) * multiplicity;
-        t.time.time_s += n.time.time_s * multiplicity;
-        t.time.compute_bound_s += n.time.compute_bound_s * multiplicity;
-      };
-      add_to((*breakdown->categories)[static_cast<std::size_t>(n.category)]);
-      auto& comps = *breakdown->components;
-      auto it = std::find_if(comps.begin(), comps.end(), [&](const ComponentTotals& c) { return c.name == component; });
-      if (it == comps.end()) it = comps.insert(comps.end(), ComponentTotals{component, 0, 0, 0, 0, 0, {}});
-      add_to(*it);
-      it->weight_bytes += n.forward[MM_METRIC_WEIGHT_BYTES].value_or(0) * multiplicity;
-      it->parameters += n.forward[MM_METRIC_PARAMETERS].value_or(0) * multiplicity;
+      breakdown->components->clear();
+      for (const std::string& c : t.components) breakdown->components->push_back(ComponentTotals{c, 0, 0, 0, 0, 0, {}});
     }
-    uint32_t kids = 0;
-    mm_error err{};
-    if (cls.child_count(layer, &kids, &err) != MM_OK) fail(path, cls, "children", err.message);
-    for (uint32_t i = 0; i < kids; ++i) {
-      mm_child c{};
-      c.struct_size = sizeof c;
-      mm_error cerr{};
-      if (cls.child(layer, i, &c, &cerr) != MM_OK) fail(path, cls, "children", cerr.message);
-      if (c.layer == nullptr || c.name == nullptr || !(c.repeat > 0) || !std::isfinite(c.repeat)) {
-        fail(path, cls, "children", "child #" + std::to_string(i) + " has no layer, no name or a repeat <= 0");
+    for (uint32_t i = 0; i < n; ++i) {
+      v[i].time = own_time(t, i, first, count, v[i].forward);
+      if (breakdown != nullptr) {
+        const StageTree::Node& nd = t.nodes[i];
+        const double k = nd.multiplicity;
+        const NodeValues& x = v[i];
+        const auto add_to = [&](auto& tot) {
+          tot.tc_flops += x.forward[MM_METRIC_TC_FLOPS].value_or(0) * k;
+          tot.cuda_flops += x.forward[MM_METRIC_CUDA_FLOPS].value_or(0) * k;
+          tot.io_bytes += x.forward[MM_METRIC_IO_BYTES].value_or(0) * k;
+          tot.time.time_s += x.time.time_s * k;
+          tot.time.compute_bound_s += x.time.compute_bound_s * k;
+        };
+        add_to((*breakdown->categories)[static_cast<std::size_t>(nd.category)]);
+        ComponentTotals& c = (*breakdown->components)[nd.component];
+        add_to(c);
+        c.weight_bytes += x.forward[MM_METRIC_WEIGHT_BYTES].value_or(0) * k;
+        c.parameters += x.forward[MM_METRIC_PARAMETERS].value_or(0) * k;
       }
-      // The component field exists from ABI 1.1 on; the callee says how much it wrote.
-      const bool has_component = c.struct_size >= offsetof(mm_child, component) + sizeof c.component;
-      const std::string child_component = has_component && c.component != nullptr ? c.component : component;
-      ModuleNode child = node(c.layer, c.name, path + "." + c.name, c.repeat, multiplicity * c.repeat, first, count,
-                              breakdown, backward, child_component);
-      accumulate(n.forward, child.forward, c.repeat);
-      if (backward) accumulate(n.backward, child.backward, c.repeat);
-      n.time.time_s += child.time.time_s * c.repeat;
-      n.time.compute_bound_s += child.time.compute_bound_s * c.repeat;
-      n.children.push_back(std::move(child));
     }
-    return n;
+    for (uint32_t i = n; i-- > 0;) {
+      NodeValues& x = v[i];
+      for (uint32_t c = t.nodes[i].first_child; c != StageTree::kNone; c = t.nodes[c].next_sibling) {
+        const double r = t.nodes[c].repeat;
+        accumulate(x.forward, v[c].forward, r);
+        if (backward) accumulate(x.backward, v[c].backward, r);
+        x.time.time_s += v[c].time.time_s * r;
+        x.time.compute_bound_s += v[c].time.compute_bound_s * r;
+      }
+    }
+  }
+
+  void evaluate(const StageTree& t, uint64_t first, uint64_t count, bool backward, const Breakdown* breakdown,
+                std::vector<NodeValues>& out) {
+    own_values(t, first, count, backward, out);
+    totals(t, first, count, backward, breakdown, out);
   }
 };
 
-struct RootDeleter {
-  void operator()(mm_layer* l) const noexcept {
-    if (l != nullptr) l->cls->destroy(l);
+// Reads the plugin's tree once into pre-order. Throws PluginFailure naming the layer on a bad table or child.
+class Flattener {
+ public:
+  Flattener(StageTree& t, const std::string& plugin_name) : t_(t), plugin_name_(plugin_name) {}
+
+  void add(const mm_layer* layer, uint32_t parent, const char* name, double repeat, uint32_t component) {
+    const auto i = static_cast<uint32_t>(t_.nodes.size());
+    StageTree::Node& nd = t_.nodes.emplace_back();
+    nd.layer = layer;
+    nd.cls = class_of(layer);
+    nd.parent = parent;
+    nd.name = name;
+    nd.repeat = repeat;
+    nd.multiplicity = parent == StageTree::kNone ? repeat : t_.nodes[parent].multiplicity * repeat;
+    nd.component = component;
+    nd.category =
+        (nd.cls.category >= 0 && nd.cls.category < MM_CATEGORY_COUNT) ? nd.cls.category : MM_CATEGORY_COMPOSITE;
+    nd.known_metrics = std::min<uint32_t>(metric_count_for(nd.cls.abi_version), MM_METRIC_COUNT);
+    if (nd.cls.metrics == nullptr || nd.cls.child_count == nullptr || nd.cls.child == nullptr) {
+      throw PluginFailure("plugin '" + plugin_name_ + "' layer '" + t_.path(i) + "' has an incomplete class table");
+    }
+    const mm_layer_class cls = nd.cls;  // `nd` moves when the vector grows
+    uint32_t kids = 0;
+    mm_error err;  // 1 KiB: made a valid empty message, not zeroed, on this path
+    err.code = MM_OK;
+    err.message[0] = '\0';
+    if (cls.child_count(layer, &kids, &err) != MM_OK) fail(i, err.message);
+    uint32_t prev = StageTree::kNone;
+    for (uint32_t k = 0; k < kids; ++k) {
+      mm_child c{};
+      c.struct_size = sizeof c;
+      if (cls.child(layer, k, &c, &err) != MM_OK) fail(i, err.message);
+      if (c.layer == nullptr || c.name == nullptr || !(c.repeat > 0) || !std::isfinite(c.repeat)) {
+        fail(i, "child #" + std::to_string(k) + " has no layer, no name or a repeat <= 0");
+      }
+      // The component field exists from ABI 1.1 on; the callee says how much it wrote.
+      const bool has_component = c.struct_size >= offsetof(mm_child, component) + sizeof c.component;
+      const uint32_t comp = has_component && c.component != nullptr ? component_index(c.component) : component;
+      const auto child_index = static_cast<uint32_t>(t_.nodes.size());
+      (prev == StageTree::kNone ? t_.nodes[i].first_child : t_.nodes[prev].next_sibling) = child_index;
+      prev = child_index;
+      add(c.layer, i, c.name, c.repeat, comp);
+    }
   }
+
+  uint32_t component_index(const char* name) {
+    if (name == last_name_) return last_index_;  // siblings mostly share one static string
+    uint32_t c = 0;
+    while (c < t_.components.size() && t_.components[c] != name) ++c;
+    if (c == t_.components.size()) t_.components.emplace_back(name);
+    last_name_ = name;
+    last_index_ = c;
+    return c;
+  }
+
+ private:
+  [[noreturn]] void fail(uint32_t i, const std::string& message) const {
+    const mm_layer_class& cls = t_.nodes[i].cls;
+    throw PluginFailure("plugin '" + plugin_name_ + "' layer '" + t_.path(i) + "' (" +
+                        (cls.name != nullptr ? cls.name : "?") + "): children failed: " + message);
+  }
+
+  StageTree& t_;
+  const std::string& plugin_name_;
+  const char* last_name_ = nullptr;
+  uint32_t last_index_ = 0;
 };
+
+std::shared_ptr<StageTree> flatten(const mm_layer* root, const std::string& plugin_name) {
+  auto t = std::make_shared<StageTree>();
+  t->nodes.reserve(256);
+  Flattener f(*t, plugin_name);
+  f.add(root, StageTree::kNone, "model", 1, f.component_index("other"));
+  return t;
+}
+
+ModuleNode materialise(const StageTree& t, const std::vector<NodeValues>& values, uint32_t i, std::string id) {
+  const StageTree::Node& nd = t.nodes[i];
+  ModuleNode n;
+  n.name = nd.name;
+  n.id = std::move(id);
+  n.class_name = nd.cls.name != nullptr ? nd.cls.name : "?";
+  n.class_doc = nd.cls.doc;
+  n.category = nd.category;
+  n.repeat = nd.repeat;
+  n.component = t.components[nd.component];
+  if (nd.cls.shapes != nullptr) {
+    char buf[512];
+    mm_error err{};
+    if (nd.cls.shapes(nd.layer, buf, sizeof buf, &err) == MM_OK) n.shapes = buf;
+  }
+  n.forward = values[i].forward;
+  n.backward = values[i].backward;
+  n.time = values[i].time;
+  for (uint32_t c = nd.first_child; c != StageTree::kNone; c = t.nodes[c].next_sibling) {
+    n.children.push_back(materialise(t, values, c, n.id + "." + t.nodes[c].name));
+  }
+  return n;
+}
 
 mm_dtype dtype_setting(const ResolvedConfig& cfg, const char* key) {
   return *parse_dtype(cfg.settings.at(key).value.string);  // validated against the allowed list
@@ -221,10 +342,26 @@ mm_dtype dtype_setting(const ResolvedConfig& cfg, const char* key) {
 
 }  // namespace
 
+std::string StageTree::path(uint32_t index) const {
+  std::vector<const char*> parts;
+  for (uint32_t i = index; i != kNone; i = nodes[i].parent) parts.push_back(nodes[i].name);
+  std::string p;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) p += (p.empty() ? "" : ".") + std::string(*it);
+  return p;
+}
+
+ModuleNode StageResult::modules() const {
+  if (!tree || nodes.size() != tree->nodes.size() || nodes.empty()) return ModuleNode{};
+  return materialise(*tree, nodes, 0, "model");
+}
+
 ModuleNode evaluate_layer(const mm_layer* root, const std::string& plugin_name, const RooflineRates& rates,
                           uint64_t first_step, uint64_t step_count, std::vector<std::string>* warnings) {
   Evaluator ev{plugin_name, rates.tensor_flops, rates.cuda_flops, rates.bandwidth, warnings};
-  return ev.node(root, "model", "model", 1, 1, first_step, step_count, nullptr, true, "other");
+  const auto tree = flatten(root, plugin_name);
+  std::vector<NodeValues> values;
+  ev.evaluate(*tree, first_step, step_count, true, nullptr, values);
+  return materialise(*tree, values, 0, "model");
 }
 
 const char* metric_key(mm_metric_id id) {
@@ -247,8 +384,8 @@ std::optional<double> RunResult::parameters() const {
   double total = plan.idle_parameters;
   for (const auto& s : stages) {
     if (s.stage == MM_STAGE_DECODE) continue;  // the decode stage runs the prefill's weights again
-    if (!s.root.forward[MM_METRIC_PARAMETERS]) return std::nullopt;
-    total += *s.root.forward[MM_METRIC_PARAMETERS];
+    if (!s.forward[MM_METRIC_PARAMETERS]) return std::nullopt;
+    total += *s.forward[MM_METRIC_PARAMETERS];
   }
   return total;
 }
@@ -257,8 +394,8 @@ std::optional<double> RunResult::weights_bytes() const {
   double total = plan.idle_parameters * precision.weight_bytes;
   for (const auto& s : stages) {
     if (s.stage == MM_STAGE_DECODE) continue;
-    if (!s.root.forward[MM_METRIC_WEIGHT_BYTES]) return std::nullopt;
-    total += *s.root.forward[MM_METRIC_WEIGHT_BYTES];
+    if (!s.forward[MM_METRIC_WEIGHT_BYTES]) return std::nullopt;
+    total += *s.forward[MM_METRIC_WEIGHT_BYTES];
   }
   return total;
 }
@@ -266,14 +403,14 @@ std::optional<double> RunResult::weights_bytes() const {
 std::optional<double> RunResult::kv_cache_bytes() const {
   const StageResult* s = stage(MM_STAGE_DECODE);
   if (s == nullptr) s = stage(MM_STAGE_PREFILL);
-  return s == nullptr ? std::nullopt : s->root.forward[MM_METRIC_KV_CACHE_BYTES];
+  return s == nullptr ? std::nullopt : s->forward[MM_METRIC_KV_CACHE_BYTES];
 }
 
 std::optional<double> RunResult::activations_peak_bytes() const {
   double peak = 0;
   for (const auto& s : stages) {
-    if (!s.root.forward[MM_METRIC_LIVE_BYTES]) return std::nullopt;
-    peak = std::max(peak, *s.root.forward[MM_METRIC_LIVE_BYTES]);
+    if (!s.forward[MM_METRIC_LIVE_BYTES]) return std::nullopt;
+    peak = std::max(peak, *s.forward[MM_METRIC_LIVE_BYTES]);
   }
   return peak;
 }
@@ -281,14 +418,14 @@ std::optional<double> RunResult::activations_peak_bytes() const {
 double RunResult::ttft_s() const {
   double t = 0;
   for (mm_stage st : {MM_STAGE_VISION, MM_STAGE_PREFILL})
-    if (const StageResult* s = stage(st)) t += s->root.time.time_s;
+    if (const StageResult* s = stage(st)) t += s->time.time_s;
   return t;
 }
 
 std::optional<double> RunResult::tpot_s() const {
   const StageResult* d = stage(MM_STAGE_DECODE);
-  if (d == nullptr || !(d->root.time.time_s > 0)) return std::nullopt;
-  return d->root.time.time_s / static_cast<double>(d->steps);
+  if (d == nullptr || !(d->time.time_s > 0)) return std::nullopt;
+  return d->time.time_s / static_cast<double>(d->steps);
 }
 
 std::optional<double> RunResult::decode_tokens_per_s() const {
@@ -309,28 +446,78 @@ std::optional<bool> RunResult::fits() const {
   return *total <= hardware.capacity;
 }
 
-KeyCatalog catalog_for(const Plugin& plugin) {
-  KeyCatalog c = KeyCatalog::core_keys();
-  c.add_plugin_keys(plugin.name(), plugin.info().keys, plugin.info().key_count);
-  return c;
+const KeyCatalog& catalog_for(const Plugin& plugin) {
+  return plugin.catalog();
 }
 
+namespace {
+
+Evaluator evaluator_for(const PreparedRun& p, const Hardware& hw, std::vector<std::string>* warnings) {
+  return Evaluator{p.plugin->name(), hw.tensor_peak_for(p.compute_dtype) * hw.eff_tensor,
+                   hw.cuda_fp32_peak * hw.eff_cuda, hw.bandwidth * hw.eff_memory, warnings};
+}
+
+void check_context(const PreparedRun& p, uint64_t N) {
+  const uint64_t P = p.plan.prefill_tokens;
+  if (p.plan.max_positions > 0 && P + N - 1 > p.plan.max_positions) {
+    throw InputError("workload '" + p.config.workload_name + "': context P + N - 1 = " + std::to_string(P) + " + " +
+                     std::to_string(N) + " - 1 = " + std::to_string(P + N - 1) + " exceeds the model's maximum of " +
+                     std::to_string(p.plan.max_positions) +
+                     " positions; lower decode.max_new_tokens or raise the model's maximum positions (a model.* key) "
+                     "for a what-if run");
+  }
+}
+
+// The common part of a result: everything but the stages.
+RunResult result_head(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hw, uint64_t N) {
+  const PreparedRun& p = *prepared;
+  RunResult r;
+  r.prepared = prepared;
+  r.plugin = p.plugin;
+  r.hardware = hw;
+  r.plan = p.plan;
+  r.model_name = p.model_name;
+  r.precision = p.precision;
+  r.compute_dtype = p.compute_dtype;
+  r.new_tokens = N;
+  r.warnings = p.warnings;
+  return r;
+}
+
+uint64_t config_new_tokens(const ResolvedConfig& c) {
+  return static_cast<uint64_t>(c.settings.at("decode.max_new_tokens").value.integer);
+}
+
+}  // namespace
+
 RunResult run_model(const RunRequest& req) {
-  const Plugin& plugin = *req.plugin;
+  if (req.plugin->kind() != MM_PLUGIN_MODEL) {
+    const Plugin& plugin = *req.plugin;
+    throw PluginLoadError("'" + plugin.name() + "' (" + plugin.path().string() + ") is a writer, not a model plugin");
+  }
+  return evaluate_run(prepare_run(req.plugin, resolve_config(catalog_for(*req.plugin), req.inputs)), req.hardware);
+}
+
+std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plugin_ptr, ResolvedConfig config) {
+  const Plugin& plugin = *plugin_ptr;
   if (plugin.kind() != MM_PLUGIN_MODEL) {
     throw PluginLoadError("'" + plugin.name() + "' (" + plugin.path().string() + ") is a writer, not a model plugin");
   }
-  RunResult r;
-  r.plugin = req.plugin;
-  r.hardware = req.hardware;
-  r.config = resolve_config(catalog_for(plugin), req.inputs);
+  auto prepared = std::make_shared<PreparedRun>();
+  PreparedRun& r = *prepared;
+  r.plugin = std::move(plugin_ptr);
+  r.config = std::move(config);
   const mm_plugin_info& info = plugin.info();
-
   // Plan: token counts and model facts, before any layer exists.
   {
     mm_plan raw{};
     mm_error err{};
-    if (info.plan(&r.config, &raw, &err) != MM_OK) {
+    mm_status st;
+    {
+      const std::lock_guard<std::mutex> lock(plugin.build_mutex());
+      st = info.plan(&r.config, &raw, &err);
+    }
+    if (st != MM_OK) {
       err.message[MM_ERROR_MESSAGE_CAPACITY - 1] = '\0';
       // A plugin rejects an impossible combination of values here; that is the user's input.
       if (err.code == MM_ERR_INVALID_ARGUMENT) throw InputError("plugin '" + plugin.name() + "': " + err.message);
@@ -350,21 +537,14 @@ RunResult run_model(const RunRequest& req) {
     r.config.settings["attention.impl"] = Setting{v, "model default"};
   }
   const auto& s = r.config.settings;
-  const uint64_t batch = static_cast<uint64_t>(s.at("batch.size").value.integer);
-  const uint64_t N = static_cast<uint64_t>(s.at("decode.max_new_tokens").value.integer);
+  r.batch = static_cast<uint64_t>(s.at("batch.size").value.integer);
+  const uint64_t N = config_new_tokens(r.config);
   const uint64_t P = r.plan.prefill_tokens;
-  r.new_tokens = N;
   if (P == 0) {
     throw InputError("workload '" + r.config.workload_name +
                      "': the prompt is empty (no vision and prompt.text_tokens = 0); a prefill needs >= 1 token");
   }
-  if (r.plan.max_positions > 0 && P + N - 1 > r.plan.max_positions) {
-    throw InputError("workload '" + r.config.workload_name + "': context P + N - 1 = " + std::to_string(P) + " + " +
-                     std::to_string(N) + " - 1 = " + std::to_string(P + N - 1) + " exceeds the model's maximum of " +
-                     std::to_string(r.plan.max_positions) +
-                     " positions; lower decode.max_new_tokens or raise the model's maximum positions (a model.* key) "
-                     "for a what-if run");
-  }
+  check_context(r, N);
   r.precision.struct_size = sizeof r.precision;
   r.precision.weights = dtype_setting(r.config, "precision.weights");
   r.precision.activations = dtype_setting(r.config, "precision.activations");
@@ -374,11 +554,10 @@ RunResult run_model(const RunRequest& req) {
   r.precision.kv_cache_bytes = dtype_bytes(r.precision.kv_cache);
   // Matmuls run in the activations' dtype (weight-only quantisation dequantises into it).
   r.compute_dtype = r.precision.activations;
-  const Hardware& hw = r.hardware;
-  Evaluator ev{plugin.name(), hw.tensor_peak_for(r.compute_dtype) * hw.eff_tensor, hw.cuda_fp32_peak * hw.eff_cuda,
-               hw.bandwidth * hw.eff_memory, &r.warnings};
   const mm_attention_impl impl =
       s.at("attention.impl").value.string == "eager" ? MM_ATTENTION_EAGER : MM_ATTENTION_FLASH;
+  // Own metrics need no hardware: the rates are unused until times are asked for.
+  Evaluator ev{plugin.name(), 1, 1, 1, &r.warnings};
 
   struct StagePlan {
     mm_stage stage;
@@ -388,7 +567,7 @@ RunResult run_model(const RunRequest& req) {
   const StagePlan plans[] = {
       {MM_STAGE_VISION, r.plan.has_vision != 0, r.plan.vision_tokens, r.plan.vision_tokens, 1},
       {MM_STAGE_PREFILL, true, P, P, 1},
-      {MM_STAGE_DECODE, N > 1, 1, P + 1, N - 1},
+      {MM_STAGE_DECODE, true, 1, P + 1, N > 1 ? N - 1 : 1},
   };
   for (const StagePlan& sp : plans) {
     if (!sp.runs) continue;
@@ -397,15 +576,19 @@ RunResult run_model(const RunRequest& req) {
     ctx.stage = sp.stage;
     ctx.config = &r.config;
     ctx.precision = &r.precision;
-    ctx.batch = batch;
+    ctx.batch = r.batch;
     ctx.query_tokens = sp.q;
     ctx.kv_len = sp.kv;
     ctx.steps = sp.steps;
     ctx.attention = impl;
     mm_layer* raw_root = nullptr;
     mm_error err{};
-    const mm_status st = info.build_stage(&ctx, &raw_root, &err);
-    std::unique_ptr<mm_layer, RootDeleter> root(raw_root);
+    mm_status st;
+    {
+      const std::lock_guard<std::mutex> lock(plugin.build_mutex());
+      st = info.build_stage(&ctx, &raw_root, &err);
+    }
+    std::unique_ptr<mm_layer, LayerDeleter> root(raw_root);
     if (st == MM_ERR_NOT_FOUND && sp.stage != MM_STAGE_PREFILL) continue;  // the plugin has no such stage
     if (st != MM_OK || !root) {
       err.message[MM_ERROR_MESSAGE_CAPACITY - 1] = '\0';
@@ -413,21 +596,107 @@ RunResult run_model(const RunRequest& req) {
       throw PluginFailure("plugin '" + plugin.name() + "': build " + stage_name(sp.stage) +
                           " stage failed: " + (st == MM_OK ? std::string("no root layer") : std::string(err.message)));
     }
+    PreparedRun::Stage stage;
+    stage.stage = sp.stage;
+    stage.query_tokens = sp.q;
+    stage.kv_len = sp.kv;
+    auto tree = flatten(root.get(), plugin.name());
+    tree->owned = std::move(root);
+    tree->plugin = r.plugin;
+    if (sp.stage != MM_STAGE_DECODE) ev.own_values(*tree, 0, 1, true, stage.own);
+    stage.tree = std::move(tree);
+    r.stages.push_back(std::move(stage));
+  }
+  return prepared;
+}
+
+RunResult evaluate_run(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hw) {
+  const PreparedRun& p = *prepared;
+  const uint64_t N = config_new_tokens(p.config);
+  check_context(p, N);
+  RunResult r = result_head(prepared, hw, N);
+  Evaluator ev = evaluator_for(p, hw, &r.warnings);
+  ev.warned_missing = !p.warnings.empty();  // the one-step stages already said it
+  for (const PreparedRun::Stage& ps : p.stages) {
+    const bool decode = ps.stage == MM_STAGE_DECODE;
+    if (decode && N <= 1) continue;
     StageResult res;
-    res.stage = sp.stage;
-    res.batch = batch;
-    res.query_tokens = sp.q;
-    res.kv_len = sp.kv;
-    res.steps = sp.steps;
+    res.stage = ps.stage;
+    res.batch = p.batch;
+    res.query_tokens = ps.query_tokens;
+    res.kv_len = ps.kv_len;
+    res.steps = decode ? N - 1 : 1;
+    res.tree = ps.tree;
+    const StageTree& tree = *ps.tree;
     const Evaluator::Breakdown breakdown{&res.categories, &res.components};
-    res.root = ev.node(root.get(), "model", "model", 1, 1, 0, sp.steps, &breakdown, true, "other");
-    if (sp.stage == MM_STAGE_DECODE) {
-      for (auto [slot, step] : {std::pair{&res.first_step, uint64_t{0}}, std::pair{&res.last_step, sp.steps - 1}}) {
-        const ModuleNode one = ev.node(root.get(), "model", "model", 1, 1, step, 1, nullptr, false, "other");
-        *slot = StepTotals{one.forward, one.time};
+    if (decode) {
+      ev.own_values(tree, 0, res.steps, true, res.nodes);
+    } else {
+      res.nodes = ps.own;
+    }
+    ev.totals(tree, 0, res.steps, true, &breakdown, res.nodes);
+    res.forward = res.nodes[0].forward;
+    res.backward = res.nodes[0].backward;
+    res.time = res.nodes[0].time;
+    if (decode) {
+      std::vector<NodeValues> one;
+      for (auto [slot, step] : {std::pair{&res.first_step, uint64_t{0}}, std::pair{&res.last_step, res.steps - 1}}) {
+        ev.evaluate(tree, step, 1, false, nullptr, one);
+        *slot = StepTotals{one[0].forward, one[0].time};
       }
     }
     r.stages.push_back(std::move(res));
+  }
+  return r;
+}
+
+RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hw, uint64_t N,
+                          TotalsMemo* memo) {
+  const PreparedRun& p = *prepared;
+  check_context(p, N);
+  if (memo != nullptr && (memo->prepared != &p || memo->hardware_id != hw.id)) {
+    const uint64_t horizon = memo->horizon;
+    *memo = TotalsMemo{};
+    memo->horizon = horizon;
+    memo->prepared = &p;
+    memo->hardware_id = hw.id;
+  }
+  RunResult r = result_head(prepared, hw, N);
+  Evaluator ev = evaluator_for(p, hw, &r.warnings);
+  ev.warned_missing = !p.warnings.empty();
+  std::vector<NodeValues> values;
+  for (const PreparedRun::Stage& ps : p.stages) {
+    const bool decode = ps.stage == MM_STAGE_DECODE;
+    if (decode && N <= 1) continue;
+    if (!decode && memo != nullptr) {  // the one-step stages depend on neither N nor anything else
+      const auto same = std::find_if(memo->one_step.begin(), memo->one_step.end(),
+                                     [&](const StageResult& s) { return s.stage == ps.stage; });
+      if (same != memo->one_step.end()) {
+        r.stages.push_back(*same);
+        continue;
+      }
+    }
+    StageResult& res = r.stages.emplace_back();
+    res.stage = ps.stage;
+    res.batch = p.batch;
+    res.query_tokens = ps.query_tokens;
+    res.kv_len = ps.kv_len;
+    res.steps = decode ? N - 1 : 1;
+    if (decode) {
+      ev.own_values(*ps.tree, 0, res.steps, false, values);
+      if (memo != nullptr) {
+        memo->decode.resize(ps.tree->nodes.size());
+        ev.crossovers = &memo->decode;
+        ev.memo_horizon = memo->horizon > 1 ? memo->horizon - 2 : 0;  // the last step of the longest decode
+      }
+    } else {
+      values = ps.own;
+    }
+    ev.totals(*ps.tree, 0, res.steps, false, nullptr, values);
+    ev.crossovers = nullptr;
+    res.forward = values[0].forward;
+    res.time = values[0].time;
+    if (!decode && memo != nullptr) memo->one_step.push_back(res);
   }
   return r;
 }

@@ -7,6 +7,10 @@
 #include <cstdlib>
 #include <modelmeter/core/errors.hpp>
 #include <modelmeter/core/sweep.hpp>
+#include <exception>
+#include <thread>
+#include <mutex>
+#include <map>
 
 namespace modelmeter::core {
 
@@ -127,6 +131,139 @@ std::pair<std::size_t, std::size_t> parse_shard(std::string_view text) {
   return {static_cast<std::size_t>(k), static_cast<std::size_t>(n)};
 }
 
+namespace {
+
+SweepFigures figures_of(const RunResult& r) {
+  SweepFigures f;
+  const StageResult* decode = r.stage(MM_STAGE_DECODE);
+  f.vision_tokens = static_cast<int64_t>(r.plan.has_vision ? r.plan.vision_tokens : 0);
+  f.prefill_tokens = static_cast<int64_t>(r.plan.prefill_tokens);
+  f.decode_steps = decode != nullptr ? static_cast<int64_t>(decode->steps) : 0;
+  for (const StageResult& s : r.stages) {
+    const auto k = static_cast<std::size_t>(s.stage) * 3;
+    f.stages[k] = s.forward[MM_METRIC_TC_FLOPS];
+    f.stages[k + 1] = s.forward[MM_METRIC_IO_BYTES];
+    f.stages[k + 2] = s.time.time_s;
+  }
+  f.ttft_s = r.ttft_s();
+  f.tpot_s = r.tpot_s();
+  f.decode_tokens_per_s = r.decode_tokens_per_s();
+  f.weights_bytes = r.weights_bytes();
+  f.kv_cache_bytes = r.kv_cache_bytes();
+  f.activations_peak_bytes = r.activations_peak_bytes();
+  f.memory_total_bytes = r.memory_total_bytes();
+  f.fits = r.fits();
+  return f;
+}
+
+// What every point needs, worked out once.
+struct SweepPlan {
+  const SweepRequest* req;
+  KeyCatalog catalog;
+  std::size_t per_hardware = 1;
+  // decode.max_new_tokens when it is varied: its position in --vary and each value, parsed (or why not).
+  std::optional<std::size_t> n_vary;
+  std::vector<std::optional<uint64_t>> n_values;
+  std::vector<std::string> n_errors;
+  std::string n_prepare_text;  // the smallest valid value: the prepared runs are made with it
+  uint64_t n_largest = 0;      // the largest valid value
+};
+
+// One worker's memo of prepared runs, keyed on the indices of the varied keys other than decode.max_new_tokens.
+class PointEvaluator {
+ public:
+  explicit PointEvaluator(const SweepPlan& plan) : plan_(plan) {}
+
+  SweepPoint evaluate(std::size_t i) {
+    const SweepRequest& req = *plan_.req;
+    const Hardware& hw = req.hardware[i / plan_.per_hardware];
+    std::vector<std::size_t> index(req.vary.size(), 0);
+    for (std::size_t k = req.vary.size(), rest = i % plan_.per_hardware; k-- > 0;) {
+      index[k] = rest % req.vary[k].values.size();
+      rest /= req.vary[k].values.size();
+    }
+    SweepPoint p;
+    p.hardware = hw.id;
+    p.values.reserve(req.vary.size());
+    for (std::size_t k = 0; k < req.vary.size(); ++k) p.values.push_back(req.vary[k].values[index[k]]);
+    std::optional<uint64_t> n;
+    if (plan_.n_vary) {
+      const std::size_t v = index[*plan_.n_vary];
+      if (!plan_.n_values[v]) {
+        p.reason = plan_.n_errors[v];
+        return p;
+      }
+      n = plan_.n_values[v];
+      index[*plan_.n_vary] = 0;
+    }
+    Entry& e = entry(index, p.values);
+    if (!e.prepared) {
+      p.reason = e.reason;
+      return p;
+    }
+    try {
+      // Consecutive points mostly differ in the decode length only: the previous result lends its other stages.
+      TotalsMemo& memo = e.memo[i / plan_.per_hardware];
+      p.figures = figures_of(evaluate_totals(e.prepared, hw, n ? *n : e.config_n, &memo));
+      const auto& fits = p.figures->fits;
+      p.feasible = !fits || *fits;
+      if (!p.feasible) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "does not fit: %.4g GB needed, %.4g GB on %s",
+                      *p.figures->memory_total_bytes / 1e9, hw.capacity / 1e9, hw.id.c_str());
+        p.reason = buf;
+      }
+    } catch (const InputError& err) {
+      p.figures.reset();
+      p.reason = err.what();
+    }
+    return p;
+  }
+
+ private:
+  struct Entry {
+    std::shared_ptr<const PreparedRun> prepared;
+    uint64_t config_n = 0;
+    std::string reason;
+    std::vector<TotalsMemo> memo;  // per hardware profile
+  };
+
+  Entry& entry(const std::vector<std::size_t>& key, const std::vector<std::string>& values) {
+    if (last_ != nullptr && last_key_ == key) return *last_;
+    // Bounded: a sweep over many distinct configurations should not hold every stage tree at once.
+    if (memo_.size() >= 4096) memo_.clear();
+    auto [it, inserted] = memo_.try_emplace(key);
+    if (inserted) {
+      const SweepRequest& req = *plan_.req;
+      ResolveInputs inputs = req.inputs;
+      for (std::size_t k = 0; k < req.vary.size(); ++k) {
+        const bool is_n = plan_.n_vary && k == *plan_.n_vary;
+        inputs.overrides.push_back(Override{req.vary[k].key, is_n ? plan_.n_prepare_text : values[k]});
+      }
+      try {
+        auto prepared = prepare_run(req.plugin, resolve_config(plan_.catalog, inputs));
+        it->second.config_n =
+            static_cast<uint64_t>(prepared->config.settings.at("decode.max_new_tokens").value.integer);
+        it->second.prepared = std::move(prepared);
+        it->second.memo.resize(req.hardware.size());
+        for (TotalsMemo& m : it->second.memo) m.horizon = plan_.n_vary ? plan_.n_largest : it->second.config_n;
+      } catch (const InputError& err) {
+        it->second.reason = err.what();
+      }
+    }
+    last_key_ = key;
+    last_ = &it->second;
+    return *last_;
+  }
+
+  const SweepPlan& plan_;
+  std::map<std::vector<std::size_t>, Entry> memo_;
+  std::vector<std::size_t> last_key_;
+  Entry* last_ = nullptr;
+};
+
+}  // namespace
+
 std::vector<SweepPoint> run_sweep(const SweepRequest& req) {
   if (req.hardware.empty()) throw InputError("a sweep needs at least one hardware profile");
   std::size_t total = req.hardware.size();
@@ -137,54 +274,87 @@ std::vector<SweepPoint> run_sweep(const SweepRequest& req) {
     }
     total *= v.values.size();
   }
+  SweepPlan plan{&req, catalog_for(*req.plugin), total / req.hardware.size(), {}, {}, {}, {}, 0};
   // Every varied key must exist: checked once, before the first point runs.
-  const KeyCatalog catalog = catalog_for(*req.plugin);
   for (const Vary& v : req.vary) {
-    if (catalog.find(v.key) == nullptr) {
-      const std::string near = catalog.closest(v.key);
+    if (plan.catalog.find(v.key) == nullptr) {
+      const std::string near = plan.catalog.closest(v.key);
       throw InputError("--vary: unknown key '" + v.key + "'" + (near.empty() ? "" : "; did you mean '" + near + "'?"));
     }
   }
   if (req.shards == 0 || req.shard >= req.shards) throw InputError("--shard: K must be below N");
-  const auto [first, last] = shard_range(total, req.shard, req.shards);
-  std::vector<SweepPoint> points;
-  points.reserve(last - first);
-  const std::size_t per_hardware = total / req.hardware.size();
-  for (std::size_t i = first; i < last; ++i) {
-    if (req.stop != nullptr && req.stop->load()) return points;
-    // Point i: the hardware slowest, the last --vary fastest.
-    const Hardware& hw = req.hardware[i / per_hardware];
-    std::vector<std::size_t> index(req.vary.size(), 0);
-    for (std::size_t k = req.vary.size(), rest = i % per_hardware; k-- > 0;) {
-      index[k] = rest % req.vary[k].values.size();
-      rest /= req.vary[k].values.size();
-    }
-    {
-      SweepPoint p;
-      p.hardware = hw.id;
-      RunRequest rr{req.plugin, req.inputs, hw};
-      for (std::size_t k = 0; k < req.vary.size(); ++k) {
-        p.values.push_back(req.vary[k].values[index[k]]);
-        rr.inputs.overrides.push_back(Override{req.vary[k].key, p.values.back()});
-      }
+  // decode.max_new_tokens (varied once) does not change the stage trees: parse its values once.
+  const char* kNewTokens = "decode.max_new_tokens";
+  if (std::count_if(req.vary.begin(), req.vary.end(), [&](const Vary& v) { return v.key == kNewTokens; }) == 1) {
+    const auto k = static_cast<std::size_t>(std::find_if(req.vary.begin(), req.vary.end(), [&](const Vary& v) {
+                                              return v.key == kNewTokens;
+                                            }) - req.vary.begin());
+    plan.n_vary = k;
+    std::optional<uint64_t> smallest;
+    for (const std::string& text : req.vary[k].values) {
       try {
-        auto run = std::make_shared<RunResult>(run_model(rr));
-        const auto fits = run->fits();
-        p.feasible = !fits || *fits;
-        if (!p.feasible) {
-          char buf[160];
-          std::snprintf(buf, sizeof buf, "does not fit: %.4g GB needed, %.4g GB on %s",
-                        *run->memory_total_bytes() / 1e9, hw.capacity / 1e9, hw.id.c_str());
-          p.reason = buf;
+        const Value v = parse_value_text(*plan.catalog.find(kNewTokens), text, "--set " + std::string(kNewTokens) + "=" + text);
+        const auto n = static_cast<uint64_t>(v.integer);
+        plan.n_values.emplace_back(n);
+        plan.n_errors.emplace_back();
+        plan.n_largest = std::max(plan.n_largest, n);
+        if (!smallest || n < *smallest) {
+          smallest = n;
+          plan.n_prepare_text = text;
         }
-        p.run = std::move(run);
-      } catch (const InputError& e) {
-        p.feasible = false;
-        p.reason = e.what();
+      } catch (const InputError& err) {
+        plan.n_values.emplace_back();
+        plan.n_errors.emplace_back(err.what());
       }
-      points.push_back(std::move(p));
     }
-    if (req.progress) req.progress(points.size(), last - first);
+  }
+  const auto range = shard_range(total, req.shard, req.shards);
+  const std::size_t first = range.first, last = range.second;  // plain names: lambdas below capture them
+  const std::size_t count = last - first;
+
+  // Blocks of points handed out in order to the workers; the rows come back in point order. On a stop, the
+  // rows of the completed blocks that form a prefix are returned.
+  constexpr std::size_t kBlock = 256;
+  const std::size_t blocks = (count + kBlock - 1) / kBlock;
+  std::vector<std::vector<SweepPoint>> done(blocks);
+  std::vector<char> complete(blocks, 0);
+  std::atomic<std::size_t> next{0}, points_done{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  unsigned threads = req.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : req.threads;
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(blocks, 1)));
+  const auto work = [&](bool reports_progress) {
+    PointEvaluator ev(plan);
+    try {
+      for (std::size_t b; (b = next.fetch_add(1)) < blocks;) {
+        if (failed.load() || (req.stop != nullptr && req.stop->load())) return;
+        const std::size_t lo = first + b * kBlock, hi = std::min(last, lo + kBlock);
+        done[b].reserve(hi - lo);
+        for (std::size_t i = lo; i < hi; ++i) {
+          if (req.stop != nullptr && req.stop->load()) return;
+          done[b].push_back(ev.evaluate(i));
+          if (reports_progress && req.progress) req.progress(points_done.load() + done[b].size(), count);
+        }
+        complete[b] = 1;
+        points_done += hi - lo;
+      }
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      failed = true;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, false);
+  work(true);
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+  std::vector<SweepPoint> points;
+  points.reserve(count);
+  for (std::size_t b = 0; b < blocks; ++b) {
+    for (auto& p : done[b]) points.push_back(std::move(p));
+    if (!complete[b]) break;  // stopped: the rows done so far, in order
   }
   return points;
 }
@@ -223,29 +393,25 @@ std::unique_ptr<DocTree> build_sweep_doc(const SweepRequest& req, const std::vec
     t.push(row, p.hardware);
     t.push_bool(row, p.feasible);
     t.push(row, p.reason);
-    const RunResult* r = p.run.get();
-    if (r == nullptr) {
+    if (!p.figures) {
       for (std::size_t i = p.values.size() + 3; i < columns.size(); ++i) t.push_null(row);
       continue;
     }
-    const StageResult* decode = r->stage(MM_STAGE_DECODE);
-    t.push_int(row, static_cast<int64_t>(r->plan.has_vision ? r->plan.vision_tokens : 0));
-    t.push_int(row, static_cast<int64_t>(r->plan.prefill_tokens));
-    t.push_int(row, decode != nullptr ? static_cast<int64_t>(decode->steps) : 0);
+    const SweepFigures& f = *p.figures;
+    t.push_int(row, f.vision_tokens);
+    t.push_int(row, f.prefill_tokens);
+    t.push_int(row, f.decode_steps);
     for (mm_stage st : stages) {
-      const StageResult* s = r->stage(st);
-      t.push_number(row, s ? s->root.forward[MM_METRIC_TC_FLOPS] : std::nullopt);
-      t.push_number(row, s ? s->root.forward[MM_METRIC_IO_BYTES] : std::nullopt);
-      t.push_number(row, s ? std::optional<double>(s->root.time.time_s) : std::nullopt);
+      for (std::size_t m = 0; m < 3; ++m) t.push_number(row, f.stages[static_cast<std::size_t>(st) * 3 + m]);
     }
-    t.push_number(row, r->ttft_s());
-    t.push_number(row, r->tpot_s());
-    t.push_number(row, r->decode_tokens_per_s());
-    t.push_number(row, r->weights_bytes());
-    t.push_number(row, r->kv_cache_bytes());
-    t.push_number(row, r->activations_peak_bytes());
-    if (const auto fits = r->fits()) {
-      t.push_bool(row, *fits);
+    t.push_number(row, f.ttft_s);
+    t.push_number(row, f.tpot_s);
+    t.push_number(row, f.decode_tokens_per_s);
+    t.push_number(row, f.weights_bytes);
+    t.push_number(row, f.kv_cache_bytes);
+    t.push_number(row, f.activations_peak_bytes);
+    if (f.fits) {
+      t.push_bool(row, *f.fits);
     } else {
       t.push_null(row);
     }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "support/process.hpp"
+#include "support/report_json.hpp"
 
 using namespace mm_test;
 
@@ -27,16 +28,6 @@ Run run(const std::string& workload, std::vector<std::string> extra = {}) {
   Run r{run_process(args), {}};
   if (r.process.exit_code == 0) r.report = boost::json::parse(read_file(out / "report.json"));
   return r;
-}
-
-const boost::json::value& at(const boost::json::value& v, std::initializer_list<const char*> path) {
-  const boost::json::value* cur = &v;
-  for (const char* k : path) cur = &cur->as_object().at(k);
-  return *cur;
-}
-double num(const boost::json::value& v, std::initializer_list<const char*> path) {
-  const auto& x = at(v, path);
-  return x.is_int64() ? static_cast<double>(x.as_int64()) : x.as_double();
 }
 
 // Every module id in a stage's tree.

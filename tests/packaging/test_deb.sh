@@ -82,6 +82,12 @@ fi
 step "modelmeter run --plugin deepseek_ocr --workload std-v1 (from $PWD)"
 modelmeter run --plugin deepseek_ocr --workload std-v1 --out "$work/out"
 grep -q '"parameters": 3336106240' "$work/out/report.json" || fail 'report.json lacks "parameters": 3336106240'
+step "modelmeter run --plugin hf_decoder --model llama-2-7b --workload llm-1024 (from $PWD)"
+modelmeter run --plugin hf_decoder --model llama-2-7b --workload llm-1024 --out "$work/out-hf"
+grep -q '"parameters": 6738415616' "$work/out-hf/report.json" || fail 'hf_decoder report.json lacks "parameters": 6738415616'
+cp /usr/share/modelmeter/configs/models/mistral-7b-v0.1.json "$work/config.json"
+modelmeter run --plugin hf_decoder --model "$work/config.json" --workload llm-1024 --out "$work/out-hf-path" >/dev/null
+grep -q '"parameters": 7241732096' "$work/out-hf-path/report.json" || fail 'hf_decoder --model PATH: wrong parameters'
 [[ -f /usr/share/doc/modelmeter/cli.md ]] || fail "no /usr/share/doc/modelmeter/cli.md"
 compgen -G '/usr/share/man/man1/modelmeter.1*' >/dev/null || fail "no man page in /usr/share/man/man1"
 

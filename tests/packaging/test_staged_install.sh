@@ -47,6 +47,14 @@ step "$stage/bin/modelmeter run --plugin deepseek_ocr --workload std-v1"
 "$stage/bin/modelmeter" run --plugin deepseek_ocr --workload std-v1 --out "$work/out"
 grep -q '"parameters": 3336106240' "$work/out/report.json" || fail 'report.json lacks "parameters": 3336106240'
 
+step "$stage/bin/modelmeter run --plugin hf_decoder --model llama-2-7b --workload llm-1024"
+"$stage/bin/modelmeter" run --plugin hf_decoder --model llama-2-7b --workload llm-1024 --out "$work/out-hf"
+grep -q '"parameters": 6738415616' "$work/out-hf/report.json" || fail 'hf_decoder report.json lacks "parameters": 6738415616'
+cp "$stage/share/modelmeter/configs/models/mixtral-8x7b.json" "$work/config.json"
+"$stage/bin/modelmeter" run --plugin hf_decoder --model "$work/config.json" --workload llm-1024 --out "$work/out-hf-path" \
+  >/dev/null
+grep -q '"parameters": 46702792704' "$work/out-hf-path/report.json" || fail 'hf_decoder --model PATH: wrong parameters'
+
 step "$stage/bin/modelmeter serve: the installed host serves a run, the page and its embedded openapi.yaml"
 "$stage/bin/modelmeter" -q serve --port 0 >"$work/serve.out" 2>&1 </dev/null &
 serve_pid=$!
@@ -84,4 +92,20 @@ step "$stage/bin/modelmeter check-plugin $so"
 "$stage/bin/modelmeter" check-plugin "$so"
 "$stage/bin/modelmeter" run --plugin "$so" --workload example --out "$work/out-example" >/dev/null
 [[ -s $work/out-example/report.json ]] || fail "the example run wrote no report.json"
+
+# A real third-party build: the hf_decoder sources, configured on their own (not as part of this project)
+# with plain find_package(ModelMeter CONFIG) against the staged SDK, and loaded by the staged host by path.
+step "build $src/plugins/hf_decoder out of tree against $stage"
+cmake -S "$src/plugins/hf_decoder" -B "$work/hf" -DCMAKE_PREFIX_PATH="$stage" -DCMAKE_BUILD_TYPE=Release \
+  >"$work/hf.log" 2>&1 || { cat "$work/hf.log"; fail "configuring hf_decoder out of tree failed"; }
+grep -qx "ModelMeter_DIR:PATH=$stage/lib/cmake/ModelMeter" "$work/hf/CMakeCache.txt" ||
+  fail "find_package(ModelMeter) did not use $stage/lib/cmake/ModelMeter: $(grep ModelMeter_DIR "$work/hf/CMakeCache.txt")"
+cmake --build "$work/hf" -j2 >>"$work/hf.log" 2>&1 || { cat "$work/hf.log"; fail "building hf_decoder out of tree failed"; }
+hf_so=$(find "$work/hf" -name hf_decoder.so -type f | head -n1)
+[[ -n $hf_so ]] || fail "hf_decoder.so was not built out of tree"
+! ldd "$hf_so" | grep -q libmodelmeter-core || fail "the out-of-tree hf_decoder.so links libmodelmeter-core"
+"$stage/bin/modelmeter" check-plugin "$hf_so"
+"$stage/bin/modelmeter" run --plugin "$hf_so" --model llama-2-7b --workload llm-1024 --out "$work/out-hf-oot" >/dev/null
+cmp <(grep -v '"path"' "$work/out-hf/report.json") <(grep -v '"path"' "$work/out-hf-oot/report.json") ||
+  fail "the out-of-tree hf_decoder gives another report than the bundled one"
 echo "PASS: staged install works"

@@ -1,6 +1,7 @@
 #include "core/deepseek_ocr_model.hpp"
 
 #include <algorithm>
+#include <modelmeter/blocks.hpp>
 
 #include "decoder/deepseek_v2_decoder_layer.hpp"
 #include "decoder/deepseek_v2_rms_norm.hpp"
@@ -9,14 +10,6 @@
 #include "vision/vit_model.hpp"
 
 namespace deepseek_ocr {
-
-namespace {
-// "layers.3" for one layer, "layers.{1..11}" for a run of identical ones.
-std::string layer_group_name(uint64_t first, uint64_t last) {
-  return first == last ? "layers." + std::to_string(first)
-                       : "layers.{" + std::to_string(first) + ".." + std::to_string(last) + "}";
-}
-}  // namespace
 
 DeepseekOCRModel::DeepseekOCRModel(const modelmeter::StageContext& ctx, const DecoderConfig& cfg,
                                    const VisionConfig& vision, const VisionPlan& plan)
@@ -64,13 +57,10 @@ void DeepseekOCRModel::build_decoder(const modelmeter::StageContext& ctx, const 
                            ctx.attention()};
   add_child("embed_tokens", ops::embedding(ctx, shape.tokens(), cfg.vocab_size, cfg.hidden_size), 1, "embedding");
   // Consecutive layers of the same kind (dense or MoE) have identical shapes: one child, repeated.
-  uint64_t first = 0;
-  for (uint64_t i = 1; i <= cfg.num_hidden_layers; ++i) {
-    if (i == cfg.num_hidden_layers || cfg.is_moe_layer(i) != cfg.is_moe_layer(first)) {
-      add_child(layer_group_name(first, i - 1), modelmeter::make_layer<DeepseekV2DecoderLayer>(ctx, cfg, shape, first),
-                static_cast<double>(i - first), "decoder norms and residuals");
-      first = i;
-    }
+  for (const auto& run :
+       modelmeter::blocks::layer_runs(cfg.num_hidden_layers, [&](uint64_t i) { return cfg.is_moe_layer(i); })) {
+    add_child(run.name(), modelmeter::make_layer<DeepseekV2DecoderLayer>(ctx, cfg, shape, run.first), run.count(),
+              "decoder norms and residuals");
   }
   add_child("norm", modelmeter::make_layer<DeepseekV2RMSNorm>(ctx, shape.tokens(), cfg.hidden_size), 1,
             "decoder norms and residuals");

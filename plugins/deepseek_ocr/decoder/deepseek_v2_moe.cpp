@@ -1,7 +1,6 @@
 #include "decoder/deepseek_v2_moe.hpp"
 
-#include <algorithm>
-#include <cmath>
+#include <modelmeter/blocks.hpp>
 
 #include "decoder/deepseek_v2_mlp.hpp"
 #include "decoder/moe_gate.hpp"
@@ -9,12 +8,8 @@
 
 namespace deepseek_ocr {
 
-namespace {
-constexpr double kExpertIdBytes = 4;  // permutation ids as int32, like token ids (docs/metrics.md §4)
-}  // namespace
-
 double DeepseekV2MoE::experts_touched(double experts, double top_k, double tokens) {
-  return experts * (1 - std::pow(1 - top_k / experts, tokens));  // docs/metrics.md §6
+  return modelmeter::blocks::experts_touched(experts, top_k, tokens);  // docs/metrics.md §6
 }
 
 DeepseekV2MoE::DeepseekV2MoE(const modelmeter::StageContext& ctx, const DecoderConfig& cfg, const DecoderShape& shape)
@@ -43,31 +38,9 @@ DeepseekV2MoE::DeepseekV2MoE(const modelmeter::StageContext& ctx, const DecoderC
   }
 }
 
+// Dispatch and combine glue (formulas on this class's page; shared with other MoE blocks through the SDK).
 modelmeter::Metrics DeepseekV2MoE::own(modelmeter::Pass pass) const {
-  const double t = tokens_, h = hidden_, k = top_k_, s = shared_;
-  const double x = t * h;                     // one T × h hidden-state tensor, elements
-  const double copies = t * k * h;            // the T·k token copies (= the T·k expert outputs), elements
-  const double weights = t * k;               // routing weights, elements
-  const double ids = kExpertIdBytes * t * k;  // the permutation, bytes (read once by each kernel)
-
-  modelmeter::Metrics m;  // no matmul, no weights, no cache: tc_flops, weight_bytes, parameters, kv stay 0
-  if (pass == modelmeter::Pass::Forward) {
-    const double dispatch_io = ba_ * (x + copies) + ids;                   // read x; write the copies
-    const double combine_io = ba_ * (copies + weights + s * x + x) + ids;  // read outs, w, shared; write y
-    m.cuda_flops = copies + t * (k - 1) * h + s * x;   // ·w per copy; Σ over the k copies; + shared output
-    m.io_bytes = dispatch_io + combine_io;             // each kernel's inputs and outputs once
-    m.activation_bytes = ba_ * (copies + x);           // the copies and y
-    m.live_bytes = std::max(dispatch_io, combine_io);  // the larger kernel's inputs + outputs
-  } else {
-    const double combine_io = ba_ * (x + copies + weights) + ids   // read dY, outs, w
-                              + ba_ * (copies + weights + s * x);  // write d outs, dw, d shared
-    const double dispatch_io = ba_ * (copies + x) + ids;           // read d copies; write dx
-    m.cuda_flops = copies + 2 * copies + t * (k - 1) * h;  // d out = w·dY; dw = ⟨out, dY⟩ (2 per MAC); dx = Σ
-    m.io_bytes = combine_io + dispatch_io;                 // each kernel's inputs and outputs once
-    m.activation_bytes = ba_ * (copies + weights + s * x + x);  // d outs, dw, d shared, dx
-    m.live_bytes = std::max(combine_io, dispatch_io);           // the larger kernel's inputs + outputs
-  }
-  return m;
+  return modelmeter::blocks::moe_dispatch_combine(pass, tokens_, hidden_, top_k_, shared_, ba_);
 }
 
 std::string DeepseekV2MoE::shapes() const {

@@ -1,12 +1,10 @@
 #include "decoder/moe_gate.hpp"
 
+#include <modelmeter/blocks.hpp>
+
 #include "shape_text.hpp"
 
 namespace deepseek_ocr {
-
-namespace {
-constexpr double kExpertIdBytes = 4;  // expert ids as int32, like token ids (docs/metrics.md §4)
-}  // namespace
 
 MoEGate::MoEGate(const modelmeter::StageContext& ctx, const DecoderConfig& cfg, double tokens)
     : tokens_(tokens),
@@ -23,24 +21,9 @@ MoEGate::MoEGate(const modelmeter::StageContext& ctx, const DecoderConfig& cfg, 
   add_child("softmax", ops::softmax(ctx, tokens, cfg.n_routed_experts));
 }
 
+// Greedy top-k and the routed_scaling_factor product (formulas on this class's page; shared through the SDK).
 modelmeter::Metrics MoEGate::own(modelmeter::Pass pass) const {
-  const double t = tokens_, e = experts_, k = top_k_;
-  const double scores = ba_ * t * e;                     // the T × E softmax scores (or their gradient), bytes
-  const double chosen = (ba_ + kExpertIdBytes) * t * k;  // T × k weights and int32 ids, bytes
-
-  modelmeter::Metrics m;  // no matmul, no weights, no cache: tc_flops, weight_bytes, parameters, kv stay 0
-  if (pass == modelmeter::Pass::Forward) {
-    m.cuda_flops = k * e * t + k * t;  // greedy top-k: k passes of E comparisons; ·routed_scaling_factor
-    m.io_bytes = scores + chosen;      // read scores; write weights and ids
-    m.activation_bytes = chosen;       // weights and ids
-    m.live_bytes = scores + chosen;    // scores in, weights and ids out
-  } else {
-    m.cuda_flops = k * t;            // d scores at the chosen entries = dw · routed_scaling_factor
-    m.io_bytes = chosen + scores;    // read dw and ids; write the dense d scores
-    m.activation_bytes = scores;     // d scores
-    m.live_bytes = chosen + scores;  // dw, ids in; d scores out
-  }
-  return m;
+  return modelmeter::blocks::topk_router(pass, tokens_, experts_, top_k_, ba_);
 }
 
 std::string MoEGate::shapes() const {

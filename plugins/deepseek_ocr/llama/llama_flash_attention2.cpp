@@ -1,5 +1,8 @@
 #include "llama/llama_flash_attention2.hpp"
 
+#include <modelmeter/blocks.hpp>
+#include <utility>
+
 #include "llama/llama_rotary_embedding.hpp"
 
 namespace deepseek_ocr {
@@ -10,31 +13,19 @@ LlamaFlashAttention2::LlamaFlashAttention2(const modelmeter::StageContext& ctx, 
   if (cfg.num_attention_heads == 0 || cfg.num_key_value_heads == 0 || cfg.hidden_size % cfg.num_attention_heads != 0) {
     throw modelmeter::InvalidArgument("LlamaFlashAttention2 needs heads and KV heads > 0 that divide hidden_size");
   }
-  const double tokens = shape.tokens();  // T = B·q
   const uint64_t hidden = cfg.hidden_size;
   const uint64_t heads = cfg.num_attention_heads;
   const uint64_t kv_heads = cfg.num_key_value_heads;
   const uint64_t head_dim = cfg.head_dim();
-
-  add_child("q_proj", ops::linear(ctx, tokens, hidden, heads * head_dim, false));
-  add_child("k_proj", ops::linear(ctx, tokens, hidden, kv_heads * head_dim, false));
-  add_child("v_proj", ops::linear(ctx, tokens, hidden, kv_heads * head_dim, false));
-  add_child("rotary_emb", modelmeter::make_layer<LlamaRotaryEmbedding>(ctx, tokens, heads, kv_heads, head_dim));
-
-  ops::AttentionShape a;
-  a.batch = shape.batch;
-  a.heads = heads;
-  a.kv_heads = kv_heads;
-  a.head_dim = head_dim;
-  a.query_len = shape.query_len;
-  a.kv_len = shape.kv_len;
-  a.causal = true;
-  a.grows_per_step = shape.decode;
-  a.writes_kv_cache = true;
-  a.impl = shape.impl;
-  add_child("attention", ops::attention(ctx, a));
-
-  add_child("o_proj", ops::linear(ctx, tokens, heads * head_dim, hidden, false));
+  const modelmeter::blocks::GqaDims dims{hidden, heads, kv_heads, head_dim};
+  const modelmeter::blocks::AttentionPositions at{shape.batch, shape.query_len, shape.kv_len, shape.decode, shape.impl};
+  auto rotary = [&](double tokens, uint64_t q_heads, uint64_t k_heads, uint64_t dim) {
+    return modelmeter::make_layer<LlamaRotaryEmbedding>(ctx, tokens, q_heads, k_heads, dim);
+  };
+  auto core = [&](const ops::AttentionShape& a) { return ops::attention(ctx, a); };
+  for (auto& c : modelmeter::blocks::gqa_attention(ctx, dims, at, rotary, core)) {
+    add_child(std::move(c.name), std::move(c.layer));
+  }
 
   shapes_ = "batch=" + std::to_string(shape.batch) + " query_len=" + std::to_string(shape.query_len) +
             " kv_len=" + std::to_string(shape.kv_len) + (shape.decode ? "+step" : "") +

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <modelmeter/blocks.hpp>
 #include <modelmeter/sdk.hpp>
 #include <string>
 
@@ -58,21 +59,12 @@ values), not a weight.
 Conventions: see docs/metrics.md.
 )";
 
-class LlamaRotaryEmbedding final : public modelmeter::BaseLayer {
+// The metrics, shapes line and checks are the SDK's (modelmeter::blocks::RotaryEmbeddingLayer).
+class LlamaRotaryEmbedding final : public modelmeter::blocks::RotaryEmbeddingLayer {
  public:
   MODELMETER_LAYER_CLASS(LlamaRotaryEmbedding, MM_CATEGORY_POSITIONAL, kLlamaRotaryEmbeddingDoc)
   LlamaRotaryEmbedding(const modelmeter::StageContext& ctx, double tokens, uint64_t q_heads, uint64_t k_heads,
                        uint64_t rope_dim);
-
-  modelmeter::Metrics own(modelmeter::Pass pass) const override;
-  std::string shapes() const override;
-
- private:
-  double tokens_;    // T
-  double q_heads_;   // Hq
-  double k_heads_;   // Hk
-  double rope_dim_;  // d
-  double ba_;        // bytes per activation element
 };
 
 }  // namespace deepseek_ocr

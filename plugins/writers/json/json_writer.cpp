@@ -1,15 +1,49 @@
-// The `json` writer: report.json, the whole report document, pretty-printed with Boost.JSON's serializer for
-// strings and numbers. Numbers that are whole and exactly representable (|x| < 2^53) are written as integers.
+// The `json` writer: report.json, the whole report document, pretty-printed; strings that need escaping go
+// through Boost.JSON's serializer, numbers are written in its form. Numbers that are whole and exactly representable (|x| < 2^53) are written as integers.
+#include <algorithm>
+#include <charconv>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <cmath>
 #include <modelmeter/sdk.hpp>
 #include <string>
+#include <string_view>
 
 namespace {
 
 void indent(std::string& out, int depth) {
   out.append(static_cast<std::size_t>(depth) * 2, ' ');
+}
+
+// A JSON string literal: as Boost.JSON's serializer writes it; plain printable ASCII without quotes or
+// backslashes (nearly every key and value here) is copied as it is.
+void write_string(std::string& out, std::string_view s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7f && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out += '"';
+    out += s;
+    out += '"';
+  } else {
+    out += boost::json::serialize(boost::json::value(boost::json::string_view(s.data(), s.size())));
+  }
+}
+
+// A non-integral number as Boost.JSON 1.81 writes it (shortest round-trip digits, "1.5E-2"), without its
+// allocations: std::to_chars gives the same shortest digits; only the exponent is spelled differently ("e-02").
+void write_number(std::string& out, double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  const std::string_view s(buf, static_cast<std::size_t>(r.ptr - buf));
+  const std::size_t e = s.find('e');
+  out += s.substr(0, e);
+  out += 'E';
+  int exp = 0;
+  const std::string_view ex = s.substr(e + 1);
+  std::from_chars(ex.data() + (ex.front() == '+' ? 1 : 0), ex.data() + ex.size(), exp);
+  out += std::to_string(exp);
 }
 
 void write_value(std::string& out, const modelmeter::Doc& d, int depth) {
@@ -30,13 +64,12 @@ void write_value(std::string& out, const modelmeter::Doc& d, int depth) {
       } else if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0) {
         out += std::to_string(static_cast<long long>(v));
       } else {
-        out += boost::json::serialize(boost::json::value(v));
+        write_number(out, v);
       }
       break;
     }
     case MM_DOC_STRING:
-      out += boost::json::serialize(
-          boost::json::value(boost::json::string_view(d.as_string().data(), d.as_string().size())));
+      write_string(out, d.as_string());
       break;
     case MM_DOC_ARRAY:
     case MM_DOC_OBJECT: {
@@ -49,8 +82,7 @@ void write_value(std::string& out, const modelmeter::Doc& d, int depth) {
       for (std::size_t i = 0; i < d.size(); ++i) {
         indent(out, depth + 1);
         if (obj) {
-          const std::string_view k = d.key(i);
-          out += boost::json::serialize(boost::json::value(boost::json::string_view(k.data(), k.size())));
+          write_string(out, d.key(i));
           out += ": ";
         }
         write_value(out, d.at(i), depth + 1);

@@ -96,11 +96,20 @@ struct ResolveInputs {
   std::optional<std::string> workload_text;
   std::string workload_name;
   std::optional<std::filesystem::path> model_file;  // TOML of model.* keys (flat)
+  // --model for a plugin that declares the string key `model.config` (it reads its own model file, e.g. a
+  // Hugging Face config.json): the name or path given, set as that key's value (source "--model").
+  std::optional<std::string> model_config;
+  // Where bundled model configs live: a `model.config` value that is a bare name (no '/', no ".json")
+  // resolves to <models_dir>/<name>.json, whichever of default, workload, --model or --set gave it.
+  std::filesystem::path models_dir;
   std::vector<Override> overrides;
 };
 
-// Layers defaults < model file < workload file < --set, validating each key (unknown key with the closest
-// suggestion, type, range, allowed values, array length) before anything else happens. Throws InputError
+// The key through which a plugin reads its own model file (see ResolveInputs::model_config).
+inline constexpr const char* kModelConfigKey = "model.config";
+
+// Layers defaults < model file < workload file < --model (model.config) < --set, validating each key (unknown key with
+// the closest suggestion, type, range, allowed values, array length) before anything else happens. Throws InputError
 // with a one-line message naming the file (with line:column for TOML syntax errors), key and what is allowed.
 MM_CORE_API ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& inputs);
 

@@ -6,11 +6,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <modelmeter/core/export.hpp>
 #include <string>
 #include <vector>
 
 namespace modelmeter::core {
+
+class KeyCatalog;
 
 // The host services table core hands to every plugin (logging goes to the sink set here).
 using LogSink = void (*)(mm_log_level level, const char* message);
@@ -38,6 +41,11 @@ class MM_CORE_API Plugin {
   mm_plugin_kind kind() const noexcept { return info_.kind; }
   // The plugin's table, zero-extended to this host's struct (fields it predates read as NULL/0).
   const mm_plugin_info& info() const noexcept { return info_; }
+  // The ABI allows one plan/build_stage call at a time per plugin: callers on several threads hold this.
+  std::mutex& build_mutex() const noexcept { return build_mutex_; }
+  // Core's keys and this plugin's declared keys, built (and the declarations validated) on first use, then
+  // shared: every run of the plugin resolves its workload against the same catalogue. Throws PluginLoadError.
+  const KeyCatalog& catalog() const;
 
  private:
   Plugin() = default;
@@ -47,6 +55,9 @@ class MM_CORE_API Plugin {
   std::string name_, version_, description_;
   uint32_t abi_version_ = 0;
   mm_plugin_info info_{};
+  mutable std::mutex build_mutex_;
+  mutable std::mutex catalog_mutex_;
+  mutable std::unique_ptr<const KeyCatalog> catalog_;
 };
 
 // Where plugins are looked for: --plugin-dir, then $MODELMETER_PLUGIN_PATH, then the bundled folder.

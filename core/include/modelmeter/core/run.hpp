@@ -5,6 +5,7 @@
 #include <modelmeter/abi.h>
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <modelmeter/core/config.hpp>
 #include <modelmeter/core/export.hpp>
@@ -59,14 +60,55 @@ struct StepTotals {
   RooflineTime time;
 };
 
+// Destroys a stage root through its own class table.
+struct LayerDeleter {
+  void operator()(mm_layer* l) const noexcept {
+    if (l != nullptr) l->cls->destroy(l);
+  }
+};
+
+// A stage's module tree as the plugin built it, flattened once into pre-order (a node's subtree follows it)
+// so that every evaluation walks an array instead of asking the plugin for children again.
+struct StageTree {
+  static constexpr uint32_t kNone = UINT32_MAX;
+  struct Node {
+    const mm_layer* layer = nullptr;
+    mm_layer_class cls{};  // zero-extended to this host's struct
+    uint32_t known_metrics = 0;
+    uint32_t parent = kNone, first_child = kNone, next_sibling = kNone;
+    double repeat = 1;        // as declared by the parent
+    double multiplicity = 1;  // product of the repeats from the root down to this node
+    const char* name = "model";  // owned by the parent layer, which the tree keeps alive
+    uint32_t component = 0;      // index into `components`
+    mm_category category = MM_CATEGORY_COMPOSITE;
+  };
+  std::shared_ptr<const Plugin> plugin;            // keeps the library loaded while the layers live
+  std::unique_ptr<mm_layer, LayerDeleter> owned;   // the root, when this tree owns it
+  std::vector<Node> nodes;                         // nodes[0] is the root
+  std::vector<std::string> components;             // in order of first appearance
+  // "model.layers.1.mlp"
+  MM_CORE_API std::string path(uint32_t index) const;
+};
+
+// One node's figures over the evaluated steps, its subtree included (one instance: not times its repeat).
+struct NodeValues {
+  MetricValues forward{}, backward{};
+  RooflineTime time;
+};
+
 struct StageResult {
   mm_stage stage = MM_STAGE_PREFILL;
   uint64_t batch = 1, query_tokens = 0, kv_len = 0, steps = 1;
-  ModuleNode root;  // root.forward/backward/time are the stage totals
+  MetricValues forward{}, backward{};  // the stage totals
+  RooflineTime time;
+  std::shared_ptr<const StageTree> tree;
+  std::vector<NodeValues> nodes;  // per tree node, subtree totals
   std::array<CategoryTotals, MM_CATEGORY_COUNT> categories{};
   std::vector<ComponentTotals> components;          // in order of first appearance in the tree
   std::optional<StepTotals> first_step, last_step;  // decode only
-  bool compute_bound() const noexcept { return root.time.compute_bound_s * 2 >= root.time.time_s; }
+  bool compute_bound() const noexcept { return time.compute_bound_s * 2 >= time.time_s; }
+  // The module tree with names, paths and shapes, for reports (built on demand: evaluation needs none of it).
+  MM_CORE_API ModuleNode modules() const;
 };
 
 struct RunRequest {
@@ -75,9 +117,31 @@ struct RunRequest {
   Hardware hardware;
 };
 
-struct RunResult {
+// A run before any hardware is applied: the resolved configuration, the plugin's plan and every stage's
+// module tree, with the own metrics of the one-step stages (vision, prefill), which no hardware or decode
+// length changes. Immutable once made and safe to share between threads; sweeps reuse one across hardware
+// profiles and decode lengths (the layers' metrics depend only on the steps asked for, see abi.h).
+struct PreparedRun {
   std::shared_ptr<const Plugin> plugin;
-  ResolvedConfig config;
+  ResolvedConfig config;  // attention.impl filled in from the model's default when the workload leaves it unset
+  mm_plan plan{};
+  std::string model_name;
+  mm_precision precision{};
+  mm_dtype compute_dtype = MM_DTYPE_BF16;
+  uint64_t batch = 1;
+  struct Stage {
+    mm_stage stage = MM_STAGE_PREFILL;
+    uint64_t query_tokens = 0, kv_len = 0;
+    std::shared_ptr<const StageTree> tree;
+    std::vector<NodeValues> own;  // one-step stages: each node's own metrics; decode: empty (per range)
+  };
+  std::vector<Stage> stages;  // in stage order; decode's tree is built whenever the plugin has that stage
+  std::vector<std::string> warnings;
+};
+
+struct RunResult {
+  std::shared_ptr<const PreparedRun> prepared;
+  std::shared_ptr<const Plugin> plugin;
   Hardware hardware;
   mm_plan plan{};
   std::string model_name;
@@ -87,6 +151,7 @@ struct RunResult {
   std::vector<StageResult> stages;  // in stage order, only those that run
   std::vector<std::string> warnings;
 
+  const ResolvedConfig& config() const noexcept { return prepared->config; }
   MM_CORE_API const StageResult* stage(mm_stage s) const noexcept;
   // Summary figures (spec §7.1); nullopt where an input metric is not provided.
   MM_CORE_API std::optional<double> parameters() const;
@@ -107,17 +172,46 @@ struct RooflineRates {
   double bandwidth;     // bytes/s
 };
 
-// Evaluates one layer tree over steps [first_step, first_step + step_count): host-side sums and roofline.
-// Used by run_model; exposed for tests. Throws PluginFailure naming `plugin_name`, layer path and call.
+// Evaluates one layer tree (not owned) over steps [first_step, first_step + step_count): host-side sums and
+// roofline. Used by run_model; exposed for tests. Throws PluginFailure naming `plugin_name`, layer path and call.
 MM_CORE_API ModuleNode evaluate_layer(const mm_layer* root, const std::string& plugin_name, const RooflineRates& rates,
                                       uint64_t first_step, uint64_t step_count, std::vector<std::string>* warnings);
 
 // The catalogue of keys a model plugin accepts (core's and its own).
-MM_CORE_API KeyCatalog catalog_for(const Plugin& plugin);
+MM_CORE_API const KeyCatalog& catalog_for(const Plugin& plugin);  // built once per plugin
 
 // Runs the whole evaluation. Throws InputError (workload rejected, context too long, hardware lacks the
 // compute dtype) or PluginFailure (the plugin failed or returned NaN / a negative metric: names plugin,
 // layer path and metric).
 MM_CORE_API RunResult run_model(const RunRequest& request);
+
+// The steps of run_model: plan and build (throws InputError for a plan the plugin rejects, PluginFailure)...
+MM_CORE_API std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plugin, ResolvedConfig config);
+// ...then everything for one hardware profile, with the config's decode.max_new_tokens (throws InputError for a
+// context longer than the model's positions or a compute dtype the chip lacks, PluginFailure).
+MM_CORE_API RunResult evaluate_run(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hardware);
+// Stage totals only (forward metrics, time; no module values, breakdowns or per-step figures), for `new_tokens`
+// new tokens whatever the config says: what a sweep row needs. Every summary figure equals evaluate_run's.
+//
+// `memo` (optional) carries what one prepared run on one hardware profile gives every decode length: the vision
+// and prefill totals, and for each decode op the side of the roofline at step 0 and the step where it crosses
+// over (ops are affine in the context, so it crosses at most once). A memo made for another prepared run or
+// hardware is reset, so a caller may keep one per (configuration, hardware) or just one.
+struct TotalsMemo {
+  const PreparedRun* prepared = nullptr;
+  std::string hardware_id;
+  std::vector<StageResult> one_step;  // vision, prefill totals
+  struct Crossover {
+    int8_t side0 = -1;                 // 1 compute-bound at step 0, 0 memory-bound, -1 not known yet
+    uint64_t same_through = 0;         // every step up to here is on side0's side
+    uint64_t flips_at = UINT64_MAX;    // the first step on the other side, when found
+  };
+  std::vector<Crossover> decode;  // per decode tree node
+  // The most decode steps this memo will be asked about (0: unknown). Checking a side once at the horizon
+  // covers every shorter decode, so a sweep over decode lengths makes one extra step call per op, not one per point.
+  uint64_t horizon = 0;
+};
+MM_CORE_API RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hardware,
+                                      uint64_t new_tokens, TotalsMemo* memo = nullptr);
 
 }  // namespace modelmeter::core

@@ -1,7 +1,10 @@
 // Sweeps: the cartesian product of --vary values (and hardware profiles), each point a full run.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstdint>
+#include <optional>
 #include <functional>
 #include <memory>
 #include <modelmeter/core/export.hpp>
@@ -25,12 +28,21 @@ struct Vary {
 // inside brackets belong to the value, so `vision.grid=[2,2],[2,3]` is two values). Throws InputError.
 MM_CORE_API Vary parse_vary(std::string_view arg);
 
+// A sweep row's figures (the summary of a run, as evaluate_totals gives it).
+struct SweepFigures {
+  int64_t vision_tokens = 0, prefill_tokens = 0, decode_steps = 0;
+  std::array<std::optional<double>, 3 * MM_STAGE_COUNT> stages{};  // per stage: tc_flops, io_bytes, time_s
+  std::optional<double> ttft_s, tpot_s, decode_tokens_per_s, weights_bytes, kv_cache_bytes, activations_peak_bytes,
+      memory_total_bytes;
+  std::optional<bool> fits;
+};
+
 struct SweepPoint {
   std::vector<std::string> values;  // one per varied key, in --vary order
   std::string hardware;             // the hardware profile's id
   bool feasible = false;
-  std::string reason;                    // why not, when not feasible
-  std::shared_ptr<const RunResult> run;  // null when the workload was rejected for this point
+  std::string reason;                     // why not, when not feasible
+  std::optional<SweepFigures> figures;    // absent when the workload was rejected for this point
 };
 
 // At most this many points in one sweep (a typo in a range should not run for hours).
@@ -46,6 +58,8 @@ struct SweepRequest {
   std::size_t shard = 0, shards = 1;
   // Called after each point with (points done, points in this shard); may be empty.
   std::function<void(std::size_t, std::size_t)> progress;
+  // Worker threads (0: one per core). Rows come out in the same order whatever the count.
+  unsigned threads = 1;
 };
 
 // Points [first, last) of `total` that shard K of N evaluates: contiguous blocks of ⌊total/N⌋ or ⌈total/N⌉
@@ -56,7 +70,9 @@ MM_CORE_API std::pair<std::size_t, std::size_t> shard_range(std::size_t total, s
 // Parses "K/N" (0 <= K < N); throws InputError.
 MM_CORE_API std::pair<std::size_t, std::size_t> parse_shard(std::string_view text);
 
-// Evaluates every point in order: the last --vary varies fastest, the hardware slowest. A point whose workload is
+// Evaluates every point in order: the last --vary varies fastest, the hardware slowest. Points that differ only
+// in hardware or decode.max_new_tokens share one prepared run (plan and stage trees), keyed on the values of every
+// other varied key: the same figures as separate runs, without rebuilding what those keys do not change. A point whose workload is
 // rejected (too long a context, an impossible value) or whose memory does not fit is a row with feasible = false and
 // the reason; a plugin failure ends the sweep (PluginFailure). Returns the points done (all of them unless `stop` was
 // set).

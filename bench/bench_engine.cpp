@@ -1,0 +1,104 @@
+// The engine's speed on DeepSeek-OCR std-v1 (docs/performance.md has the figures and the targets):
+//   run_model        the whole in-process run: resolve the workload TOML, plan, build, evaluate everything
+//   prepare_run      plan + build the three stage trees + the one-step stages' own metrics
+//   evaluate_run     every stage, every metric, every module, breakdowns and per-step figures, on built trees
+//   evaluate_totals  the stage totals a sweep row needs
+//   decode_1M        the decode stage over 10^6 new tokens (closed-form range sums + bisected crossover)
+//   sweep_100k       a 10^5-point sweep (decode tokens × batch × hardware) through run_sweep, as the CLI runs it
+#include <benchmark/benchmark.h>
+
+#include <modelmeter/core/hardware.hpp>
+#include <modelmeter/core/plugin.hpp>
+#include <modelmeter/core/run.hpp>
+#include <modelmeter/core/sweep.hpp>
+#include <string>
+
+namespace core = modelmeter::core;
+
+namespace {
+
+const std::string kConfigs = MM_BENCH_CONFIGS;
+
+std::shared_ptr<const core::Plugin> plugin() {
+  static const auto p = core::Plugin::load(MM_BENCH_PLUGIN);
+  return p;
+}
+
+core::Hardware hardware(const std::string& id) {
+  return core::load_hardware(kConfigs + "/hardware/" + id + ".toml");
+}
+
+core::RunRequest std_v1(std::vector<core::Override> overrides = {}) {
+  core::RunRequest req;
+  req.plugin = plugin();
+  req.inputs.workload_file = kConfigs + "/workloads/std-v1.toml";
+  req.inputs.workload_name = "std-v1";
+  req.inputs.overrides = std::move(overrides);
+  req.hardware = hardware("h100-sxm");
+  return req;
+}
+
+std::shared_ptr<const core::PreparedRun> prepared(const core::RunRequest& req) {
+  return core::prepare_run(req.plugin, core::resolve_config(core::catalog_for(*req.plugin), req.inputs));
+}
+
+void run_model(benchmark::State& state) {
+  const auto req = std_v1();
+  for (auto _ : state) benchmark::DoNotOptimize(core::run_model(req));
+}
+BENCHMARK(run_model)->Unit(benchmark::kMicrosecond);
+
+void prepare_run(benchmark::State& state) {
+  const auto req = std_v1();
+  const auto cfg = core::resolve_config(core::catalog_for(*req.plugin), req.inputs);
+  for (auto _ : state) benchmark::DoNotOptimize(core::prepare_run(req.plugin, cfg));
+}
+BENCHMARK(prepare_run)->Unit(benchmark::kMicrosecond);
+
+void evaluate_run(benchmark::State& state) {
+  const auto req = std_v1();
+  const auto p = prepared(req);
+  for (auto _ : state) benchmark::DoNotOptimize(core::evaluate_run(p, req.hardware));
+}
+BENCHMARK(evaluate_run)->Unit(benchmark::kMicrosecond);
+
+void evaluate_totals(benchmark::State& state) {
+  const auto req = std_v1();
+  const auto p = prepared(req);
+  for (auto _ : state) benchmark::DoNotOptimize(core::evaluate_totals(p, req.hardware, 512));
+}
+BENCHMARK(evaluate_totals)->Unit(benchmark::kMicrosecond);
+
+// Decode over 10^6 new tokens (the model's positions raised for the what-if). The counter us_per_1k_tokens is the
+// figure the target (<= 1 µs per 1000 tokens) is about.
+void decode_1M(benchmark::State& state) {
+  const auto req = std_v1({{"model.max_position_embeddings", "2000000"}, {"decode.max_new_tokens", "1000000"}});
+  const auto p = prepared(req);
+  for (auto _ : state) benchmark::DoNotOptimize(core::evaluate_totals(p, req.hardware, 1'000'000));
+  state.counters["us_per_1k_tokens"] = benchmark::Counter(
+      1e6 / 1000.0, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(decode_1M)->Unit(benchmark::kMicrosecond);
+
+// 200 decode lengths × 100 batch sizes × 5 GPUs = 10^5 points; the argument is the thread count.
+void sweep_100k(benchmark::State& state) {
+  core::SweepRequest req;
+  req.plugin = plugin();
+  req.inputs = std_v1().inputs;
+  req.vary.push_back(core::parse_vary("decode.max_new_tokens=10:2000:10"));
+  req.vary.push_back(core::parse_vary("batch.size=1:100:1"));
+  for (const char* hw : {"h100-sxm", "h200", "a100-80g", "l40s", "rtx5090"}) req.hardware.push_back(hardware(hw));
+  req.threads = static_cast<unsigned>(state.range(0));
+  std::size_t points = 0;
+  for (auto _ : state) {
+    const auto rows = core::run_sweep(req);
+    points += rows.size();
+    benchmark::DoNotOptimize(rows.data());
+  }
+  state.counters["points_per_s"] = benchmark::Counter(static_cast<double>(points), benchmark::Counter::kIsRate);
+}
+BENCHMARK(sweep_100k)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,106 @@
+// The hf_decoder plugin: decoder-only LLMs described by a Hugging Face config.json. Its workload keys, its
+// plan (token counts, context limit, model name) and its stages (prefill, decode; no vision).
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "hf_attention.hpp"
+#include "hf_config.hpp"
+#include "hf_decoder_layer.hpp"
+#include "hf_decoder_model.hpp"
+#include "hf_mla_attention.hpp"
+#include "hf_mlp.hpp"
+#include "hf_rms_norm.hpp"
+#include "hf_rotary_embedding.hpp"
+#include "hf_sliding_window_attention.hpp"
+#include "hf_sparse_moe_block.hpp"
+#include "hf_top_k_router.hpp"
+
+namespace hf_decoder {
+
+namespace mm = modelmeter;
+
+namespace {
+
+// mm_plan.model_name must outlive the call: names are interned once per distinct model for the process's
+// life (a handful of strings; not a cache of results).
+const char* intern(const std::string& name) {
+  static std::mutex mutex;
+  static std::set<std::string> names;
+  const std::lock_guard<std::mutex> lock(mutex);
+  return names.insert(name).first->c_str();
+}
+
+// True the first time a file is seen in this process: the ignored-keys warning is given once per file, not once
+// per sweep point (a log de-duplication; no result depends on it).
+bool first_report(const std::string& file) {
+  static std::mutex mutex;
+  static std::set<std::string> files;
+  const std::lock_guard<std::mutex> lock(mutex);
+  return files.insert(file).second;
+}
+
+}  // namespace
+
+struct HfDecoderPlugin {
+  static constexpr const char* kName = "hf_decoder";
+  static constexpr const char* kVersion = "0.1.0";
+  static constexpr const char* kDescription =
+      "decoder-only LLMs from a Hugging Face config.json: Llama 2/3, Mistral (sliding window), Qwen2, Mixtral "
+      "(MoE), DeepSeek-V2 (MLA + MoE)";
+  static constexpr mm_key_decl kKeys[] = {
+      mm::key_string(
+          "model.config", "\"llama-2-7b\"", nullptr,
+          "the model: a bundled name (configs/models/<name>.json) or a path to a config.json; --model sets it"),
+      mm::key_int("model.max_position_embeddings", nullptr, 1, 1LL << 40,
+                  "what-if: raise the context limit (default: the config.json's max_position_embeddings)"),
+      mm::key_string("count.lm_head", "\"last\"", "last|all",
+                     "LM head rows at prefill: last (one position per sequence, as serving engines) or all"),
+      mm::key_string("count.embedding", "\"lookup\"", "lookup|matmul",
+                     "token embedding counted as a table lookup (no FLOPs) or as a one-hot matmul (2·T·V·h)"),
+  };
+
+  static HfConfig model(const mm::Config& c) { return HfConfig::load(c.get_string("model.config")); }
+
+  static Conventions conventions(const mm::Config& c) {
+    Conventions v;
+    v.lm_head_all_tokens = c.get_string("count.lm_head") == "all";
+    v.embedding_matmul = c.get_string("count.embedding") == "matmul";
+    return v;
+  }
+
+  static mm_plan plan(const mm::Config& c) {
+    const HfConfig cfg = model(c);
+    if (!cfg.ignored_keys.empty() && first_report(cfg.file)) {
+      std::string keys;
+      for (const auto& k : cfg.ignored_keys) keys += (keys.empty() ? "" : ", ") + k;
+      mm::log(MM_LOG_WARN, "hf_decoder: " + cfg.file + ": ignored keys (no effect on the analysis): " + keys);
+    }
+    const int64_t text = c.get_int("prompt.text_tokens");
+    if (text < 1) throw mm::InvalidArgument("prompt.text_tokens must be >= 1 for a decoder-only model, got 0");
+    mm_plan p{};
+    p.vision_tokens = 0;
+    p.has_vision = 0;
+    p.prefill_tokens = static_cast<uint64_t>(text);
+    p.max_positions = c.has("model.max_position_embeddings")
+                          ? static_cast<uint64_t>(c.get_int("model.max_position_embeddings"))
+                          : cfg.max_position_embeddings;
+    p.default_attention = MM_ATTENTION_FLASH;
+    p.model_name = intern(cfg.model_name);
+    p.idle_parameters = 0;
+    return p;
+  }
+
+  static mm::LayerPtr build(const mm::StageContext& ctx) {
+    if (ctx.stage() == MM_STAGE_VISION) return {};
+    const mm::Config c = ctx.config();
+    return mm::make_layer<HfDecoderModel>(ctx, model(c), conventions(c));
+  }
+};
+
+}  // namespace hf_decoder
+
+MODELMETER_MODEL_PLUGIN(hf_decoder::HfDecoderPlugin, hf_decoder::HfDecoderModel, hf_decoder::HfDecoderLayer,
+                        hf_decoder::HfAttention, hf_decoder::HfSlidingWindowAttention, hf_decoder::HfMlaAttention,
+                        hf_decoder::HfMLP, hf_decoder::HfSparseMoeBlock, hf_decoder::HfTopKRouter,
+                        hf_decoder::HfRMSNorm, hf_decoder::HfRotaryEmbedding)

@@ -1,0 +1,42 @@
+#include "hf_sparse_moe_block.hpp"
+
+#include "hf_mlp.hpp"
+#include "hf_top_k_router.hpp"
+
+namespace hf_decoder {
+
+HfSparseMoeBlock::HfSparseMoeBlock(const modelmeter::StageContext& ctx, const HfConfig& cfg,
+                                   const modelmeter::blocks::AttentionPositions& shape)
+    : tokens_(shape.tokens()),
+      hidden_(static_cast<double>(cfg.hidden_size)),
+      experts_(static_cast<double>(cfg.n_routed_experts)),
+      top_k_(static_cast<double>(cfg.num_experts_per_tok)),
+      shared_(cfg.n_shared_experts > 0 ? 1.0 : 0.0),
+      touched_(0),
+      ba_(ctx.precision().activation_bytes) {
+  if (!(tokens_ > 0)) throw modelmeter::InvalidArgument("HfSparseMoeBlock needs tokens > 0");
+  add_child("gate", modelmeter::make_layer<HfTopKRouter>(ctx, cfg, tokens_));
+  touched_ = modelmeter::blocks::experts_touched(experts_, top_k_, tokens_);
+  const double slots = tokens_ * top_k_;  // T·k token copies, one per (token, chosen expert)
+  add_child("experts", modelmeter::make_layer<HfMLP>(ctx, cfg.hidden_size, cfg.moe_intermediate_size, slots, false,
+                                                     cfg.n_routed_experts, touched_));
+  if (cfg.n_shared_experts > 0) {
+    add_child("shared_experts",
+              modelmeter::make_layer<HfMLP>(ctx, cfg.hidden_size, cfg.n_shared_experts * cfg.moe_intermediate_size,
+                                            tokens_, false));
+  }
+}
+
+// Dispatch and combine glue (formulas on this class's page).
+modelmeter::Metrics HfSparseMoeBlock::own(modelmeter::Pass pass) const {
+  return modelmeter::blocks::moe_dispatch_combine(pass, tokens_, hidden_, top_k_, shared_, ba_);
+}
+
+std::string HfSparseMoeBlock::shapes() const {
+  using modelmeter::blocks::count_text;
+  return "tokens=" + count_text(tokens_) + " hidden=" + count_text(hidden_) + " experts=" + count_text(experts_) +
+         " top_k=" + count_text(top_k_) + " touched=" + count_text(touched_) +
+         " shared=" + (shared_ > 0 ? "yes" : "no");
+}
+
+}  // namespace hf_decoder

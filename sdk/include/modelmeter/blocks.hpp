@@ -1,0 +1,345 @@
+// ModelMeter SDK — building blocks shared by model plugins (header-only C++17, no Boost).
+//
+// Pieces that several model families have in common, so that two plugins modelling the same math share one
+// implementation instead of two copies: the closed-form metrics of three glue kernels (rotary embedding,
+// top-k routing, MoE dispatch/combine), the MoE "experts touched" law, the SwiGLU MLP's op list and the
+// absorbed-form multi-head latent attention (MLA) op list. Every formula follows docs/metrics.md; the
+// plugins' layer pages (kLayerDoc) give the derivations.
+#ifndef MODELMETER_BLOCKS_HPP
+#define MODELMETER_BLOCKS_HPP
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <modelmeter/sdk.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace modelmeter::blocks {
+
+// A count for a shapes() line: integers without a decimal point, expected (fractional) values with 6 digits.
+inline std::string count_text(double value) {
+  if (std::isfinite(value) && value == std::floor(value) && std::fabs(value) < 1e15) {
+    return std::to_string(static_cast<long long>(value));
+  }
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", value);
+  return buffer;
+}
+
+// g = E·(1 − (1 − k/E)^T): expected distinct routed experts read by T tokens under uniform routing
+// (docs/metrics.md §6).
+inline double experts_touched(double experts, double top_k, double tokens) {
+  return experts * (1 - std::pow(1 - top_k / experts, tokens));
+}
+
+inline constexpr double kIndexBytes = 4;    // token, position and expert ids as int32 (docs/metrics.md §4)
+inline constexpr double kInvFreqBytes = 4;  // RoPE's inv_freq is an fp32 buffer
+
+// The shapes a rotary embedding layer needs (T > 0 tokens, at least one head, an even rope_dim > 0); `who` names
+// the calling class in the error.
+inline void check_rotary_shape(const std::string& who, double tokens, uint64_t heads, uint64_t rope_dim) {
+  if (!(tokens > 0)) throw InvalidArgument(who + " needs tokens > 0");
+  if (heads == 0) throw InvalidArgument(who + " needs at least one head");
+  if (rope_dim == 0 || rope_dim % 2 != 0) {
+    throw InvalidArgument(who + " needs an even rope_dim > 0, got " + std::to_string(rope_dim));
+  }
+}
+
+// Rotary position embedding (Llama's `LlamaRotaryEmbedding` + `apply_rotary_pos_emb`): a cos/sin table kernel
+// over T positions and d rotary channels, then the rotation of Hq query and Hk key heads. `ba`: activation bytes.
+inline Metrics rotary_embedding(Pass pass, double tokens, double q_heads, double k_heads, double rope_dim, double ba) {
+  const double t = tokens, d = rope_dim;
+  const double rotated = t * (q_heads + k_heads) * d;  // R = T·(Hq + Hk)·d
+  const double table = t * d;                          // C = T·d, one of cos, sin
+
+  Metrics m;  // no matmul, no weights, no cache: tc_flops, weight_bytes, parameters, kv stay 0
+  if (pass == Pass::Forward) {
+    const double table_io = kIndexBytes * t + kInvFreqBytes * d / 2 + 2 * ba * table;  // ids, inv_freq; cos, sin
+    const double rotate_io = ba * rotated + 2 * ba * table + ba * rotated;             // read q/k, cos, sin; write q/k
+    m.cuda_flops = table / 2 + 2 * table + 3 * rotated;        // angles d/2, cos + sin over d, 3 per rotated element
+    m.io_bytes = table_io + rotate_io;                         // the two kernels, each input and output once
+    m.activation_bytes = ba * (rotated + 2 * table);           // rotated q/k; cos, sin kept for backward
+    m.live_bytes = std::max(kIndexBytes * t + 2 * ba * table,  // cos/sin kernel: ids in, tables out
+                            ba * (2 * rotated + 2 * table));   // rotation: q/k in and out, cos, sin
+  } else {
+    m.cuda_flops = 3 * rotated;                                 // dy·cos + rotate_halfᵀ(dy·sin)
+    m.io_bytes = ba * rotated + 2 * ba * table + ba * rotated;  // read dy, cos, sin; write dq, dk
+    m.activation_bytes = ba * rotated;                          // dq, dk
+    m.live_bytes = ba * (2 * rotated + 2 * table);              // dy, dx, cos, sin
+  }
+  return m;
+}
+
+// A rotary-embedding leaf layer: derive a registered class from it (the class gives its name to the errors):
+//   class LlamaRotaryEmbedding final : public modelmeter::blocks::RotaryEmbeddingLayer {
+//    public:
+//     MODELMETER_LAYER_CLASS(LlamaRotaryEmbedding, MM_CATEGORY_POSITIONAL, kDoc)
+//     LlamaRotaryEmbedding(const StageContext& ctx, double t, uint64_t hq, uint64_t hk, uint64_t d)
+//         : RotaryEmbeddingLayer(ctx, kLayerClassName, t, hq, hk, d) {}
+//   };
+class RotaryEmbeddingLayer : public BaseLayer {
+ public:
+  RotaryEmbeddingLayer(const StageContext& ctx, const char* who, double tokens, uint64_t q_heads, uint64_t k_heads,
+                       uint64_t rope_dim)
+      : tokens_(tokens),
+        q_heads_(static_cast<double>(q_heads)),
+        k_heads_(static_cast<double>(k_heads)),
+        rope_dim_(static_cast<double>(rope_dim)),
+        ba_(ctx.precision().activation_bytes) {
+    check_rotary_shape(who, tokens, q_heads + k_heads, rope_dim);
+  }
+  // The cos/sin table and rotation kernels (rotary_embedding above).
+  Metrics own(Pass pass) const override { return rotary_embedding(pass, tokens_, q_heads_, k_heads_, rope_dim_, ba_); }
+  std::string shapes() const override {
+    return "tokens=" + count_text(tokens_) + " q_heads=" + count_text(q_heads_) + " k_heads=" + count_text(k_heads_) +
+           " rope_dim=" + count_text(rope_dim_);
+  }
+
+ private:
+  double tokens_;    // T
+  double q_heads_;   // Hq
+  double k_heads_;   // Hk
+  double rope_dim_;  // d
+  double ba_;        // bytes per activation element
+};
+
+// Top-k selection of a router over T tokens and E experts (the router's linear and softmax are separate ops):
+// k greedy passes of E comparisons, then `per_choice` elementwise FLOPs on each chosen weight (1: a scaling
+// factor; 2: renormalising the k weights to sum to one). Writes k weights and k int32 ids per token.
+inline Metrics topk_router(Pass pass, double tokens, double experts, double top_k, double ba, double per_choice = 1) {
+  const double t = tokens, e = experts, k = top_k;
+  const double scores = ba * t * e;                  // the T × E softmax scores (or their gradient), bytes
+  const double chosen = (ba + kIndexBytes) * t * k;  // T × k weights and int32 ids, bytes
+
+  Metrics m;  // no matmul, no weights, no cache: tc_flops, weight_bytes, parameters, kv stay 0
+  if (pass == Pass::Forward) {
+    m.cuda_flops = k * e * t + per_choice * k * t;  // greedy top-k: k passes of E comparisons; per chosen weight
+    m.io_bytes = scores + chosen;                   // read scores; write weights and ids
+    m.activation_bytes = chosen;                    // weights and ids
+    m.live_bytes = scores + chosen;                 // scores in, weights and ids out
+  } else {
+    m.cuda_flops = per_choice * k * t;  // d scores at the chosen entries
+    m.io_bytes = chosen + scores;       // read dw and ids; write the dense d scores
+    m.activation_bytes = scores;        // d scores
+    m.live_bytes = chosen + scores;     // dw, ids in; d scores out
+  }
+  return m;
+}
+
+// The two glue kernels of a mixture-of-experts block: dispatch gathers the T·k token copies in expert order;
+// combine reads the expert outputs back, weights them, sums the k of a token and (shared = 1) adds the shared
+// experts' output. T tokens, hidden h, top-k, `ba` activation bytes, int32 permutation ids.
+inline Metrics moe_dispatch_combine(Pass pass, double tokens, double hidden, double top_k, double shared, double ba) {
+  const double t = tokens, h = hidden, k = top_k, s = shared;
+  const double x = t * h;                  // one T × h hidden-state tensor, elements
+  const double copies = t * k * h;         // the T·k token copies (= the T·k expert outputs), elements
+  const double weights = t * k;            // routing weights, elements
+  const double ids = kIndexBytes * t * k;  // the permutation, bytes (read once by each kernel)
+
+  Metrics m;  // no matmul, no weights, no cache: tc_flops, weight_bytes, parameters, kv stay 0
+  if (pass == Pass::Forward) {
+    const double dispatch_io = ba * (x + copies) + ids;                   // read x; write the copies
+    const double combine_io = ba * (copies + weights + s * x + x) + ids;  // read outs, w, shared; write y
+    m.cuda_flops = copies + t * (k - 1) * h + s * x;   // ·w per copy; Σ over the k copies; + shared output
+    m.io_bytes = dispatch_io + combine_io;             // each kernel's inputs and outputs once
+    m.activation_bytes = ba * (copies + x);            // the copies and y
+    m.live_bytes = std::max(dispatch_io, combine_io);  // the larger kernel's inputs + outputs
+  } else {
+    const double combine_io = ba * (x + copies + weights) + ids   // read dY, outs, w
+                              + ba * (copies + weights + s * x);  // write d outs, dw, d shared
+    const double dispatch_io = ba * (copies + x) + ids;           // read d copies; write dx
+    m.cuda_flops = copies + 2 * copies + t * (k - 1) * h;      // d out = w·dY; dw = ⟨out, dY⟩ (2 per MAC); dx = Σ
+    m.io_bytes = combine_io + dispatch_io;                     // each kernel's inputs and outputs once
+    m.activation_bytes = ba * (copies + weights + s * x + x);  // d outs, dw, d shared, dx
+    m.live_bytes = std::max(combine_io, dispatch_io);          // the larger kernel's inputs + outputs
+  }
+  return m;
+}
+
+// A layer's OWN metrics over steps [first, first + count) through its class table: for a plugin layer that
+// holds core ops privately (not as children) and combines their metrics itself.
+inline Metrics own_metrics(const mm_layer* layer, Pass pass, uint64_t first, uint64_t count) {
+  double out[MM_METRIC_COUNT] = {};
+  uint32_t filled = 0;
+  mm_error err{};
+  const mm_eval eval{sizeof(mm_eval), static_cast<mm_pass>(pass), first, count};
+  detail::check(layer->cls->metrics(layer, &eval, out, MM_METRIC_COUNT, &filled, &err), err);
+  if (filled < MM_METRIC_COUNT) throw NotModeled("a layer gives fewer metrics than this SDK knows");
+  Metrics m;
+  m.tc_flops = out[MM_METRIC_TC_FLOPS];
+  m.cuda_flops = out[MM_METRIC_CUDA_FLOPS];
+  m.io_bytes = out[MM_METRIC_IO_BYTES];
+  m.weight_bytes = out[MM_METRIC_WEIGHT_BYTES];
+  m.parameters = out[MM_METRIC_PARAMETERS];
+  m.activation_bytes = out[MM_METRIC_ACTIVATION_BYTES];
+  m.kv_cache_bytes = out[MM_METRIC_KV_CACHE_BYTES];
+  m.live_bytes = out[MM_METRIC_LIVE_BYTES];
+  return m;
+}
+
+// Consecutive decoder layers of the same kind (dense or MoE) have identical shapes: a model declares one child
+// per run, repeated. `kind_of(i)` gives layer i's kind (anything comparable with ==).
+struct LayerRun {
+  uint64_t first = 0;
+  uint64_t last = 0;
+  double count() const { return static_cast<double>(last - first + 1); }
+  // "layers.3" for one layer, "layers.{1..11}" for a run of identical ones.
+  std::string name() const {
+    return first == last ? "layers." + std::to_string(first)
+                         : "layers.{" + std::to_string(first) + ".." + std::to_string(last) + "}";
+  }
+};
+template <class KindOf>
+std::vector<LayerRun> layer_runs(uint64_t layers, KindOf kind_of) {
+  std::vector<LayerRun> runs;
+  uint64_t first = 0;
+  for (uint64_t i = 1; i <= layers; ++i) {
+    if (i == layers || !(kind_of(i) == kind_of(first))) {
+      runs.push_back(LayerRun{first, i - 1});
+      first = i;
+    }
+  }
+  return runs;
+}
+
+// A child a block builder hands back; the calling layer declares it with add_child, in this order.
+struct NamedLayer {
+  std::string name;
+  LayerPtr layer;
+};
+
+// SwiGLU MLP, down(silu(gate(x)) · up(x)): T tokens, h → i → h. With groups > 1 the three projections are
+// grouped GEMMs over `groups` experts of which `groups_touched` are read (see ops::linear).
+inline std::vector<NamedLayer> swiglu_mlp(const StageContext& ctx, uint64_t hidden, uint64_t intermediate,
+                                          double tokens, uint64_t groups = 1, double groups_touched = 0,
+                                          bool bias = false) {
+  std::vector<NamedLayer> out;
+  out.push_back({"gate_proj", ops::linear(ctx, tokens, hidden, intermediate, bias, groups, groups_touched)});
+  out.push_back({"up_proj", ops::linear(ctx, tokens, hidden, intermediate, bias, groups, groups_touched)});
+  out.push_back({"act_fn", ops::silu(ctx, tokens, intermediate)});
+  out.push_back({"mul", ops::mul(ctx, tokens, intermediate)});
+  out.push_back({"down_proj", ops::linear(ctx, tokens, intermediate, hidden, bias, groups, groups_touched)});
+  return out;
+}
+
+// Grouped-query self-attention dimensions (LlamaAttention and its copies): H query heads, H_kv key/value heads.
+struct GqaDims {
+  uint64_t hidden = 0;
+  uint64_t heads = 0;
+  uint64_t kv_heads = 0;
+  uint64_t head_dim = 0;
+  bool qkv_bias = false;  // q/k/v projections with bias (Qwen2, Llama `attention_bias`)
+  bool o_bias = false;    // o_proj with bias (Llama `attention_bias`)
+};
+
+// DeepSeek-V2 multi-head latent attention dimensions (DeepseekV2Config).
+struct MlaDims {
+  uint64_t hidden = 0;
+  uint64_t heads = 0;
+  uint64_t q_lora_rank = 0;  // 0: q_proj without low-rank compression
+  uint64_t kv_lora_rank = 0;
+  uint64_t qk_rope_head_dim = 0;
+  uint64_t qk_nope_head_dim = 0;
+  uint64_t v_head_dim = 0;
+};
+
+// Where the attention core runs in its stage: B sequences of q new positions over a context of kv_len.
+struct AttentionPositions {
+  uint64_t batch = 1;
+  uint64_t query_len = 1;
+  uint64_t kv_len = 1;
+  bool decode = false;  // context grows by one per step
+  mm_attention_impl impl = MM_ATTENTION_FLASH;
+  double tokens() const { return static_cast<double>(batch * query_len); }
+};
+
+// GQA self-attention: q/k/v projections, rotary embedding, the causal attention core over the KV cache, the
+// output projection. `make_rope(tokens, q_heads, k_heads, rope_dim)` builds the plugin's rotary layer class;
+// `make_core(const ops::AttentionShape&)` the attention core (ops::attention, or a plugin's variant of it).
+template <class MakeRope, class MakeCore>
+std::vector<NamedLayer> gqa_attention(const StageContext& ctx, const GqaDims& d, const AttentionPositions& at,
+                                      MakeRope make_rope, MakeCore make_core) {
+  const double tokens = at.tokens();  // T = B·q
+  std::vector<NamedLayer> out;
+  out.push_back({"q_proj", ops::linear(ctx, tokens, d.hidden, d.heads * d.head_dim, d.qkv_bias)});
+  out.push_back({"k_proj", ops::linear(ctx, tokens, d.hidden, d.kv_heads * d.head_dim, d.qkv_bias)});
+  out.push_back({"v_proj", ops::linear(ctx, tokens, d.hidden, d.kv_heads * d.head_dim, d.qkv_bias)});
+  out.push_back({"rotary_emb", make_rope(tokens, d.heads, d.kv_heads, d.head_dim)});
+
+  ops::AttentionShape a;
+  a.batch = at.batch;
+  a.heads = d.heads;
+  a.kv_heads = d.kv_heads;
+  a.head_dim = d.head_dim;
+  a.query_len = at.query_len;
+  a.kv_len = at.kv_len;
+  a.causal = true;
+  a.grows_per_step = at.decode;
+  a.writes_kv_cache = true;
+  a.impl = at.impl;
+  out.push_back({"attention", make_core(a)});
+
+  out.push_back({"o_proj", ops::linear(ctx, tokens, d.heads * d.head_dim, d.hidden, d.o_bias)});
+  return out;
+}
+
+// MLA in the absorbed form serving engines run (W_UK folded into the query, W_UV applied to the latent
+// context): the cache holds the latent c_KV and the shared rotary key k_pe. `make_norm(tokens, width)` and
+// `make_rope(tokens, q_heads, k_heads, rope_dim)` build the plugin's own RMSNorm and rotary layer classes.
+// `who` names the calling class in errors.
+template <class MakeNorm, class MakeRope>
+std::vector<NamedLayer> mla_attention(const StageContext& ctx, const MlaDims& d, const AttentionPositions& at,
+                                      const std::string& who, MakeNorm make_norm, MakeRope make_rope) {
+  if (d.heads == 0 || d.kv_lora_rank == 0 || d.qk_rope_head_dim == 0 || d.qk_nope_head_dim == 0 || d.v_head_dim == 0) {
+    throw InvalidArgument(who +
+                          " (MLA) needs heads, kv_lora_rank, qk_rope_head_dim, qk_nope_head_dim and "
+                          "v_head_dim > 0");
+  }
+  const double tokens = at.tokens();  // T = B·q
+  const uint64_t heads = d.heads;
+  const uint64_t nope = d.qk_nope_head_dim;
+  const uint64_t rope = d.qk_rope_head_dim;
+  const uint64_t latent = d.kv_lora_rank;  // c
+  const uint64_t v_dim = d.v_head_dim;
+  const uint64_t q_width = heads * (nope + rope);                // H·(d_n + d_r)
+  const double head_rows = tokens * static_cast<double>(heads);  // T·H rows of the per-head absorbed GEMMs
+
+  std::vector<NamedLayer> out;
+  if (d.q_lora_rank == 0) {
+    out.push_back({"q_proj", ops::linear(ctx, tokens, d.hidden, q_width, false)});
+  } else {
+    out.push_back({"q_a_proj", ops::linear(ctx, tokens, d.hidden, d.q_lora_rank, false)});
+    out.push_back({"q_a_layernorm", make_norm(tokens, d.q_lora_rank)});
+    out.push_back({"q_b_proj", ops::linear(ctx, tokens, d.q_lora_rank, q_width, false)});
+  }
+  out.push_back({"kv_a_proj_with_mqa", ops::linear(ctx, tokens, d.hidden, latent + rope, false)});
+  out.push_back({"kv_a_layernorm", make_norm(tokens, latent)});
+  out.push_back({"kv_b_proj_uk", ops::linear(ctx, head_rows, nope, latent, false, heads)});  // q_nope · W_UK
+  out.push_back({"rotary_emb", make_rope(tokens, heads, uint64_t{1}, rope)});
+
+  ops::AttentionShape a;
+  a.batch = at.batch;
+  a.heads = heads;
+  a.kv_heads = 1;              // one latent shared by every head
+  a.head_dim = latent + rope;  // scores over [c_KV, k_pe]
+  a.v_head_dim = latent;       // context over c_KV
+  a.query_len = at.query_len;
+  a.kv_len = at.kv_len;
+  a.causal = true;
+  a.grows_per_step = at.decode;
+  a.writes_kv_cache = true;
+  a.kv_shared = true;  // V is the first c channels of the cached K
+  a.impl = at.impl;
+  out.push_back({"attention", ops::attention(ctx, a)});
+
+  out.push_back({"kv_b_proj_uv", ops::linear(ctx, head_rows, latent, v_dim, false, heads)});  // context · W_UV
+  out.push_back({"o_proj", ops::linear(ctx, tokens, heads * v_dim, d.hidden, false)});
+  return out;
+}
+
+}  // namespace modelmeter::blocks
+
+#endif  // MODELMETER_BLOCKS_HPP
