@@ -94,6 +94,10 @@ struct ResolveInputs {
   std::string workload_name;
   std::optional<std::filesystem::path> model_file;  // TOML of model.* keys (flat)
   std::vector<Override> overrides;
+  // The files' content when it is already in memory (the fuzzers): the file is then not read, and its
+  // path only names it in messages.
+  std::optional<std::string> workload_text;
+  std::optional<std::string> model_text;
 };
 
 // Layers defaults < model file < workload file < --set, validating each key (unknown key with the closest
