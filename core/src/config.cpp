@@ -404,16 +404,17 @@ Override parse_override(std::string_view arg) {
 }
 
 Value parse_value_text(const KeyDecl& d, std::string_view text, const std::string& where) {
+  // A bare word is read as a string (--set vision.mode=base), also one TOML would read otherwise (nan, inf,
+  // true, 12) when the key is declared a string.
+  const bool bare = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
   std::string doc = "v = ";
   doc += text;
   toml::table t;
   try {
     t = toml::parse(doc);
   } catch (const toml::parse_error&) {
-    // A bare word is read as a string (--set vision.mode=base).
-    const bool bare = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-    });
     if (!bare) {
       throw InputError(where + ": key '" + d.key + "' value '" + std::string(text) + "' is not a TOML value");
     }
@@ -423,6 +424,10 @@ Value parse_value_text(const KeyDecl& d, std::string_view text, const std::strin
     throw InputError(where + ": key '" + d.key + "' value '" + std::string(text) + "' is not a single TOML value");
   }
   const toml::node* node = t.get("v");
+  if (d.type == MM_VALUE_STRING && bare && !node->is_string()) {
+    t = toml::table{{"v", std::string(text)}};
+    node = t.get("v");
+  }
   return from_node(d, *node, where);
 }
 
