@@ -380,6 +380,10 @@ std::string KeyCatalog::closest(std::string_view key) const {
   std::string best;
   std::size_t best_d = std::max<std::size_t>(3, key.size() / 3) + 1;
   for (const KeyDecl& d : keys_) {
+    // The distance is at least the difference in length: skip what cannot win (a long key would otherwise
+    // cost length x length per declared key; fuzz_workload spent most of its time there).
+    const std::size_t len_diff = key.size() > d.key.size() ? key.size() - d.key.size() : d.key.size() - key.size();
+    if (len_diff >= best_d) continue;
     const std::size_t dist = edit_distance(key, d.key);
     if (dist < best_d) {
       best_d = dist;

@@ -14,6 +14,17 @@ cd "$(dirname "$0")/../.."
 build=${2:-build-fuzz}
 here=tests/fuzz
 
+# libFuzzer's runtime: Debian's libclang-rt-14-dev, which a --no-install-recommends install of clang leaves out.
+if [[ ! -e "$(${CXX:-clang++} -print-file-name=libclang_rt.fuzzer-x86_64.a)" ]] &&
+  ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed"; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "fuzz: the libFuzzer runtime is missing (run as root to install libclang-rt-14-dev)" >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libclang-rt-14-dev ||
+    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libclang-rt-14-dev; }
+fi
+
 CC=${CC:-clang} CXX=${CXX:-clang++} cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMODELMETER_FUZZ=ON -DMODELMETER_BUILD_TESTS=OFF -DMODELMETER_WERROR=ON >/dev/null
 cmake --build "$build" --target fuzzers
