@@ -51,7 +51,9 @@ std::map<std::string, std::string> check_deterministic(const std::vector<std::st
                                     {{"LC_ALL", "C.UTF-8"}, {"TZ", "Pacific/Kiritimati"}, {"SOURCE_DATE_EPOCH", "0"}});
   for (const auto* other : {&again, &elsewhere, &relative_up}) {
     CHECK(other->size() == first.size());
-    for (const auto& [path, content] : first) {
+    for (const auto& file : first) {  // (not a structured binding: clang 14 cannot capture one in CHECK)
+      const std::string& path = file.first;
+      const std::string& content = file.second;
       const auto it = other->find(path);
       CHECK_MESSAGE(it != other->end(), path << " is missing from a rerun");
       if (it != other->end()) CHECK_MESSAGE(it->second == content, path << " differs between runs");
