@@ -100,6 +100,10 @@ struct ResolveInputs {
   // resolves to <models_dir>/<name>.json, whichever of default, workload, --model or --set gave it.
   std::filesystem::path models_dir;
   std::vector<Override> overrides;
+  // The files' content when it is already in memory (the fuzzers): the file is then not read, and its
+  // path only names it in messages.
+  std::optional<std::string> workload_text;
+  std::optional<std::string> model_text;
 };
 
 // The key through which a plugin reads its own model file (see ResolveInputs::model_config).
