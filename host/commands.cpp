@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -166,9 +166,8 @@ void print_summary(const core::RunResult& r, const std::string& workload) {
   for (const auto& s : r.stages) {
     std::snprintf(line, sizeof line, "%-8s %10llu %12s %12s %12s %10s %8s\n", core::stage_name(s.stage),
                   static_cast<unsigned long long>(s.steps), opt(s.forward[MM_METRIC_TC_FLOPS], "FLOP").c_str(),
-                  opt(s.forward[MM_METRIC_CUDA_FLOPS], "FLOP").c_str(),
-                  opt(s.forward[MM_METRIC_IO_BYTES], "B").c_str(), seconds(s.time.time_s).c_str(),
-                  s.compute_bound() ? "compute" : "memory");
+                  opt(s.forward[MM_METRIC_CUDA_FLOPS], "FLOP").c_str(), opt(s.forward[MM_METRIC_IO_BYTES], "B").c_str(),
+                  seconds(s.time.time_s).c_str(), s.compute_bound() ? "compute" : "memory");
     o << line;
   }
   o << "TTFT " << seconds(r.ttft_s());

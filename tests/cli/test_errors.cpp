@@ -160,11 +160,11 @@ TEST_CASE("unknown plugin, workload, hardware and format names list what exists"
   const Scratch s;
   s.fail({{"run", "--plugin", "nope", "--workload", "example"},
           4,
-          {"unknown plugin 'nope'; available: deepseek_ocr, example_transformer (searched "}});
-  s.fail(
-      {run_workload("nope"),
-       3,
-       {"unknown workload 'nope'; available: base-v1, example, std-v1, text-only (or give a path to a .toml file)"}});
+          {"unknown plugin 'nope'; available: deepseek_ocr, example_transformer, hf_decoder (searched "}});
+  s.fail({run_workload("nope"),
+          3,
+          {"unknown workload 'nope'; available: base-v1, example, llm-1024, llm-batch, std-v1, text-only (or give a "
+           "path to a .toml file)"}});
   s.fail({run_workload(s.td / "missing.toml"),
           3,
           {"workload file '" + s.td / "missing.toml" + "' does not exist or is not a file"}});
@@ -222,7 +222,8 @@ TEST_CASE("a plugin returning NaN or a negative metric is rejected, naming layer
            "(metrics must be finite and >= 0)"}});
   s.fail({run("negative"),
           5,
-          {"plugin 'thrower' layer 'model.block' (Boom): metrics (forward) failed: metric io_bytes is -",
+          {"plugin 'thrower' layer 'model.block' (Boom): metrics (forward) failed: metric io_bytes is -18432 (metrics "
+           "must be finite and >= 0)",
            "(metrics must be finite and >= 0)"}});
 }
 
