@@ -75,8 +75,8 @@ void decode_1M(benchmark::State& state) {
   const auto req = std_v1({{"model.max_position_embeddings", "2000000"}, {"decode.max_new_tokens", "1000000"}});
   const auto p = prepared(req);
   for (auto _ : state) benchmark::DoNotOptimize(core::evaluate_totals(p, req.hardware, 1'000'000));
-  state.counters["us_per_1k_tokens"] = benchmark::Counter(
-      1e6 / 1000.0, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["us_per_1k_tokens"] =
+      benchmark::Counter(1e6 / 1000.0, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(decode_1M)->Unit(benchmark::kMicrosecond);
 

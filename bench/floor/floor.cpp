@@ -3,17 +3,18 @@
 // load one plugin, compute a few thousand figures and write a JSON file of a given size atomically — and nothing
 // of ours. bench/run.sh times it and `modelmeter run` in one hyperfine call; the difference is ours to explain.
 #define BOOST_DLL_USE_STD_FS
+#include <spdlog/spdlog.h>
+#include <toml++/toml.h>
+
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/dll/shared_library.hpp>
 #include <boost/json.hpp>
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <spdlog/spdlog.h>
 #include <string>
-#include <toml++/toml.h>
 
 int main(int argc, char** argv) {
   CLI::App app{"modelmeter_floor: the libraries' own cost of a modelmeter run"};

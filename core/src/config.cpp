@@ -23,11 +23,25 @@ std::string format_number(double v) {
   return buf;
 }
 
+// A TOML basic string: quotes, backslashes and control characters escaped, so that it reads back as `s`.
 std::string quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
   }
   return out + "\"";
 }
@@ -160,13 +174,15 @@ std::string location(const std::string& file, const toml::source_region& src) {
   return file + ":" + std::to_string(src.begin.line) + ":" + std::to_string(src.begin.column);
 }
 
-toml::table parse_toml_file(const std::filesystem::path& path, const std::string& what) {
+// Parses `path` (or, when `text` is given, that content, with `path` naming it in messages).
+toml::table parse_toml_file(const std::filesystem::path& path, const std::optional<std::string>& text,
+                            const std::string& what) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
+  if (!text && !std::filesystem::is_regular_file(path, ec)) {
     throw InputError(what + " '" + path.string() + "' does not exist or is not a file");
   }
   try {
-    return toml::parse_file(path.string());
+    return text ? toml::parse(*text, path.string()) : toml::parse_file(path.string());
   } catch (const toml::parse_error& e) {
     throw InputError(what + " " + location(path.string(), e.source()) +
                      ": malformed TOML: " + std::string(e.description()));
@@ -364,6 +380,10 @@ std::string KeyCatalog::closest(std::string_view key) const {
   std::string best;
   std::size_t best_d = std::max<std::size_t>(3, key.size() / 3) + 1;
   for (const KeyDecl& d : keys_) {
+    // The distance is at least the difference in length: skip what cannot win (a long key would otherwise
+    // cost length x length per declared key; fuzz_workload spent most of its time there).
+    const std::size_t len_diff = key.size() > d.key.size() ? key.size() - d.key.size() : d.key.size() - key.size();
+    if (len_diff >= best_d) continue;
     const std::size_t dist = edit_distance(key, d.key);
     if (dist < best_d) {
       best_d = dist;
@@ -388,22 +408,30 @@ Override parse_override(std::string_view arg) {
 }
 
 Value parse_value_text(const KeyDecl& d, std::string_view text, const std::string& where) {
+  // A bare word is read as a string (--set vision.mode=base), also one TOML would read otherwise (nan, inf,
+  // true, 12) when the key is declared a string.
+  const bool bare = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
   std::string doc = "v = ";
   doc += text;
   toml::table t;
   try {
     t = toml::parse(doc);
   } catch (const toml::parse_error&) {
-    // A bare word is read as a string (--set vision.mode=base).
-    const bool bare = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-    });
     if (!bare) {
       throw InputError(where + ": key '" + d.key + "' value '" + std::string(text) + "' is not a TOML value");
     }
     t = toml::table{{"v", std::string(text)}};
   }
+  if (t.size() != 1) {  // "4\nx = 5": more than one value
+    throw InputError(where + ": key '" + d.key + "' value '" + std::string(text) + "' is not a single TOML value");
+  }
   const toml::node* node = t.get("v");
+  if (d.type == MM_VALUE_STRING && bare && !node->is_string()) {
+    t = toml::table{{"v", std::string(text)}};
+    node = t.get("v");
+  }
   return from_node(d, *node, where);
 }
 
@@ -446,7 +474,7 @@ ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& in
   }
   if (in.model_file) {
     const std::string file = in.model_file->string();
-    const toml::table t = parse_toml_file(*in.model_file, "model file");
+    const toml::table t = parse_toml_file(*in.model_file, in.model_text, "model file");
     for (auto&& [k, node] : t) {
       if (node.is_table()) {
         throw InputError(location(file, node.source()) + ": model files hold flat keys (e.g. hidden_size = 1280); '" +
@@ -456,17 +484,8 @@ ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& in
     apply_table(catalog, t, file, "model.", "model " + file, cfg, false);
   }
   const std::string wfile = in.workload_file.string();
-  if (in.workload_text) {  // the text of workload_file, already read by the caller
-    toml::table w;
-    try {
-      w = toml::parse(*in.workload_text, wfile);
-    } catch (const toml::parse_error& e) {
-      throw InputError("workload file " + location(wfile, e.source()) +
-                       ": malformed TOML: " + std::string(e.description()));
-    }
-    apply_table(catalog, w, wfile, "", "workload " + wfile, cfg, true);
-  } else if (!in.workload_file.empty()) {  // empty: the declared defaults and the overrides only
-    const toml::table w = parse_toml_file(in.workload_file, "workload file");
+  if (!in.workload_file.empty()) {  // empty: the declared defaults and the overrides only
+    const toml::table w = parse_toml_file(in.workload_file, in.workload_text, "workload file");
     apply_table(catalog, w, wfile, "", "workload " + wfile, cfg, true);
   }
   if (in.model_config) {
@@ -494,8 +513,8 @@ ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& in
   resolve_model_config_name(catalog, in.models_dir, cfg);
   for (const KeyDecl& d : catalog.keys()) {
     if (d.required && cfg.settings.find(d.key) == cfg.settings.end()) {
-      throw InputError((wfile.empty() && !in.workload_text ? std::string("no workload file, and no --set for")
-                                                           : "workload file '" + wfile + "' does not set") +
+      throw InputError((wfile.empty() ? std::string("no workload file, and no --set for")
+                                      : "workload file '" + wfile + "' does not set") +
                        " required key '" + d.key + "' (" + d.allowed_text() + ")");
     }
   }

@@ -2,6 +2,7 @@
 #include <toml++/toml.h>
 
 #include <cmath>
+#include <cstdio>
 #include <modelmeter/core/errors.hpp>
 #include <modelmeter/core/hardware.hpp>
 #include <set>
@@ -16,9 +17,10 @@ std::string where(const std::filesystem::path& p, const toml::node& n) {
   return p.string() + ":" + std::to_string(n.source().begin.line) + ":" + std::to_string(n.source().begin.column);
 }
 
-// Reads a positive number from `table.key`; throws InputError when missing, not a number or not > 0.
+// Reads a positive number from `table.key`, times `scale` (the unit); throws InputError when missing, not a
+// number, not > 0 or too large to be finite in that unit.
 double positive(const std::filesystem::path& path, const toml::table& table, const std::string& section,
-                const char* key, bool required, double fallback = 0) {
+                const char* key, bool required, double fallback = 0, double scale = 1) {
   const toml::node* n = table.get(key);
   const std::string full = section.empty() ? key : section + "." + key;
   if (n == nullptr) {
@@ -29,9 +31,12 @@ double positive(const std::filesystem::path& path, const toml::table& table, con
       n->is_integer() ? std::optional<double>(static_cast<double>(*n->value<int64_t>())) : n->value<double>();
   if (!n->is_number() || !v) throw InputError(where(path, *n) + ": key '" + full + "' must be a number");
   if (!(*v > 0) || !std::isfinite(*v)) {
-    throw InputError(where(path, *n) + ": key '" + full + "' must be > 0, got " + std::to_string(*v));
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%.17g", *v);
+    throw InputError(where(path, *n) + ": key '" + full + "' must be > 0, got " + shown);
   }
-  return *v;
+  if (!std::isfinite(*v * scale)) throw InputError(where(path, *n) + ": key '" + full + "' is too large");
+  return *v * scale;
 }
 
 void only_keys(const std::filesystem::path& path, const toml::table& t, const std::string& section,
@@ -96,6 +101,17 @@ double Hardware::tensor_peak_for(mm_dtype t) const {
                    " Tensor-Core peak; choose another precision.activations or hardware");
 }
 
+namespace {
+
+Hardware from_table(const std::filesystem::path& path, const toml::table& root);
+
+[[noreturn]] void malformed(const std::filesystem::path& path, const toml::parse_error& e) {
+  throw InputError("hardware file " + path.string() + ":" + std::to_string(e.source().begin.line) + ":" +
+                   std::to_string(e.source().begin.column) + ": malformed TOML: " + std::string(e.description()));
+}
+
+}  // namespace
+
 Hardware load_hardware(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
@@ -105,9 +121,24 @@ Hardware load_hardware(const std::filesystem::path& path) {
   try {
     root = toml::parse_file(path.string());
   } catch (const toml::parse_error& e) {
-    throw InputError("hardware file " + path.string() + ":" + std::to_string(e.source().begin.line) + ":" +
-                     std::to_string(e.source().begin.column) + ": malformed TOML: " + std::string(e.description()));
+    malformed(path, e);
   }
+  return from_table(path, root);
+}
+
+Hardware parse_hardware(std::string_view text, const std::filesystem::path& path) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path.string());
+  } catch (const toml::parse_error& e) {
+    malformed(path, e);
+  }
+  return from_table(path, root);
+}
+
+namespace {
+
+Hardware from_table(const std::filesystem::path& path, const toml::table& root) {
   only_keys(path, root, "", {"name", "vendor", "tensor_core", "cuda_core", "memory", "efficiency"});
   Hardware hw;
   hw.id = path.stem().string();
@@ -123,7 +154,7 @@ Hardware load_hardware(const std::filesystem::path& path) {
   only_keys(path, tc, "tensor_core", {"fp32", "bf16", "fp16", "fp8", "int8"});
   for (int i = 0; i < 5; ++i) {
     if (tc.get(kDtypeNames[i]) != nullptr) {
-      hw.tensor_peak[static_cast<std::size_t>(i)] = positive(path, tc, "tensor_core", kDtypeNames[i], true) * 1e12;
+      hw.tensor_peak[static_cast<std::size_t>(i)] = positive(path, tc, "tensor_core", kDtypeNames[i], true, 0, 1e12);
     }
   }
   if (!hw.tensor_peak[MM_DTYPE_BF16] && !hw.tensor_peak[MM_DTYPE_FP16]) {
@@ -131,11 +162,11 @@ Hardware load_hardware(const std::filesystem::path& path) {
   }
   const toml::table& cc = section(path, root, "cuda_core", true);
   only_keys(path, cc, "cuda_core", {"fp32"});
-  hw.cuda_fp32_peak = positive(path, cc, "cuda_core", "fp32", true) * 1e12;
+  hw.cuda_fp32_peak = positive(path, cc, "cuda_core", "fp32", true, 0, 1e12);
   const toml::table& mem = section(path, root, "memory", true);
   only_keys(path, mem, "memory", {"bandwidth_gb_s", "capacity_gib"});
-  hw.bandwidth = positive(path, mem, "memory", "bandwidth_gb_s", true) * 1e9;
-  hw.capacity = positive(path, mem, "memory", "capacity_gib", true) * 1024.0 * 1024.0 * 1024.0;
+  hw.bandwidth = positive(path, mem, "memory", "bandwidth_gb_s", true, 0, 1e9);
+  hw.capacity = positive(path, mem, "memory", "capacity_gib", true, 0, 1024.0 * 1024.0 * 1024.0);
   const toml::table& eff = section(path, root, "efficiency", false);
   only_keys(path, eff, "efficiency", {"tensor_core", "cuda_core", "memory"});
   hw.eff_tensor = positive(path, eff, "efficiency", "tensor_core", false, 1.0);
@@ -146,5 +177,7 @@ Hardware load_hardware(const std::filesystem::path& path) {
   }
   return hw;
 }
+
+}  // namespace
 
 }  // namespace modelmeter::core

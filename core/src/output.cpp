@@ -40,9 +40,10 @@ struct Pending {
   std::filesystem::path tmp, final;
 };
 
-void write_all(const std::filesystem::path& p, const std::string& content) {
+// Writes `content` to the temporary file `p`; a failure names `shown` (the final path) and removes `p`.
+void write_all(const std::filesystem::path& p, const std::filesystem::path& shown, const std::string& content) {
   std::FILE* f = std::fopen(p.c_str(), "wb");
-  if (f == nullptr) throw OutputError("cannot write '" + p.string() + "': " + std::strerror(errno));
+  if (f == nullptr) throw OutputError("cannot write '" + shown.string() + "': " + std::strerror(errno));
   const bool wrote = std::fwrite(content.data(), 1, content.size(), f) == content.size();
   const int saved = errno;
   const bool flushed = std::fflush(f) == 0;
@@ -50,7 +51,25 @@ void write_all(const std::filesystem::path& p, const std::string& content) {
   if (!wrote || !flushed || !closed) {
     std::error_code ec;
     std::filesystem::remove(p, ec);
-    throw OutputError("cannot write '" + p.string() + "': " + std::strerror(saved ? saved : errno));
+    throw OutputError("cannot write '" + shown.string() + "': " + std::strerror(saved ? saved : errno));
+  }
+}
+
+// Creates `dir` and its missing parents, appending each folder it created to `created` (outermost first).
+void make_folders(const std::filesystem::path& dir, std::vector<std::filesystem::path>& created) {
+  std::error_code ec;
+  std::vector<std::filesystem::path> missing;
+  for (std::filesystem::path p = dir; !p.empty() && !std::filesystem::exists(p, ec); p = p.parent_path()) {
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    std::filesystem::create_directory(*it, ec);
+    if (ec) throw OutputError("cannot create folder '" + it->string() + "': " + ec.message());
+    created.push_back(*it);
+  }
+  if (!std::filesystem::is_directory(dir, ec)) {
+    throw OutputError("cannot create folder '" + dir.string() + "': " + std::strerror(ENOTDIR));
   }
 }
 
@@ -58,9 +77,11 @@ void write_all(const std::filesystem::path& p, const std::string& content) {
 
 void commit_outputs(const std::filesystem::path& dir, const std::vector<const mm_output*>& outputs) {
   std::vector<Pending> pending;
+  std::vector<std::filesystem::path> created;  // folders made by this commit, removed again on failure
   auto cleanup = [&] {
     std::error_code ec;
     for (const auto& p : pending) std::filesystem::remove(p.tmp, ec);
+    for (auto it = created.rbegin(); it != created.rend(); ++it) std::filesystem::remove(*it, ec);  // if empty
   };
   try {
     std::error_code ec;
@@ -71,14 +92,13 @@ void commit_outputs(const std::filesystem::path& dir, const std::vector<const mm
     for (const mm_output* out : outputs) {
       for (const auto& [rel, content] : out->files) {
         const std::filesystem::path final = dir / rel;
-        std::filesystem::create_directories(final.parent_path(), ec);
-        if (ec) throw OutputError("cannot create folder '" + final.parent_path().string() + "': " + ec.message());
+        make_folders(final.parent_path(), created);
         if (std::filesystem::is_directory(final, ec)) {
           throw OutputError("cannot write '" + final.string() + "': a folder is in the way");
         }
         Pending p{final.parent_path() / ("." + final.filename().string() + suffix), final};
         pending.push_back(p);
-        write_all(p.tmp, content);
+        write_all(p.tmp, p.final, content);
       }
     }
     for (const auto& p : pending) {

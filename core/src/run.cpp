@@ -1,11 +1,12 @@
 // The evaluation engine: stage trees through the ABI, host-side summation, roofline.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
-#include <mutex>
 #include <modelmeter/core/errors.hpp>
 #include <modelmeter/core/run.hpp>
+#include <mutex>
 
 namespace modelmeter::core {
 
@@ -44,7 +45,7 @@ struct Evaluator {
   std::vector<std::string>* warnings;
   bool warned_missing = false;
   std::vector<TotalsMemo::Crossover>* crossovers = nullptr;  // per node of the tree being timed, from step 0
-  uint64_t memo_horizon = 0;                                  // the last step worth probing (see TotalsMemo)
+  uint64_t memo_horizon = 0;                                 // the last step worth probing (see TotalsMemo)
 
   [[noreturn]] void fail(const StageTree& t, uint32_t i, const char* call, const std::string& message) const {
     const mm_layer_class& cls = t.nodes[i].cls;
@@ -71,8 +72,10 @@ struct Evaluator {
     filled = std::min(filled, known);
     for (uint32_t m = 0; m < filled; ++m) {
       if (!std::isfinite(out[m]) || out[m] < 0) {
+        char num[32];
+        const auto end = std::to_chars(num, num + sizeof num, out[m]).ptr;  // shortest form: -18432, nan, 1e+300
         fail(t, i, call,
-             std::string("metric ") + kMetricKeys[m] + " is " + std::to_string(out[m]) +
+             std::string("metric ") + kMetricKeys[m] + " is " + std::string(num, end) +
                  " (metrics must be finite and >= 0)");
       }
       v[m] = out[m];

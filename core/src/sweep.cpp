@@ -5,12 +5,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <map>
 #include <modelmeter/core/errors.hpp>
 #include <modelmeter/core/sweep.hpp>
-#include <exception>
-#include <thread>
 #include <mutex>
-#include <map>
+#include <thread>
 
 namespace modelmeter::core {
 
@@ -286,14 +286,15 @@ std::vector<SweepPoint> run_sweep(const SweepRequest& req) {
   // decode.max_new_tokens (varied once) does not change the stage trees: parse its values once.
   const char* kNewTokens = "decode.max_new_tokens";
   if (std::count_if(req.vary.begin(), req.vary.end(), [&](const Vary& v) { return v.key == kNewTokens; }) == 1) {
-    const auto k = static_cast<std::size_t>(std::find_if(req.vary.begin(), req.vary.end(), [&](const Vary& v) {
-                                              return v.key == kNewTokens;
-                                            }) - req.vary.begin());
+    const auto k = static_cast<std::size_t>(
+        std::find_if(req.vary.begin(), req.vary.end(), [&](const Vary& v) { return v.key == kNewTokens; }) -
+        req.vary.begin());
     plan.n_vary = k;
     std::optional<uint64_t> smallest;
     for (const std::string& text : req.vary[k].values) {
       try {
-        const Value v = parse_value_text(*plan.catalog.find(kNewTokens), text, "--set " + std::string(kNewTokens) + "=" + text);
+        const Value v =
+            parse_value_text(*plan.catalog.find(kNewTokens), text, "--set " + std::string(kNewTokens) + "=" + text);
         const auto n = static_cast<uint64_t>(v.integer);
         plan.n_values.emplace_back(n);
         plan.n_errors.emplace_back();

@@ -1,9 +1,9 @@
-// The modelmeter executable, run as a user would: reports, summaries, determinism and every input error.
+// The modelmeter executable, run as a user would: reports, summaries, the command line. (Every error class:
+// test_errors.cpp; byte-identical reruns: test_determinism.cpp.)
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -30,26 +30,6 @@ double num(const boost::json::value& v, std::initializer_list<const char*> path)
   const boost::json::value* cur = &v;
   for (const char* k : path) cur = &cur->as_object().at(k);
   return cur->is_int64() ? static_cast<double>(cur->as_int64()) : cur->as_double();
-}
-
-int lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
-
-// One failing invocation: its exit code, a single stderr line containing `needle`, and no report written.
-void expect_error(std::vector<std::string> args, int code, const std::string& needle) {
-  const TempDir td;
-  const std::string out = td.path() + "/out";
-  args.insert(args.end(), {"--out", out});
-  const ProcessResult r = mm(args);
-  CAPTURE(r.err);
-  CHECK(r.exit_code == code);
-  CHECK(lines(r.err) == 1);
-  CHECK(r.err.rfind("modelmeter: error: ", 0) == 0);
-  CHECK(r.err.find(needle) != std::string::npos);
-  CHECK_FALSE(fs::exists(fs::path(out) / "report.json"));
 }
 
 const std::vector<std::string> kExample = {"run", "--plugin", "example_transformer", "--workload", "example"};
@@ -131,63 +111,6 @@ TEST_CASE("doubling the prompt doubles the prefill's linear parts (scaling law t
   CHECK(ja.at("summary").at("tpot_s").is_null());
 }
 
-TEST_CASE("two runs give byte-identical reports, also from another working directory") {
-  const TempDir ta, tb;
-  const std::string a = ta.path(), b = tb.path();
-  auto a_args = kExample, b_args = kExample;
-  a_args.insert(a_args.end(), {"--out", a + "/r"});
-  b_args.insert(b_args.end(), {"--out", "r"});
-  REQUIRE(mm(a_args).exit_code == 0);
-  REQUIRE(mm(b_args, b).exit_code == 0);
-  CHECK(read_file(a + "/r/report.json") == read_file(b + "/r/report.json"));
-}
-
-TEST_CASE("unknown plugin, workload, hardware and format names list what exists") {
-  expect_error({"run", "--plugin", "nope", "--workload", "example"}, 4, "unknown plugin 'nope'; available: ");
-  expect_error({"run", "--plugin", "nope", "--workload", "example"}, 4, "example_transformer");
-  expect_error({"run", "--plugin", "example_transformer", "--workload", "nope"}, 3,
-               "unknown workload 'nope'; available: ");
-  expect_error({"run", "--plugin", "example_transformer", "--workload", "nope"}, 3, "example");
-  expect_error({"run", "--plugin", "example_transformer", "--workload", "example", "--hardware", "tpu"}, 3,
-               "unknown hardware 'tpu'; available: a100-40g, a100-80g, h100-sxm, h200, l40s, rtx5090");
-  expect_error({"run", "--plugin", "example_transformer", "--workload", "example", "--format", "json,xml"}, 4,
-               "unknown format 'xml'; available: ");
-}
-
-TEST_CASE("workload errors: malformed TOML, unknown key, wrong type, impossible values") {
-  const TempDir td;
-  const std::string dir = td.path();
-  auto workload = [&](const char* name, const char* text) {
-    const std::string p = dir + "/" + name;
-    std::ofstream(p) << text;
-    return p;
-  };
-  const auto run = [](const std::string& w) {
-    return std::vector<std::string>{"run", "--plugin", "example_transformer", "--workload", w};
-  };
-  const std::string bad = workload("bad.toml", "[decode]\nmax_new_tokens = 4\n[batch\nsize = 1\n");
-  expect_error(run(bad), 3, bad + ":3:");
-  expect_error(run(bad), 3, "malformed TOML");
-  expect_error(run(workload("u.toml", "[decode]\nmax_new_token = 4\n")), 3,
-               "unknown key 'decode.max_new_token'; did you mean 'decode.max_new_tokens'?");
-  expect_error(run(workload("t.toml", "[decode]\nmax_new_tokens = \"four\"\n")), 3, "must be an integer, got a string");
-  auto args = kExample;
-  args.insert(args.end(), {"--set", "model.heads=0"});
-  expect_error(args, 3, "'model.heads' = 0 is not allowed");
-  args = kExample;
-  args.insert(args.end(), {"--set", "prompt.text_tokens=-3"});
-  expect_error(args, 3, "'prompt.text_tokens' = -3 is not allowed");
-  args = kExample;
-  args.insert(args.end(), {"--set", "model.heads=3"});
-  expect_error(args, 3, "model.heads = 3 does not divide model.hidden = 256");
-  args = kExample;
-  args.insert(args.end(), {"--set", "decode.max_new_tokens=5000"});
-  expect_error(args, 3, "exceeds the model's maximum of 4096 positions");
-  args = kExample;
-  args.insert(args.end(), {"--set", "precision.activations=fp8", "--hardware", "a100-80g"});
-  expect_error(args, 3, "has no fp8 Tensor-Core peak");
-}
-
 TEST_CASE("the command line: help, version, usage errors") {
   const ProcessResult help = mm({"--help"});
   CHECK(help.exit_code == 0);
@@ -221,15 +144,4 @@ TEST_CASE("list, describe and check-plugin say what is installed") {
   CHECK(d.exit_code == 0);
   CHECK(d.out.find("model.heads (an integer from 1 to 4096, default 4, example_transformer)") != std::string::npos);
   CHECK(d.out.find("17960704 parameters") != std::string::npos);
-}
-
-TEST_CASE("an output folder that cannot be written gives exit code 6 and writes nothing") {
-  const TempDir td;
-  const std::string dir = td.path();
-  std::ofstream(dir + "/file") << "x";
-  auto args = kExample;
-  args.insert(args.end(), {"--out", dir + "/file"});
-  const ProcessResult r = mm(args);
-  CHECK(r.exit_code == 6);
-  CHECK(r.err.find("is a file, not a folder") != std::string::npos);
 }

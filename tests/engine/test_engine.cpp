@@ -43,7 +43,6 @@ bool close(double a, double b) {
   return std::abs(a - b) <= 1e-12 * std::max(std::abs(a), std::abs(b));
 }
 
-
 // A chip whose ridge point lies between the decode attention op's arithmetic intensity at the first and at the
 // last step of an N-step decode, so that the op really crosses from one side of the roofline to the other.
 core::Hardware crossing_chip(const core::PreparedRun& p, uint64_t steps) {
@@ -117,7 +116,8 @@ TEST_CASE("evaluate_totals with one TotalsMemo equals evaluate_run for every dec
         CAPTURE(batch);
         CAPTURE(gpu);
         CAPTURE(n);
-        const auto full = core::evaluate_run(std_v1({{"batch.size", batch}, {"decode.max_new_tokens", std::to_string(n)}}), h);
+        const auto full =
+            core::evaluate_run(std_v1({{"batch.size", batch}, {"decode.max_new_tokens", std::to_string(n)}}), h);
         const core::RunResult fast = core::evaluate_totals(base, h, n, &memo);
         REQUIRE(fast.stages.size() == full.stages.size());
         for (std::size_t i = 0; i < full.stages.size(); ++i) {

@@ -172,34 +172,55 @@ TEST_CASE("config_get answers the ABI: values, unset keys and undeclared keys") 
   CHECK(std::string(err.message).find("nope.key") != std::string::npos);
 }
 
-TEST_CASE("workload_text stands for the file's content: same settings, same messages naming the file") {
-  const std::string toml = "description = \"d\"\n[decode]\nmax_new_tokens = 7\n[vision]\nmode = \"tiny\"\n";
-  const ResolvedConfig from_file = resolve(toml, {"batch.size=2"});
-  ResolveInputs in;
-  in.workload_file = "/nowhere/w.toml";  // never opened
-  in.workload_text = toml;
-  in.workload_name = "w";
-  in.overrides.push_back(parse_override("batch.size=2"));
-  const ResolvedConfig from_text = resolve_config(catalog(), in);
-  CHECK(from_text.workload_description == "d");
-  REQUIRE(from_text.settings.size() == from_file.settings.size());
-  for (const auto& kv : from_file.settings) {  // not a structured binding: clang 14 cannot capture one
-    const std::string& key = kv.first;
-    CAPTURE(key);
-    REQUIRE(from_text.settings.count(key) == 1);
-    CHECK(from_text.settings.at(key).value == kv.second.value);
-    CHECK(from_text.settings.at(key).source.substr(0, 8) == kv.second.source.substr(0, 8));
+// Found by fuzz_set / fuzz_workload (tests/fuzz): values must print as TOML that reads back as themselves,
+// and --set must take exactly one value.
+TEST_CASE("a string value prints as TOML that reads back as the same string, control characters included") {
+  Value v;
+  v.type = MM_VALUE_STRING;
+  v.string =
+      "a\"b\\c\nd\te\x01"
+      "f\x7f";
+  CHECK(v.to_toml() == "\"a\\\"b\\\\c\\nd\\te\\u0001f\\u007f\"");
+  KeyDecl d;
+  d.key = "model.label";
+  d.type = MM_VALUE_STRING;
+  CHECK(parse_value_text(d, v.to_toml(), "test") == v);
+}
+
+TEST_CASE("--set takes one value: a second line or key is refused") {
+  const std::string e = error_of("[decode]\nmax_new_tokens = 8\n", {"batch.size=2\nprompt.text_tokens = 5"});
+  CHECK(e.find("is not a single TOML value") != std::string::npos);
+  CHECK(
+      resolve("[decode]\nmax_new_tokens = 8\n", {"batch.size=2 # a comment"}).settings.at("batch.size").value.integer ==
+      2);
+}
+
+TEST_CASE("--set reads a bare word as a string for a string key, even one TOML reads otherwise") {
+  KeyDecl d;
+  d.key = "model.label";
+  d.type = MM_VALUE_STRING;
+  for (const char* word : {"nan", "inf", "true", "12", "1e5", "base"}) {
+    CAPTURE(word);
+    CHECK(parse_value_text(d, word, "test").string == word);
   }
-  const auto error = [&](const std::string& text) {
-    in.workload_text = text;
-    try {
-      resolve_config(catalog(), in);
-    } catch (const InputError& e) {
-      return std::string(e.what());
-    }
-    return std::string("(no error)");
-  };
-  CHECK(error("[decode]\nmax_new_tokens = = 3\n").find("workload file /nowhere/w.toml:2:") == 0);
-  CHECK(error("[decode]\nmax_new_tokns = 3\n").find("/nowhere/w.toml:2:1: unknown key 'decode.max_new_tokns'") == 0);
-  CHECK(error("[batch]\nsize = 1\n").find("workload file '/nowhere/w.toml' does not set required key") == 0);
+  CHECK(error_of("[decode]\nmax_new_tokens = 8\n", {"batch.size=nan"}).find("must be an integer, got a float") !=
+        std::string::npos);
+}
+
+TEST_CASE("workload and model text in memory: parsed as if read from the named file") {
+  ResolveInputs in;
+  in.workload_file = "memory-workload.toml";
+  in.workload_text = "[decode]\nmax_new_tokens = 3\n[batch\n";
+  try {
+    resolve_config(catalog(), in);
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).find("workload file memory-workload.toml:3:7: malformed TOML") != std::string::npos);
+  }
+  in.workload_text = "[decode]\nmax_new_tokens = 3\n";
+  in.model_file = "memory-model.toml";
+  in.model_text = "hidden_size = 64\n";
+  const auto cfg = resolve_config(catalog(), in);
+  CHECK(cfg.settings.at("decode.max_new_tokens").value.integer == 3);
+  CHECK(cfg.settings.at("model.hidden_size").value.integer == 64);
 }

@@ -93,3 +93,16 @@ TEST_CASE("bad profiles are rejected naming file and key") {
   CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[efficiency]\nmemory = 1.5\n")),
                        doctest::Contains("efficiency factors must be in (0, 1]"), InputError);
 }
+
+TEST_CASE("a figure that overflows its unit is refused (found by fuzz_hardware), and text in memory parses alike") {
+  std::string huge = kGood;
+  huge.replace(huge.find("1000"), 4, "1e300");  // GB/s -> bytes/s would be infinite
+  CHECK_THROWS_WITH_AS(parse_hardware(huge, "mem/chip.toml"), doctest::Contains("mem/chip.toml:"), InputError);
+  CHECK_THROWS_WITH_AS(parse_hardware(huge, "mem/chip.toml"),
+                       doctest::Contains("key 'memory.bandwidth_gb_s' is too large"), InputError);
+  const Hardware hw = parse_hardware(kGood, "mem/chip.toml");
+  CHECK(hw.id == "chip");
+  CHECK(hw.capacity == doctest::Approx(16.0 * 1073741824.0));
+  CHECK_THROWS_WITH_AS(parse_hardware("name = \n", "mem/chip.toml"),
+                       doctest::Contains("hardware file mem/chip.toml:1:"), InputError);
+}

@@ -1,9 +1,10 @@
 // The `json` writer: report.json, the whole report document, pretty-printed; strings that need escaping go
-// through Boost.JSON's serializer, numbers are written in its form. Numbers that are whole and exactly representable (|x| < 2^53) are written as integers.
+// through Boost.JSON's serializer, numbers are written in its form. Numbers that are whole and exactly representable
+// (|x| < 2^53) are written as integers.
 #include <algorithm>
-#include <charconv>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <charconv>
 #include <cmath>
 #include <modelmeter/sdk.hpp>
 #include <string>

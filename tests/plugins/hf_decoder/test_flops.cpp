@@ -101,7 +101,8 @@ TEST_CASE("Mistral's sliding window caps decode attention past 4096 positions") 
   CHECK(attention_tc(c, 4000, 0, 96) == attention_tc(full, 4000, 0, 96));  // below the window: unchanged
   // The cache is a rolling buffer of 4096 positions.
   const Stage s = decode(1, 8192, 1);
-  const auto& attn = child(child(child(eval(model(s, c)), "layers.{0..31}"), "self_attn"), "attention");
+  const auto tree = eval(model(s, c));  // kept alive: `attn` refers into it
+  const auto& attn = child(child(child(tree, "layers.{0..31}"), "self_attn"), "attention");
   CHECK(fwd(attn, MM_METRIC_KV_CACHE_BYTES) == 2 * 8 * 128 * 4096 * 2.0);
 }
 
@@ -109,7 +110,8 @@ TEST_CASE("Mistral prefill past the window (flash): W(W+1)/2 + (P - W)·W score 
   const HfConfig c = bundled("mistral-7b-v0.1");
   const double W = 4096, Pl = 6000;
   const Stage s = prefill(1, 6000);
-  const auto& attn = child(child(child(eval(model(s, c)), "layers.{0..31}"), "self_attn"), "attention");
+  const auto tree = eval(model(s, c));  // kept alive: `attn` refers into it
+  const auto& attn = child(child(child(tree, "layers.{0..31}"), "self_attn"), "attention");
   CHECK(tc(attn) == 4 * 32 * 128 * (W * (W + 1) / 2 + (Pl - W) * W));
 }
 

@@ -91,9 +91,6 @@ using ResolvedConfig = mm_config;
 
 struct ResolveInputs {
   std::filesystem::path workload_file;  // empty: no workload file (declared defaults and overrides only)
-  // The workload's TOML text when the caller already holds it (the server's inline workloads and its bundled
-  // workloads read once at start): used instead of reading workload_file, which then only names it in messages.
-  std::optional<std::string> workload_text;
   std::string workload_name;
   std::optional<std::filesystem::path> model_file;  // TOML of model.* keys (flat)
   // --model for a plugin that declares the string key `model.config` (it reads its own model file, e.g. a
@@ -103,6 +100,10 @@ struct ResolveInputs {
   // resolves to <models_dir>/<name>.json, whichever of default, workload, --model or --set gave it.
   std::filesystem::path models_dir;
   std::vector<Override> overrides;
+  // The files' content when it is already in memory (the fuzzers): the file is then not read, and its
+  // path only names it in messages.
+  std::optional<std::string> workload_text;
+  std::optional<std::string> model_text;
 };
 
 // The key through which a plugin reads its own model file (see ResolveInputs::model_config).

@@ -38,5 +38,7 @@ struct Hardware {
 
 // Loads and strictly validates a profile; throws InputError (file, key, what is allowed).
 MM_CORE_API Hardware load_hardware(const std::filesystem::path& path);
+// The same for a profile already in memory; `path` names it in messages and gives its id (the stem).
+MM_CORE_API Hardware parse_hardware(std::string_view text, const std::filesystem::path& path);
 
 }  // namespace modelmeter::core

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <modelmeter/core/export.hpp>
+#include <mutex>
 #include <string>
 #include <vector>
 

@@ -76,16 +76,16 @@ struct StageTree {
     mm_layer_class cls{};  // zero-extended to this host's struct
     uint32_t known_metrics = 0;
     uint32_t parent = kNone, first_child = kNone, next_sibling = kNone;
-    double repeat = 1;        // as declared by the parent
-    double multiplicity = 1;  // product of the repeats from the root down to this node
+    double repeat = 1;           // as declared by the parent
+    double multiplicity = 1;     // product of the repeats from the root down to this node
     const char* name = "model";  // owned by the parent layer, which the tree keeps alive
     uint32_t component = 0;      // index into `components`
     mm_category category = MM_CATEGORY_COMPOSITE;
   };
-  std::shared_ptr<const Plugin> plugin;            // keeps the library loaded while the layers live
-  std::unique_ptr<mm_layer, LayerDeleter> owned;   // the root, when this tree owns it
-  std::vector<Node> nodes;                         // nodes[0] is the root
-  std::vector<std::string> components;             // in order of first appearance
+  std::shared_ptr<const Plugin> plugin;           // keeps the library loaded while the layers live
+  std::unique_ptr<mm_layer, LayerDeleter> owned;  // the root, when this tree owns it
+  std::vector<Node> nodes;                        // nodes[0] is the root
+  std::vector<std::string> components;            // in order of first appearance
   // "model.layers.1.mlp"
   MM_CORE_API std::string path(uint32_t index) const;
 };
@@ -202,9 +202,9 @@ struct TotalsMemo {
   std::string hardware_id;
   std::vector<StageResult> one_step;  // vision, prefill totals
   struct Crossover {
-    int8_t side0 = -1;                 // 1 compute-bound at step 0, 0 memory-bound, -1 not known yet
-    uint64_t same_through = 0;         // every step up to here is on side0's side
-    uint64_t flips_at = UINT64_MAX;    // the first step on the other side, when found
+    int8_t side0 = -1;               // 1 compute-bound at step 0, 0 memory-bound, -1 not known yet
+    uint64_t same_through = 0;       // every step up to here is on side0's side
+    uint64_t flips_at = UINT64_MAX;  // the first step on the other side, when found
   };
   std::vector<Crossover> decode;  // per decode tree node
   // The most decode steps this memo will be asked about (0: unknown). Checking a side once at the horizon

@@ -4,12 +4,12 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <optional>
 #include <functional>
 #include <memory>
 #include <modelmeter/core/export.hpp>
 #include <modelmeter/core/report.hpp>
 #include <modelmeter/core/run.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,8 +41,8 @@ struct SweepPoint {
   std::vector<std::string> values;  // one per varied key, in --vary order
   std::string hardware;             // the hardware profile's id
   bool feasible = false;
-  std::string reason;                     // why not, when not feasible
-  std::optional<SweepFigures> figures;    // absent when the workload was rejected for this point
+  std::string reason;                   // why not, when not feasible
+  std::optional<SweepFigures> figures;  // absent when the workload was rejected for this point
 };
 
 // At most this many points in one sweep (a typo in a range should not run for hours).
@@ -72,10 +72,10 @@ MM_CORE_API std::pair<std::size_t, std::size_t> parse_shard(std::string_view tex
 
 // Evaluates every point in order: the last --vary varies fastest, the hardware slowest. Points that differ only
 // in hardware or decode.max_new_tokens share one prepared run (plan and stage trees), keyed on the values of every
-// other varied key: the same figures as separate runs, without rebuilding what those keys do not change. A point whose workload is
-// rejected (too long a context, an impossible value) or whose memory does not fit is a row with feasible = false and
-// the reason; a plugin failure ends the sweep (PluginFailure). Returns the points done (all of them unless `stop` was
-// set).
+// other varied key: the same figures as separate runs, without rebuilding what those keys do not change. A point whose
+// workload is rejected (too long a context, an impossible value) or whose memory does not fit is a row with feasible =
+// false and the reason; a plugin failure ends the sweep (PluginFailure). Returns the points done (all of them unless
+// `stop` was set).
 MM_CORE_API std::vector<SweepPoint> run_sweep(const SweepRequest& request);
 
 // The sweep document for the writers (docs/report-schema.md, kind "sweep").
