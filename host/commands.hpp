@@ -63,7 +63,10 @@ int cmd_docs(const GlobalOptions& g, const DocsOptions& o);
 int cmd_list(const GlobalOptions& g, const std::string& what, const std::string& plugin);
 int cmd_describe(const GlobalOptions& g, const DescribeOptions& o);
 int cmd_check_plugin(const std::string& path);
-// Runs the HTTP service (serve.cpp) until SIGTERM or SIGINT; then exit code 0.
+// Runs the HTTP service (serve.cpp, in the `modelmeter-serve` executable) until SIGTERM or SIGINT; then exit
+// code 0. In `modelmeter` itself (serve_exec.cpp) it hands the command line to `modelmeter-serve`.
 int cmd_serve(const GlobalOptions& g, const ServeOptions& o);
+// The process's argv as main received it (main.cpp).
+const std::vector<char*>& command_line();
 
 }  // namespace modelmeter::host

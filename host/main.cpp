@@ -12,7 +12,17 @@
 using namespace modelmeter;
 using namespace modelmeter::host;
 
+namespace modelmeter::host {
+namespace {
+std::vector<char*> g_command_line;
+}  // namespace
+const std::vector<char*>& command_line() {
+  return g_command_line;
+}
+}  // namespace modelmeter::host
+
 int main(int argc, char** argv) {
+  modelmeter::host::g_command_line.assign(argv, argv + argc);
   CLI::App app{"modelmeter: analytic FLOPs, memory traffic, memory and roofline time of neural networks"};
   app.set_version_flag("--version", std::string("modelmeter ") + kToolVersion + " (plugin ABI " +
                                         std::to_string(MM_ABI_VERSION_MAJOR) + "." +
