@@ -16,8 +16,8 @@
 #include <mutex>
 #include <optional>
 #include <random>
-#include <regex>
 #include <sstream>
+#include <string_view>
 #include <unordered_map>
 
 #include "assets.hpp"
@@ -615,18 +615,28 @@ struct Service::State {
       }
       return r;
     }
-    static const std::regex run_path(R"(/v1/runs/([0-9a-f]{16})(/summary|/report\.([A-Za-z0-9_-]+))?)");
-    std::smatch m;
-    if (path.starts_with("/v1/runs/") && std::regex_match(path, m, run_path)) {
-      if (!get) return only("GET, HEAD");
-      const std::string id = m[1].str();
-      if (!m[2].matched) return get_report(id, "json");
-      if (m[2].str() == "/summary") {
-        HttpResponse r;
-        r.body = find_run(id)->summary_body;
-        return r;
+    // /v1/runs/<16 hex digits>[/summary | /report.<format>]
+    if (path.starts_with("/v1/runs/") && path.size() >= 9 + 16 &&
+        std::all_of(path.begin() + 9, path.begin() + 25, [](char c) {
+          const auto u = static_cast<unsigned char>(c);
+          return std::isxdigit(u) != 0 && std::isupper(u) == 0;
+        })) {
+      const std::string id = path.substr(9, 16);
+      const std::string_view rest = std::string_view(path).substr(25);
+      const std::string_view format = rest.starts_with("/report.") ? rest.substr(8) : std::string_view();
+      const bool format_ok = !format.empty() && std::all_of(format.begin(), format.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+      });
+      if (rest.empty() || rest == "/summary" || format_ok) {
+        if (!get) return only("GET, HEAD");
+        if (rest.empty()) return get_report(id, "json");
+        if (rest == "/summary") {
+          HttpResponse r;
+          r.body = find_run(id)->summary_body;
+          return r;
+        }
+        return get_report(id, std::string(format));
       }
-      return get_report(id, m[3].str());
     }
     if (path.starts_with("/v1/runs/")) {
       throw RequestError{404, "not_found", "no run '" + path.substr(9) + "' (run ids are 16 hex digits)", ""};
@@ -639,9 +649,10 @@ namespace {
 
 // The key an input error is about ("key 'decode.max_new_tokens' …"), or empty.
 std::string key_of(const std::string& message) {
-  static const std::regex key_re("key '([^']+)'");
-  std::smatch m;
-  return std::regex_search(message, m, key_re) ? m[1].str() : std::string();
+  const std::size_t start = message.find("key '");
+  if (start == std::string::npos) return {};
+  const std::size_t end = message.find('\'', start + 5);
+  return end == std::string::npos || end == start + 5 ? std::string() : message.substr(start + 5, end - start - 5);
 }
 
 }  // namespace
