@@ -456,8 +456,30 @@ const KeyCatalog& catalog_for(const Plugin& plugin) {
 namespace {
 
 Evaluator evaluator_for(const PreparedRun& p, const Hardware& hw, std::vector<std::string>* warnings) {
-  return Evaluator{p.plugin->name(), hw.tensor_peak_for(p.compute_dtype) * hw.eff_tensor,
-                   hw.cuda_fp32_peak * hw.eff_cuda, hw.bandwidth * hw.eff_memory, warnings};
+  Evaluator ev{p.plugin->name(), hw.tensor_peak_for(p.compute_dtype) * hw.eff_tensor, hw.cuda_fp32_peak * hw.eff_cuda,
+               hw.bandwidth * hw.eff_memory, warnings};
+  ev.warned_missing = !p.warnings.empty();  // preparing the one-step stages already said it
+  return ev;
+}
+
+// A stage's identity for N new tokens, before any figure.
+StageResult stage_head(const PreparedRun& p, const PreparedRun::Stage& ps, uint64_t N) {
+  StageResult res;
+  res.stage = ps.stage;
+  res.batch = p.batch;
+  res.query_tokens = ps.query_tokens;
+  res.kv_len = ps.kv_len;
+  res.steps = ps.stage == MM_STAGE_DECODE ? N - 1 : 1;
+  return res;
+}
+
+// Each node's own metrics over the stage: prepared for the one-step stages, asked of the plugin for decode.
+void own_of(Evaluator& ev, const PreparedRun::Stage& ps, uint64_t steps, bool backward, std::vector<NodeValues>& out) {
+  if (ps.stage == MM_STAGE_DECODE) {
+    ev.own_values(*ps.tree, 0, steps, backward, out);
+  } else {
+    out = ps.own;
+  }
 }
 
 void check_context(const PreparedRun& p, uint64_t N) {
@@ -619,32 +641,21 @@ RunResult evaluate_run(const std::shared_ptr<const PreparedRun>& prepared, const
   check_context(p, N);
   RunResult r = result_head(prepared, hw, N);
   Evaluator ev = evaluator_for(p, hw, &r.warnings);
-  ev.warned_missing = !p.warnings.empty();  // the one-step stages already said it
   for (const PreparedRun::Stage& ps : p.stages) {
     const bool decode = ps.stage == MM_STAGE_DECODE;
     if (decode && N <= 1) continue;
-    StageResult res;
-    res.stage = ps.stage;
-    res.batch = p.batch;
-    res.query_tokens = ps.query_tokens;
-    res.kv_len = ps.kv_len;
-    res.steps = decode ? N - 1 : 1;
+    StageResult res = stage_head(p, ps, N);
     res.tree = ps.tree;
-    const StageTree& tree = *ps.tree;
     const Evaluator::Breakdown breakdown{&res.categories, &res.components};
-    if (decode) {
-      ev.own_values(tree, 0, res.steps, true, res.nodes);
-    } else {
-      res.nodes = ps.own;
-    }
-    ev.totals(tree, 0, res.steps, true, &breakdown, res.nodes);
+    own_of(ev, ps, res.steps, true, res.nodes);
+    ev.totals(*ps.tree, 0, res.steps, true, &breakdown, res.nodes);
     res.forward = res.nodes[0].forward;
     res.backward = res.nodes[0].backward;
     res.time = res.nodes[0].time;
     if (decode) {
       std::vector<NodeValues> one;
       for (auto [slot, step] : {std::pair{&res.first_step, uint64_t{0}}, std::pair{&res.last_step, res.steps - 1}}) {
-        ev.evaluate(tree, step, 1, false, nullptr, one);
+        ev.evaluate(*ps.tree, step, 1, false, nullptr, one);
         *slot = StepTotals{one[0].forward, one[0].time};
       }
     }
@@ -666,7 +677,6 @@ RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, co
   }
   RunResult r = result_head(prepared, hw, N);
   Evaluator ev = evaluator_for(p, hw, &r.warnings);
-  ev.warned_missing = !p.warnings.empty();
   std::vector<NodeValues> values;
   for (const PreparedRun::Stage& ps : p.stages) {
     const bool decode = ps.stage == MM_STAGE_DECODE;
@@ -679,21 +689,12 @@ RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, co
         continue;
       }
     }
-    StageResult& res = r.stages.emplace_back();
-    res.stage = ps.stage;
-    res.batch = p.batch;
-    res.query_tokens = ps.query_tokens;
-    res.kv_len = ps.kv_len;
-    res.steps = decode ? N - 1 : 1;
-    if (decode) {
-      ev.own_values(*ps.tree, 0, res.steps, false, values);
-      if (memo != nullptr) {
-        memo->decode.resize(ps.tree->nodes.size());
-        ev.crossovers = &memo->decode;
-        ev.memo_horizon = memo->horizon > 1 ? memo->horizon - 2 : 0;  // the last step of the longest decode
-      }
-    } else {
-      values = ps.own;
+    StageResult& res = r.stages.emplace_back(stage_head(p, ps, N));
+    own_of(ev, ps, res.steps, false, values);
+    if (decode && memo != nullptr) {
+      memo->decode.resize(ps.tree->nodes.size());
+      ev.crossovers = &memo->decode;
+      ev.memo_horizon = memo->horizon > 1 ? memo->horizon - 2 : 0;  // the last step of the longest decode
     }
     ev.totals(*ps.tree, 0, res.steps, false, nullptr, values);
     ev.crossovers = nullptr;
