@@ -23,6 +23,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "check_plugin.hpp"
 #include "install_layout.hpp"
 #include "log.hpp"
 #include "resources.hpp"
@@ -326,17 +327,20 @@ int cmd_describe(const GlobalOptions& g, const DescribeOptions& o) {
 int cmd_check_plugin(const std::string& path) {
   const auto p = core::Plugin::load(path);
   const bool model = p->kind() == MM_PLUGIN_MODEL;
+  const PluginCheck check = check_plugin(p);  // every problem before any output
   std::cout << "plugin: " << p->name() << " " << p->version() << " (ABI " << core::abi_version_text(p->abi_version())
             << ", " << (model ? "model" : "writer") << ")\n"
             << "path: " << p->path().string() << "\n"
             << "description: " << p->description() << "\n";
   if (model) {
     print_classes(p->info());
-    print_keys(core::catalog_for(*p));  // also validates the plugin's key declarations
+    print_keys(core::catalog_for(*p));
+    std::cout << "stages built on the default keys: " << join(check.stages) << "\n";
   } else {
     std::cout << "format: " << p->info().format << "\n";
   }
   std::cout << "ok: host ABI " << core::abi_version_text(MM_ABI_VERSION) << " accepts it\n";
+  for (const auto& w : check.warnings) log_warning(w);
   return kExitOk;
 }
 

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
                                         std::to_string(MM_ABI_VERSION_MAJOR) + "." +
                                         std::to_string(MM_ABI_VERSION_MINOR) + ")");
   app.require_subcommand(1);
+  app.fallthrough();  // subcommands inherit it: global options (--plugin-dir, -v, -q) may follow the subcommand too
   GlobalOptions global;
   bool verbose = false, quiet = false;
   std::vector<std::string> plugin_dirs;

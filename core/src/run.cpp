@@ -5,8 +5,10 @@
 #include <cstddef>
 #include <cstring>
 #include <modelmeter/core/errors.hpp>
+#include <modelmeter/core/plugin_check.hpp>
 #include <modelmeter/core/run.hpp>
 #include <mutex>
+#include <string_view>
 
 namespace modelmeter::core {
 
@@ -509,6 +511,19 @@ RunResult result_head(const std::shared_ptr<const PreparedRun>& prepared, const 
   return r;
 }
 
+// A stage build that failed: one line naming plugin, stage and (in the message of a plugin built with the SDK)
+// the layer class whose constructor threw. The stage prefix that earlier SDKs put in the message is dropped,
+// so that the stage is named once.
+[[noreturn]] void throw_build_failure(const Plugin& plugin, mm_stage stage, mm_status st, mm_error& err) {
+  err.message[MM_ERROR_MESSAGE_CAPACITY - 1] = '\0';
+  std::string_view message = err.message;
+  const std::string old_prefix = std::string("build ") + stage_name(stage) + " stage: ";
+  if (message.starts_with(old_prefix)) message.remove_prefix(old_prefix.size());
+  const std::string where = "plugin '" + plugin.name() + "' stage '" + stage_name(stage) + "': ";
+  if (st == MM_ERR_INVALID_ARGUMENT) throw InputError(where + std::string(message));
+  throw PluginFailure(where + "build failed: " + std::string(message));
+}
+
 uint64_t config_new_tokens(const ResolvedConfig& c) {
   return static_cast<uint64_t>(c.settings.at("decode.max_new_tokens").value.integer);
 }
@@ -614,24 +629,24 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
       st = info.build_stage(&ctx, &raw_root, &err);
     }
     std::unique_ptr<mm_layer, LayerDeleter> root(raw_root);
-    if (st == MM_ERR_NOT_FOUND && sp.stage != MM_STAGE_PREFILL) continue;  // the plugin has no such stage
-    if (st != MM_OK || !root) {
-      err.message[MM_ERROR_MESSAGE_CAPACITY - 1] = '\0';
-      if (st == MM_ERR_INVALID_ARGUMENT) throw InputError("plugin '" + plugin.name() + "': " + err.message);
-      throw PluginFailure("plugin '" + plugin.name() + "': build " + stage_name(sp.stage) +
-                          " stage failed: " + (st == MM_OK ? std::string("no root layer") : std::string(err.message)));
+    if (st == MM_ERR_NOT_FOUND || (st == MM_OK && !root)) {  // the plugin has no such stage
+      check_missing_stage(plugin, sp.stage, r.plan, N);
+      continue;
     }
+    if (st != MM_OK) throw_build_failure(plugin, sp.stage, st, err);
     PreparedRun::Stage stage;
     stage.stage = sp.stage;
     stage.query_tokens = sp.q;
     stage.kv_len = sp.kv;
     auto tree = flatten(root.get(), plugin.name());
     tree->owned = std::move(root);
+    check_stage_tree(plugin, sp.stage, *tree);
     tree->plugin = r.plugin;
     if (sp.stage != MM_STAGE_DECODE) ev.own_values(*tree, 0, 1, true, stage.own);
     stage.tree = std::move(tree);
     r.stages.push_back(std::move(stage));
   }
+  check_prepared_stages(r, N);
   return prepared;
 }
 
@@ -639,6 +654,7 @@ RunResult evaluate_run(const std::shared_ptr<const PreparedRun>& prepared, const
   const PreparedRun& p = *prepared;
   const uint64_t N = config_new_tokens(p.config);
   check_context(p, N);
+  check_prepared_stages(p, N);
   RunResult r = result_head(prepared, hw, N);
   Evaluator ev = evaluator_for(p, hw, &r.warnings);
   for (const PreparedRun::Stage& ps : p.stages) {
@@ -668,6 +684,7 @@ RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, co
                           TotalsMemo* memo) {
   const PreparedRun& p = *prepared;
   check_context(p, N);
+  check_prepared_stages(p, N);
   if (memo != nullptr && (memo->prepared != &p || memo->hardware_id != hw.id)) {
     const uint64_t horizon = memo->horizon;
     *memo = TotalsMemo{};

@@ -286,7 +286,7 @@ TEST_CASE("an exception thrown inside a plugin is a one-line plugin failure (exi
   };
   const std::vector<Case> cases{
       {"plan", {"thrower", "boom in plan", "plan"}},
-      {"build", {"thrower", "boom in build", "build prefill stage"}},
+      {"build", {"thrower", "boom in build", "stage 'prefill'", "layer class 'Boom'"}},
       {"metric", {"thrower", "boom in metric", "block", "metrics"}},
   };
   for (const Case& c : cases) {

@@ -200,7 +200,9 @@ TEST_CASE("a plugin that throws or fails is one line naming plugin, call and lay
   };
   const std::string t = fixture("thrower");
   s.fail({run(t, "thrower.where=plan"), 5, {"plugin 'thrower': plan failed: plan: boom in plan"}});
-  s.fail({run(t, "thrower.where=build"), 5, {"plugin 'thrower': build prefill stage failed", "boom in build"}});
+  s.fail({run(t, "thrower.where=build"),
+          5,
+          {"plugin 'thrower' stage 'prefill': build failed: layer class 'Boom' (constructor): boom in build"}});
   s.fail({run(t, "thrower.where=metric"),
           5,
           {"plugin 'thrower' layer 'model.block' (Boom): metrics (forward) failed: Boom: boom in metric"}});

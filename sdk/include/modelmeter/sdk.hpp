@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -67,28 +68,71 @@ inline void set_error(mm_error* err, mm_status code, std::string_view message) n
   }
 }
 
-// Runs `fn` and converts every exception into a status. `where` prefixes the message (class and call).
-template <class Fn>
-mm_status guarded(mm_error* err, const char* where, Fn&& fn) noexcept {
+// Runs `fn` and converts every exception into a status. `where()`, called inside the handler (so it may look
+// at std::current_exception()), gives what prefixes the message (class and call); empty: no prefix.
+template <class Where, class Fn>
+mm_status guarded_at(mm_error* err, Where&& where, Fn&& fn) noexcept {
+  const auto text = [&](const char* message) {
+    const std::string w = where();
+    return w.empty() ? std::string(message) : w + ": " + message;
+  };
   try {
     fn();
     return MM_OK;
   } catch (const Error& e) {
-    set_error(err, e.code(), std::string(where) + ": " + e.what());
+    try {
+      set_error(err, e.code(), text(e.what()));
+    } catch (...) {
+      set_error(err, e.code(), "exception (message lost)");
+    }
     return e.code();
   } catch (const std::bad_alloc&) {
-    set_error(err, MM_ERR_OUT_OF_MEMORY, std::string(where) + ": out of memory");
+    try {
+      set_error(err, MM_ERR_OUT_OF_MEMORY, text("out of memory"));
+    } catch (...) {
+      set_error(err, MM_ERR_OUT_OF_MEMORY, "out of memory");
+    }
     return MM_ERR_OUT_OF_MEMORY;
   } catch (const std::exception& e) {
     try {
-      set_error(err, MM_ERR_INTERNAL, std::string(where) + ": " + e.what());
+      set_error(err, MM_ERR_INTERNAL, text(e.what()));
     } catch (...) {
       set_error(err, MM_ERR_INTERNAL, "exception (message lost)");
     }
     return MM_ERR_INTERNAL;
   } catch (...) {
-    set_error(err, MM_ERR_INTERNAL, std::string(where) + ": unknown exception");
+    try {
+      set_error(err, MM_ERR_INTERNAL, text("unknown exception"));
+    } catch (...) {
+      set_error(err, MM_ERR_INTERNAL, "unknown exception");
+    }
     return MM_ERR_INTERNAL;
+  }
+}
+
+template <class Fn>
+mm_status guarded(mm_error* err, const char* where, Fn&& fn) noexcept {
+  return guarded_at(
+      err, [where] { return std::string(where); }, std::forward<Fn>(fn));
+}
+
+// The innermost layer constructor an exception in flight left (make_layer notes it on the way out), so that a
+// stage build that fails names the class once: the exception object tells a stale note from a current one.
+struct FailedConstructor {
+  const char* class_name = nullptr;
+  std::exception_ptr exception;
+};
+inline FailedConstructor& failed_constructor() noexcept {
+  static thread_local FailedConstructor f;
+  return f;
+}
+// Called from a handler: keeps the first (innermost) class the current exception passed through.
+inline void note_failed_constructor(const char* class_name) noexcept {
+  FailedConstructor& f = failed_constructor();
+  std::exception_ptr current = std::current_exception();
+  if (f.exception != current || f.class_name == nullptr) {
+    f.class_name = class_name;
+    f.exception = std::move(current);
   }
 }
 
@@ -429,7 +473,13 @@ inline constexpr mm_layer_class class_table = {
 template <class T, class... Args>
 LayerPtr make_layer(Args&&... args) {
   static_assert(std::is_base_of_v<BaseLayer, T>, "layers derive from modelmeter::BaseLayer");
-  auto* box = new detail::LayerBox<T>(&class_table<T>, std::forward<Args>(args)...);
+  detail::LayerBox<T>* box = nullptr;
+  try {
+    box = new detail::LayerBox<T>(&class_table<T>, std::forward<Args>(args)...);
+  } catch (...) {
+    detail::note_failed_constructor(T::kLayerClassName);  // the exception itself goes on unchanged
+    throw;
+  }
   return LayerPtr(&box->base);
 }
 
@@ -635,18 +685,23 @@ mm_status tr_plan(const mm_config* config, mm_plan* out, mm_error* err) noexcept
   });
 }
 
+// The host names the plugin and the stage; the message names the layer class whose constructor threw, if any.
 template <class P>
 mm_status tr_build_stage(const mm_stage_context* ctx, mm_layer** out_root, mm_error* err) noexcept {
-  static constexpr const char* kStageNames[] = {"build vision stage", "build prefill stage", "build decode stage"};
-  const char* where =
-      (ctx != nullptr && ctx->stage >= 0 && ctx->stage < MM_STAGE_COUNT) ? kStageNames[ctx->stage] : "build stage";
   bool absent = false;
-  const mm_status s = guarded(err, where, [&] {
+  failed_constructor() = FailedConstructor{};
+  const auto where = [] {
+    const FailedConstructor& f = failed_constructor();
+    if (f.class_name == nullptr || f.exception != std::current_exception()) return std::string();
+    return "layer class '" + std::string(f.class_name) + "' (constructor)";
+  };
+  const mm_status s = guarded_at(err, where, [&] {
     if (ctx == nullptr || out_root == nullptr) throw InvalidArgument("null argument");
     LayerPtr root = P::build(StageContext(*ctx));
     absent = !root;
     *out_root = root.release();
   });
+  failed_constructor() = FailedConstructor{};  // let go of the exception
   if (s == MM_OK && absent) {
     set_error(err, MM_ERR_NOT_FOUND, "the plugin has no such stage for this workload");
     return MM_ERR_NOT_FOUND;
