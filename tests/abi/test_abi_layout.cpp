@@ -4,7 +4,7 @@
 // earlier header would read the wrong bytes. Structs may only grow at the end (add a field after the last
 // one, bump MM_ABI_VERSION_MINOR, add its offset here); enum and metric values are append-only.
 //
-// It also proves that ABI 1.0 (tests/abi/fixtures/abi_v1_0.h, a frozen copy of the header as released) is
+// It also proves that ABI 1.0 (sdk/include/modelmeter/abi_v1_0.h, a frozen copy of the header as released) is
 // a strict prefix of the current ABI: same offsets for every field 1.0 has, the 1.1 additions only at the
 // end, the same enum values.
 
@@ -12,14 +12,16 @@
 #include <stdint.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
 // ABI 1.0, in its own namespace (its types have the same names as the current ones). Its macros are
 // captured and removed before the current header is included.
 namespace v1_0 {
-#include "fixtures/abi_v1_0.h"
+#include <modelmeter/abi_v1_0.h>
 inline constexpr uint32_t kVersion = MM_ABI_VERSION;
 inline constexpr uint32_t kMinSupported = MM_ABI_MIN_SUPPORTED;
 inline constexpr int kErrorCapacity = MM_ERROR_MESSAGE_CAPACITY;
@@ -532,4 +534,44 @@ TEST_CASE("metric IDs and enum values are append-only") {
   CHECK(MM_ABI_VERSION > v1_0::kVersion);
   CHECK(MM_ABI_MAJOR_OF(MM_ABI_VERSION) == MM_ABI_MAJOR_OF(v1_0::kVersion));
   CHECK(MM_ABI_MIN_SUPPORTED <= v1_0::kVersion);  // this host still loads 1.0 plugins
+}
+
+namespace {
+std::string read_text(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  REQUIRE_MESSAGE(f != nullptr, "cannot open " << path);
+  std::string text;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  std::fclose(f);
+  return text;
+}
+}  // namespace
+
+TEST_CASE("the SDK holds a frozen header for every ABI version the host loads, the newest equal to abi.h") {
+  const std::string dir = std::string(MM_TEST_SDK_INCLUDE_DIR) + "/modelmeter/";
+  const std::string current = read_text(dir + "abi.h");
+  REQUIRE(MM_ABI_MAJOR_OF(MM_ABI_MIN_SUPPORTED) == MM_ABI_VERSION_MAJOR);
+  for (uint32_t minor = MM_ABI_MINOR_OF(MM_ABI_MIN_SUPPORTED); minor <= MM_ABI_VERSION_MINOR; ++minor) {
+    const std::string version = std::to_string(MM_ABI_VERSION_MAJOR) + "_" + std::to_string(minor);
+    const std::string dotted = std::to_string(MM_ABI_VERSION_MAJOR) + "." + std::to_string(minor);
+    CAPTURE(version);
+    const std::string frozen = read_text(dir + "abi_v" + version + ".h");
+    // It says what it is, has its own include guard and defines its own version.
+    CHECK(frozen.rfind("/* FROZEN COPY of modelmeter/abi.h as released at ABI " + dotted + ". Never edit", 0) == 0);
+    CHECK(frozen.find("#ifndef MODELMETER_ABI_V" + version + "_H\n#define MODELMETER_ABI_V" + version + "_H\n") !=
+          std::string::npos);
+    CHECK(frozen.find("#define MM_ABI_VERSION_MINOR " + std::to_string(minor) + "\n") != std::string::npos);
+    if (minor == MM_ABI_VERSION_MINOR) {
+      // The current version's copy is abi.h itself, but for the first comment line and the guard's name.
+      std::string same = frozen.substr(frozen.find('\n') + 1);  // after the FROZEN COPY line
+      REQUIRE(same.rfind(" *\n", 0) == 0);
+      same = "/*\n" + same.substr(3);
+      for (std::size_t p; (p = same.find("MODELMETER_ABI_V" + version + "_H")) != std::string::npos;) {
+        same.replace(p, std::string("MODELMETER_ABI_V" + version + "_H").size(), "MODELMETER_ABI_H");
+      }
+      CHECK_MESSAGE(same == current, "abi_v" << version << ".h differs from abi.h: re-freeze it (only while " << dotted
+                                             << " is unreleased) or bump MM_ABI_VERSION_MINOR");
+    }
+  }
 }

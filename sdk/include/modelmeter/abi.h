@@ -17,6 +17,8 @@
  *   History:
  *     1.0  initial table.
  *     1.1  adds MM_METRIC_LIVE_BYTES, mm_layer_class.shapes and mm_child.component.
+ *   Each version the host loads is also installed frozen, as modelmeter/abi_v<major>_<minor>.h (abi_v1_0.h,
+ *   abi_v1_1.h): build against one of those to make a plugin for an older host. A new minor adds its copy.
  *
  * ENTRY
  *   A plugin exports exactly one symbol, MM_PLUGIN_ENTRY_SYMBOL ("modelmeter_plugin_entry"), of type
