@@ -6,6 +6,7 @@
 #   test_deb.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$(realpath "$1")
+src=$(realpath "$2")
 if [[ $(id -u) -ne 0 ]] || ! command -v dpkg >/dev/null || ! command -v apt-get >/dev/null; then
   echo "SKIPPED: needs root and dpkg"
   exit 0
@@ -13,13 +14,20 @@ fi
 step() { echo "== $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 command -v dpkg-shlibdeps >/dev/null || fail "dpkg-shlibdeps not found: install dpkg-dev (packaging/setup.sh does)"
+command -v lintian >/dev/null || fail "lintian not found: install lintian (packaging/setup.sh does)"
 for p in modelmeter modelmeter-dev; do
   ! dpkg -s "$p" >/dev/null 2>&1 || fail "package $p is already installed; this test would replace and purge it (apt-get purge -y modelmeter-dev modelmeter first)"
 done
 # Everything the packages own; none of it may exist before the install or after the purge.
-owned=(/usr/bin/modelmeter /usr/lib/modelmeter /usr/share/modelmeter /usr/include/modelmeter /usr/lib/cmake/ModelMeter
-  /usr/share/doc/modelmeter /usr/share/doc/modelmeter-dev /usr/share/man/man1/modelmeter.1 /usr/share/man/man1/modelmeter.1.gz)
-leftovers() { local p; for p in "${owned[@]}"; do [[ ! -e $p ]] || echo "$p"; done; compgen -G '/usr/lib*/libmodelmeter-core*' || true; }
+owned=(/usr/bin/modelmeter /usr/bin/modelmeter-serve /usr/lib/modelmeter /usr/share/modelmeter /usr/include/modelmeter
+  /usr/lib/cmake/ModelMeter /usr/share/doc/modelmeter /usr/share/doc/modelmeter-dev /usr/share/man/man1/modelmeter.1.gz
+  /usr/share/man/man1/modelmeter-serve.1.gz)
+leftovers() {
+  local p
+  for p in "${owned[@]}"; do [[ ! -e $p ]] || echo "$p"; done
+  compgen -G '/usr/lib/libmodelmeter-core*' || true
+  compgen -G '/usr/lib/*/libmodelmeter-core*' || true
+}
 [[ -z $(leftovers) ]] || fail "a ModelMeter install not from these packages is in /usr, remove it first: $(leftovers | tr '\n' ' ')"
 
 export DEBIAN_FRONTEND=noninteractive
@@ -31,7 +39,7 @@ cleanup() {
   local rc=$?
   if ((installed)); then
     echo "== cleanup: apt-get purge -y modelmeter-dev modelmeter"
-    apt-get purge -y -q modelmeter-dev modelmeter >/dev/null 2>&1 || echo "WARNING: purge failed; run: apt-get purge -y modelmeter-dev modelmeter" >&2
+    apt-get purge -o DPkg::Lock::Timeout=600 -y -q modelmeter-dev modelmeter >/dev/null 2>&1 || echo "WARNING: purge failed; run: apt-get purge -y modelmeter-dev modelmeter" >&2
   fi
   rm -rf "$work"
   exit $rc
@@ -55,6 +63,13 @@ for deb in "$runtime" "$dev"; do
 done
 dpkg-deb -f "$dev" Depends | grep -qF "modelmeter (= $version)" || fail "$dev does not depend on modelmeter (= $version)"
 dpkg-deb -f "$runtime" Depends | grep -q 'libc6' || fail "$runtime has no shlibs dependencies (dpkg-shlibdeps not run?)"
+step "lintian $runtime $dev (Debian policy: no errors)"
+# Every tag, errors and warnings, goes to the log; any error fails the test.
+lintian --fail-on error --display-level '>=warning' --no-tag-display-limit "$runtime" "$dev" >"$work/lintian.log" 2>&1 ||
+  { cat "$work/lintian.log"; fail "lintian reports errors (above)"; }
+cat "$work/lintian.log"
+! grep -E '^E: ' "$work/lintian.log" || fail "lintian reports errors (above)"
+
 step "no build-tree-only files in the packages"
 dpkg-deb -c "$runtime" >"$work/runtime.list"
 dpkg-deb -c "$dev" >"$work/dev.list"
@@ -64,7 +79,7 @@ fi
 
 step "apt-get install -y ./$runtime ./$dev"
 installed=1
-apt-get install -y -q "./$runtime" "./$dev" >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get install failed"; }
+apt-get install -o DPkg::Lock::Timeout=600 -y -q "./$runtime" "./$dev" >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get install failed"; }
 dpkg -L modelmeter modelmeter-dev | sort -u >"$work/owned.list"
 readelf -d /usr/bin/modelmeter | grep -E 'RPATH|RUNPATH' | grep -qF "$build" && fail "/usr/bin/modelmeter has an RPATH into the build tree"
 
@@ -89,7 +104,26 @@ cp /usr/share/modelmeter/configs/models/mistral-7b-v0.1.json "$work/config.json"
 modelmeter run --plugin hf_decoder --model "$work/config.json" --workload llm-1024 --out "$work/out-hf-path" >/dev/null
 grep -q '"parameters": 7241732096' "$work/out-hf-path/report.json" || fail 'hf_decoder --model PATH: wrong parameters'
 [[ -f /usr/share/doc/modelmeter/cli.md ]] || fail "no /usr/share/doc/modelmeter/cli.md"
-compgen -G '/usr/share/man/man1/modelmeter.1*' >/dev/null || fail "no man page in /usr/share/man/man1"
+for exe in $(dpkg -L modelmeter | grep '^/usr/bin/'); do
+  [[ -f /usr/share/man/man1/$(basename "$exe").1.gz ]] || fail "no man page /usr/share/man/man1/$(basename "$exe").1.gz for $exe"
+done
+for p in modelmeter modelmeter-dev; do
+  [[ -f /usr/share/doc/$p/copyright && -f /usr/share/doc/$p/changelog.Debian.gz ]] ||
+    fail "/usr/share/doc/$p lacks copyright or changelog.Debian.gz"
+done
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+compgen -G "/usr/lib/$multiarch/libmodelmeter-core.so.*" >/dev/null ||
+  fail "libmodelmeter-core is not in the multiarch folder /usr/lib/$multiarch"
+ldconfig -p | grep -qE "libmodelmeter-core\.so\.[0-9.]+ .*=> (/usr)?/lib/$multiarch/libmodelmeter-core" ||
+  fail "libmodelmeter-core is not in the ldconfig cache (ldconfig trigger?): $(ldconfig -p | grep modelmeter)"
+[[ $(realpath "$(ldd /usr/bin/modelmeter | awk '/libmodelmeter-core/ {print $3}')") == /usr/lib/$multiarch/* ]] ||
+  fail "/usr/bin/modelmeter does not load /usr/lib/$multiarch/libmodelmeter-core"
+step "the frozen ABI headers: a plugin built against /usr/include/modelmeter/abi_v1_0.h loads as ABI 1.0"
+for minor in 0 1; do [[ -f /usr/include/modelmeter/abi_v1_$minor.h ]] || fail "no /usr/include/modelmeter/abi_v1_$minor.h"; done
+cc -std=c99 -Wall -Wextra -Wpedantic -Werror -shared -fPIC -o "$work/old_abi_1_0.so" \
+  "$src/tests/abi/fixtures/old_abi_1_0.c" || fail "the ABI 1.0 fixture does not build against /usr/include"
+modelmeter check-plugin "$work/old_abi_1_0.so" | tee "$work/old.txt"
+grep -q '^plugin: old_abi_1_0 .*(ABI 1.0, model)' "$work/old.txt" || fail "check-plugin does not say ABI 1.0"
 
 step "build /usr/share/modelmeter/sdk-example out of tree"
 cmake -S /usr/share/modelmeter/sdk-example -B "$work/example" >"$work/example.log" 2>&1 ||
@@ -107,7 +141,7 @@ MODELMETER_PLUGIN_PATH=$(dirname "$so") modelmeter run --plugin "$so" --workload
 [[ -s $work/out-example/report.json ]] || fail "the example run wrote no report.json"
 
 step "apt-get purge -y modelmeter-dev modelmeter"
-apt-get purge -y -q modelmeter-dev modelmeter >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "apt-get purge failed"; }
+apt-get purge -o DPkg::Lock::Timeout=600 -y -q modelmeter-dev modelmeter >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "apt-get purge failed"; }
 installed=0
 for p in modelmeter modelmeter-dev; do
   ! dpkg -s "$p" >/dev/null 2>&1 || fail "package $p is still known to dpkg after the purge"

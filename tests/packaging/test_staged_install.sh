@@ -19,14 +19,15 @@ cmake --install "$build" --prefix "$stage" >"$work/install.log" || { cat "$work/
 
 step "the install tree holds only the packaged layout (no tests, no fixtures, no build paths)"
 (cd "$stage" && find . -mindepth 1 -maxdepth 3 | sort) >"$work/layout"
-unexpected=$(grep -vE '^\./(bin|bin/modelmeter|bin/modelmeter-serve|include|include/modelmeter(/.*)?|lib|lib/libmodelmeter-core\.so\.[0-9.]+|lib/modelmeter(/(plugins|writers))?|lib/cmake(/ModelMeter)?|share|share/modelmeter(/(configs|sdk-example)(/.*)?)?|share/doc(/modelmeter(/[a-z-]+\.md)?)?|share/man(/man1(/modelmeter\.1)?)?)$' "$work/layout" || true)
+unexpected=$(grep -vE '^\./(bin|bin/modelmeter|bin/modelmeter-serve|include|include/modelmeter(/.*)?|lib|lib/([^/]+-linux-[^/]+/)?libmodelmeter-core\.so\.[0-9.]+|lib/[^/]+-linux-[^/]+|lib/modelmeter(/(plugins|writers))?|lib/cmake(/ModelMeter)?|share|share/modelmeter(/(configs|sdk-example)(/.*)?)?|share/doc(/modelmeter(/([a-z-]+\.md|copyright|changelog\.Debian\.gz))?)?|share/doc/modelmeter-dev(/(copyright|changelog\.Debian\.gz))?|share/man(/man1(/modelmeter(-serve)?\.1\.gz)?)?)$' "$work/layout" || true)
 [[ -z $unexpected ]] || fail "unexpected installed paths:
 $unexpected
 (whole install tree: $(tr '\n' ' ' <"$work/layout"))"
 if grep -rlF "$build" "$stage/lib/cmake" "$stage/share" >/dev/null 2>&1; then
   fail "installed files mention the build tree $build: $(grep -rlF "$build" "$stage/lib/cmake" "$stage/share")"
 fi
-diff <(cd "$src/docs" && ls -- *.md) <(ls "$stage/share/doc/modelmeter") || fail "installed docs differ from $src/docs/*.md"
+diff <(cd "$src/docs" && ls -- *.md) <(cd "$stage/share/doc/modelmeter" && ls -- *.md) ||
+  fail "installed docs differ from $src/docs/*.md"
 # `run` must not load the HTTP server's libraries (cpp-httplib and its OpenSSL): they live in modelmeter-serve.
 if ldd "$stage/bin/modelmeter" | grep -qE 'httplib|libssl|libcrypto'; then
   fail "bin/modelmeter links the HTTP server's libraries: $(ldd "$stage/bin/modelmeter" | grep -E 'httplib|ssl|crypto')"
@@ -112,4 +113,14 @@ hf_so=$(find "$work/hf" -name hf_decoder.so -type f | head -n1)
 "$stage/bin/modelmeter" run --plugin "$hf_so" --model llama-2-7b --workload llm-1024 --out "$work/out-hf-oot" >/dev/null
 cmp <(grep -v '"path"' "$work/out-hf/report.json") <(grep -v '"path"' "$work/out-hf-oot/report.json") ||
   fail "the out-of-tree hf_decoder gives another report than the bundled one"
+# A plugin for an older host: the ABI 1.0 fixture, built against the staged frozen header <modelmeter/abi_v1_0.h>
+# as docs/plugin-guide.md shows, loads in this host as ABI 1.0.
+step "build a plugin against $stage/include/modelmeter/abi_v1_0.h"
+for h in "$src"/sdk/include/modelmeter/abi_v*.h; do
+  cmp -s "$h" "$stage/include/modelmeter/$(basename "$h")" || fail "$(basename "$h") is not installed as it is in sdk/"
+done
+cc -std=c99 -Wall -Wextra -Wpedantic -Werror -shared -fPIC -I"$stage/include" -o "$work/old_abi_1_0.so" \
+  "$src/tests/abi/fixtures/old_abi_1_0.c" || fail "the ABI 1.0 fixture does not build against $stage/include"
+"$stage/bin/modelmeter" check-plugin "$work/old_abi_1_0.so" >"$work/old.txt" || { cat "$work/old.txt"; fail "check-plugin refused it"; }
+grep -q '^plugin: old_abi_1_0 .*(ABI 1.0, model)' "$work/old.txt" || fail "check-plugin does not say ABI 1.0: $(cat "$work/old.txt")"
 echo "PASS: staged install works"
