@@ -114,8 +114,9 @@ done
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 compgen -G "/usr/lib/$multiarch/libmodelmeter-core.so.*" >/dev/null ||
   fail "libmodelmeter-core is not in the multiarch folder /usr/lib/$multiarch"
-ldconfig -p | grep -qE "libmodelmeter-core\.so\.[0-9.]+ .*=> (/usr)?/lib/$multiarch/libmodelmeter-core" ||
-  fail "libmodelmeter-core is not in the ldconfig cache (ldconfig trigger?): $(ldconfig -p | grep modelmeter)"
+ldconfig -p >"$work/ldconfig.txt"  # not piped into grep -q: with pipefail, its early exit would fail the pipe
+grep -qE "libmodelmeter-core\.so\.[0-9.]+ .*=> (/usr)?/lib/$multiarch/libmodelmeter-core" "$work/ldconfig.txt" ||
+  fail "libmodelmeter-core is not in the ldconfig cache (ldconfig trigger?): $(grep modelmeter "$work/ldconfig.txt")"
 [[ $(realpath "$(ldd /usr/bin/modelmeter | awk '/libmodelmeter-core/ {print $3}')") == /usr/lib/$multiarch/* ]] ||
   fail "/usr/bin/modelmeter does not load /usr/lib/$multiarch/libmodelmeter-core"
 step "the frozen ABI headers: a plugin built against /usr/include/modelmeter/abi_v1_0.h loads as ABI 1.0"
