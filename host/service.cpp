@@ -207,7 +207,6 @@ const char* type_key(mm_value_type t) {
   }
 }
 
-
 }  // namespace
 
 HttpResponse error_response(int status, const std::string& code, const std::string& message, const std::string& key) {

@@ -45,7 +45,8 @@ std::string read_regular_file(const std::filesystem::path& path, const std::stri
     throw InputError(named + " is " + kind_of(st.st_mode) + ", not a regular file (only regular files are read)");
   }
   auto too_large = [&] {
-    return InputError(named + " is larger than " + std::to_string(max_bytes) + " bytes, the most an input file may hold");
+    return InputError(named + " is larger than " + std::to_string(max_bytes) +
+                      " bytes, the most an input file may hold");
   };
   if (static_cast<unsigned long long>(st.st_size) > max_bytes) throw too_large();
   std::string text;

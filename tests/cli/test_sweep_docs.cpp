@@ -92,10 +92,10 @@ TEST_CASE("sweep: Ctrl-C writes the rows done and exits 130") {
 
 TEST_CASE("sweep: SIGTERM is handled like Ctrl-C: the rows done, a partial marker, no temporaries, exit 143") {
   const TempDir out;
-  const ProcessResult r = run_process({"timeout", "--preserve-status", "-s", "TERM", "1", kHost, "sweep", "--plugin",
-                                       "deepseek_ocr", "--workload", "std-v1", "--out", out.path(), "--format",
-                                       "csv,json", "--vary", "decode.max_new_tokens=1:20000:1", "--vary",
-                                       "batch.size=1:200:1"});
+  const ProcessResult r =
+      run_process({"timeout", "--preserve-status", "-s", "TERM", "1", kHost, "sweep", "--plugin", "deepseek_ocr",
+                   "--workload", "std-v1", "--out", out.path(), "--format", "csv,json", "--vary",
+                   "decode.max_new_tokens=1:20000:1", "--vary", "batch.size=1:200:1"});
   CAPTURE(r.err);
   CHECK(r.exit_code == 143);
   CHECK(r.out.find("interrupted") != std::string::npos);

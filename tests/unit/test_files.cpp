@@ -28,8 +28,8 @@ TEST_CASE("read_regular_file reads a regular file and refuses everything else, q
                        InputError);
   const auto t0 = std::chrono::steady_clock::now();
   REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);  // no writer: a blocking open would hang here
-  CHECK_THROWS_WITH_AS(read_regular_file(dir / "fifo", "model file"), doctest::Contains("is a FIFO, not a regular file"),
-                       InputError);
+  CHECK_THROWS_WITH_AS(read_regular_file(dir / "fifo", "model file"),
+                       doctest::Contains("is a FIFO, not a regular file"), InputError);
   CHECK_THROWS_WITH_AS(read_regular_file("/dev/zero", "hardware file"),
                        doctest::Contains("'/dev/zero' is a character device, not a regular file"), InputError);
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(1));
