@@ -53,7 +53,7 @@ struct ServeOptions {
   int port = 8470;  // 0: any free port (the one chosen is printed)
   int threads = 0;  // 0: the default, max(8, 2 x cores)
   std::size_t max_runs = 1000;
-  double timeout_s = 5;  // read/write timeout of a connection
+  double timeout_s = 5;                  // read/write timeout of a connection
   std::vector<std::string> allow_hosts;  // Host names answered besides IP literals and localhost
 };
 inline constexpr int kMaxServeThreads = 256;
