@@ -208,11 +208,13 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string method(req.method_string());
     HttpResponse r =
         shared_.service.handle(method, path, ct == req.end() ? std::string() : std::string(ct->value()), req.body());
-    reply(std::move(r), req.keep_alive(), method == "HEAD", req.version());
+    reply(std::move(r), req.keep_alive(), method == "HEAD");
   }
 
-  void reply(HttpResponse r, bool keep_alive, bool head = false, unsigned version = 11) {
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), version);
+  // Always an HTTP/1.1 response (a server answers with the highest version it speaks); an HTTP/1.0 request is
+  // not kept alive, so the answer says Connection: close.
+  void reply(HttpResponse r, bool keep_alive, bool head = false) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), 11);
     res->set(http::field::content_type, r.content_type);
     res->set("X-Content-Type-Options", "nosniff");
     for (const auto& [k, v] : r.headers) res->set(k, v);

@@ -102,11 +102,11 @@ TEST_CASE("sweep: SIGTERM is handled like Ctrl-C: the rows done, a partial marke
   const auto lines = csv_lines(out / "sweep.csv");
   REQUIRE(lines.size() > 2);
   CHECK(lines.back().rfind("# partial:", 0) == 0);
-  CHECK(read_file(out / "sweep.json").find("\"interrupted\": true") != std::string::npos);
+  CHECK(read_file(out / "report.json").find("\"interrupted\": true") != std::string::npos);
   std::vector<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(out.path())) names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
-  CHECK(names == std::vector<std::string>{"sweep.csv", "sweep.json"});  // no temporary left beside them
+  CHECK(names == std::vector<std::string>{"report.json", "sweep.csv"});  // no temporary left beside them
 }
 
 TEST_CASE("a complete sweep.csv has no partial marker") {

@@ -107,7 +107,7 @@ TEST_CASE("a link in place of a subfolder is refused, and nothing is written") {
   std::filesystem::remove_all(elsewhere);
 }
 
-TEST_CASE("layer pages an earlier run left in a subfolder it writes are removed; other files stay") {
+TEST_CASE("layer pages an earlier run left in a subfolder it writes are removed, other files stay") {
   const auto dir = fresh_dir("mm_test_out_stale");
   mm_output first;
   first.files = {{"report.md", "# a\n"}, {"layers/OldClass.md", "# old\n"}, {"layers/Shared.md", "# 1\n"}};
