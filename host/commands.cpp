@@ -183,7 +183,9 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
 
 namespace {
 std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint(int) {
+volatile std::sig_atomic_t g_signal = 0;  // the first stop signal received (SIGINT or SIGTERM)
+extern "C" void on_stop_signal(int sig) {
+  if (g_signal == 0) g_signal = sig;
   g_interrupted.store(true);
 }
 }  // namespace
@@ -218,19 +220,23 @@ int cmd_sweep(const GlobalOptions& g, const SweepOptions& o) {
       std::fflush(stderr);
     };
   }
-  std::signal(SIGINT, on_sigint);
+  // SIGINT (Ctrl-C) and SIGTERM end the sweep after the current point; the rows done are written (atomically, the
+  // handlers staying in place until the files are committed, so a second signal cannot leave temporaries).
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   const auto points = core::run_sweep(req);
   if (req.progress && g_interrupted.load()) std::fputc('\n', stderr);
   const bool interrupted = g_interrupted.load();
-  std::signal(SIGINT, SIG_DFL);
   const auto doc = core::build_sweep_doc(req, points, interrupted, kToolVersion);
   const auto written = write_outputs(writers, doc->freeze(), o.out);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   std::size_t feasible = 0;
   for (const auto& p : points) feasible += p.feasible ? 1 : 0;
   std::cout << "sweep of plugin " << req.plugin->name() << ", workload " << o.workload << ": " << points.size()
             << " points (" << feasible << " feasible)" << (interrupted ? ", interrupted" : "") << "\n";
   print_written(written);
-  return interrupted ? 130 : kExitOk;
+  return interrupted ? 128 + (g_signal == SIGTERM ? SIGTERM : SIGINT) : kExitOk;  // 130 or 143
 }
 
 int cmd_docs(const GlobalOptions& g, const DocsOptions& o) {

@@ -53,11 +53,15 @@ struct ServeOptions {
   int port = 8470;  // 0: any free port (the one chosen is printed)
   int threads = 0;  // 0: the default, max(8, 2 x cores)
   std::size_t max_runs = 1000;
-  double timeout_s = 5;  // read/write timeout of a connection
+  double timeout_s = 5;                  // read/write timeout of a connection
+  std::vector<std::string> allow_hosts;  // Host names answered besides IP literals and localhost
 };
+inline constexpr int kMaxServeThreads = 256;
+inline constexpr std::size_t kMaxServeRuns = 1000000;
 
 int cmd_run(const GlobalOptions& g, const RunOptions& o);
-// Ctrl-C ends the sweep after the current point; the rows done are written and the exit code is 130.
+// Ctrl-C (SIGINT) or SIGTERM ends the sweep after the current point; the rows done are written and the exit code is
+// 130 (SIGINT) or 143 (SIGTERM).
 int cmd_sweep(const GlobalOptions& g, const SweepOptions& o);
 int cmd_docs(const GlobalOptions& g, const DocsOptions& o);
 int cmd_list(const GlobalOptions& g, const std::string& what, const std::string& plugin);

@@ -95,13 +95,21 @@ int main(int argc, char** argv) {
   CLI::App* serve_cmd =
       app.add_subcommand("serve", "HTTP API for runs (docs/openapi.yaml) and a page to use it from a browser at /");
   serve_cmd->add_option("--host", serve.host, "address to listen on")->capture_default_str();
-  serve_cmd->add_option("--port", serve.port, "TCP port (0: any free port, printed at start)")->capture_default_str();
-  serve_cmd->add_option("--threads", serve.threads, "worker threads, one per open connection (0: max(8, 2 x cores))")
-      ->capture_default_str();
+  serve_cmd->add_option("--port", serve.port, "TCP port (0: any free port, printed at start)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  serve_cmd->add_option("--threads", serve.threads, "worker threads (0: max(8, 2 x cores))")
+      ->capture_default_str()
+      ->check(CLI::Range(0, kMaxServeThreads));
   serve_cmd->add_option("--max-runs", serve.max_runs, "runs kept in memory; the oldest is evicted beyond")
-      ->capture_default_str();
-  serve_cmd->add_option("--timeout", serve.timeout_s, "seconds a connection may stall while sending or receiving")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, kMaxServeRuns));
+  serve_cmd
+      ->add_option("--timeout", serve.timeout_s, "seconds to receive a request's headers, its body, or send a response")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+  serve_cmd->add_option("--allow-host", serve.allow_hosts,
+                        "a Host name answered besides IP literals and localhost (repeatable; for a proxy or DNS name)");
   serve_cmd->fallthrough();  // `serve --plugin-dir DIR` as well as `--plugin-dir DIR serve`
 
   try {

@@ -6,8 +6,8 @@
 #include <cctype>
 #include <charconv>
 #include <deque>
-#include <fstream>
 #include <modelmeter/core/errors.hpp>
+#include <modelmeter/core/files.hpp>
 #include <modelmeter/core/hardware.hpp>
 #include <modelmeter/core/output.hpp>
 #include <modelmeter/core/plugin.hpp>
@@ -207,14 +207,6 @@ const char* type_key(mm_value_type t) {
   }
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw core::InputError("workload file '" + p.string() + "' does not exist or is not a file");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 HttpResponse error_response(int status, const std::string& code, const std::string& message, const std::string& key) {
@@ -287,7 +279,7 @@ struct Service::State {
     const fs::path configs = configs_dir();
     for (const auto& name : bundled_names(configs / "workloads", ".toml")) {
       const fs::path p = configs / "workloads" / (name + ".toml");
-      workloads.emplace(name, Workload{p, read_text(p)});
+      workloads.emplace(name, Workload{p, core::read_regular_file(p, "workload file")});
     }
     for (const auto& name : bundled_names(configs / "hardware", ".toml")) {
       try {
@@ -392,6 +384,7 @@ struct Service::State {
     }
 
     apply_model(req.inputs, *req.plugin, "");  // where bundled model names resolve
+    req.inputs.names_only = true;              // a request never names a file (docs/serve.md, threat model)
     if (body.contains("model")) {
       const std::string name = string_field(body, "model");
       if (name.find('/') != std::string::npos || name.ends_with(".toml") || name.ends_with(".json")) {
@@ -475,7 +468,13 @@ struct Service::State {
   }
 
   HttpResponse post_run(const std::string& content_type, const std::string& body) {
-    if (!content_type.empty() && !is_json_type(content_type)) {
+    // A JSON Content-Type is required: a browser sends one cross-site only after a CORS preflight, which this
+    // server never grants, so a link or a form on another site cannot start a run.
+    if (content_type.empty()) {
+      throw RequestError{415, "unsupported_media_type",
+                         "the request has no Content-Type; send Content-Type: application/json", ""};
+    }
+    if (!is_json_type(content_type)) {
       throw RequestError{415, "unsupported_media_type",
                          "Content-Type '" + content_type + "' is not JSON; send Content-Type: application/json", ""};
     }

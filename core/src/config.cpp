@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <modelmeter/core/config.hpp>
 #include <modelmeter/core/errors.hpp>
+#include <modelmeter/core/files.hpp>
 #include <modelmeter/sdk.hpp>
 #include <sstream>
 
@@ -177,12 +178,9 @@ std::string location(const std::string& file, const toml::source_region& src) {
 // Parses `path` (or, when `text` is given, that content, with `path` naming it in messages).
 toml::table parse_toml_file(const std::filesystem::path& path, const std::optional<std::string>& text,
                             const std::string& what) {
-  std::error_code ec;
-  if (!text && !std::filesystem::is_regular_file(path, ec)) {
-    throw InputError(what + " '" + path.string() + "' does not exist or is not a file");
-  }
+  const std::string content = text ? std::string() : read_regular_file(path, what);
   try {
-    return text ? toml::parse(*text, path.string()) : toml::parse_file(path.string());
+    return toml::parse(text ? *text : content, path.string());
   } catch (const toml::parse_error& e) {
     throw InputError(what + " " + location(path.string(), e.source()) +
                      ": malformed TOML: " + std::string(e.description()));
@@ -352,6 +350,7 @@ void KeyCatalog::add_plugin_keys(const std::string& plugin, const mm_key_decl* c
     d.max_count = kd.max_count;
     d.help = kd.help != nullptr ? kd.help : "";
     d.owner = plugin;
+    d.path = d.type == MM_VALUE_STRING && is_path_key(key);
     if (kd.default_value != nullptr) {
       try {
         d.default_value = parse_value_text(d, kd.default_value, "default");
@@ -435,7 +434,48 @@ Value parse_value_text(const KeyDecl& d, std::string_view text, const std::strin
   return from_node(d, *node, where);
 }
 
+bool is_path_key(std::string_view key) {
+  if (key == kModelConfigKey) return true;
+  for (const std::string_view end : {".config", ".file", "_file", ".path", "_path", ".dir", "_dir"}) {
+    if (key.size() > end.size() && key.ends_with(end)) return true;
+  }
+  return false;
+}
+
 namespace {
+// ResolveInputs::names_only: a path-valued key keeps its default or names a bundled model; the test is on the
+// spelling only (nothing on disk is looked at), so the message is the same for a path that exists and one that
+// does not.
+void refuse_paths(const KeyCatalog& catalog, const ResolvedConfig& cfg, const std::filesystem::path& models_dir) {
+  for (const KeyDecl& d : catalog.keys()) {
+    if (!d.path) continue;
+    const auto it = cfg.settings.find(std::string_view(d.key));
+    if (it == cfg.settings.end() || it->second.source == "default") continue;
+    const std::string& v = it->second.value.string;
+    const std::string where = it->second.source + ": key '" + d.key + "' = \"" + v + "\"";
+    if (d.key != kModelConfigKey) {
+      throw InputError(where + ": this key names a file, and files cannot be chosen here (only its default, " +
+                       (d.default_value ? d.default_value->to_toml() : std::string("none")) + ", is used)");
+    }
+    const bool bare = !v.empty() && v.front() != '.' && v.find_first_of("/\\") == std::string::npos &&
+                      v.find('\0') == std::string::npos && !v.ends_with(".json") && !v.ends_with(".toml");
+    if (!bare) {
+      std::vector<std::string> names;
+      std::error_code ec;
+      if (!models_dir.empty()) {
+        for (const auto& e : std::filesystem::directory_iterator(models_dir, ec)) {
+          if (e.path().extension() == ".json") names.push_back(e.path().stem().string());
+        }
+      }
+      std::sort(names.begin(), names.end());
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      throw InputError(where + ": only bundled model names are accepted here, not paths; available: " +
+                       (list.empty() ? "(none)" : list));
+    }
+  }
+}
+
 // A bare `model.config` name ("llama-2-7b") becomes the bundled file <models_dir>/<name>.json; a path (with
 // a '/' or ending in .json) is kept as given. An unknown name lists the bundled ones.
 void resolve_model_config_name(const KeyCatalog& catalog, const std::filesystem::path& models_dir,
@@ -510,6 +550,7 @@ ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& in
     }
     cfg.settings[o.key] = Setting{parse_value_text(*d, o.text, where), "--set"};
   }
+  if (in.names_only) refuse_paths(catalog, cfg, in.models_dir);
   resolve_model_config_name(catalog, in.models_dir, cfg);
   for (const KeyDecl& d : catalog.keys()) {
     if (d.required && cfg.settings.find(d.key) == cfg.settings.end()) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <modelmeter/core/errors.hpp>
+#include <modelmeter/core/files.hpp>
 #include <modelmeter/core/hardware.hpp>
 #include <set>
 
@@ -113,13 +114,10 @@ Hardware from_table(const std::filesystem::path& path, const toml::table& root);
 }  // namespace
 
 Hardware load_hardware(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    throw InputError("hardware file '" + path.string() + "' does not exist or is not a file");
-  }
+  const std::string text = read_regular_file(path, "hardware file");
   toml::table root;
   try {
-    root = toml::parse_file(path.string());
+    root = toml::parse(text, path.string());
   } catch (const toml::parse_error& e) {
     malformed(path, e);
   }

@@ -1,12 +1,18 @@
 // Atomic output of report files.
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <modelmeter/core/errors.hpp>
 #include <modelmeter/core/output.hpp>
 #include <modelmeter/sdk.hpp>
+#include <random>
+#include <set>
 
 namespace modelmeter::core {
 
@@ -36,79 +42,154 @@ mm_status emit_file(mm_output* output, const char* relative_path, const char* da
 
 namespace {
 
+namespace fs = std::filesystem;
+
 struct Pending {
-  std::filesystem::path tmp, final;
+  fs::path tmp, final;
 };
 
-// Writes `content` to the temporary file `p`; a failure names `shown` (the final path) and removes `p`.
-void write_all(const std::filesystem::path& p, const std::filesystem::path& shown, const std::string& content) {
-  std::FILE* f = std::fopen(p.c_str(), "wb");
-  if (f == nullptr) throw OutputError("cannot write '" + shown.string() + "': " + std::strerror(errno));
-  const bool wrote = std::fwrite(content.data(), 1, content.size(), f) == content.size();
-  const int saved = errno;
-  const bool flushed = std::fflush(f) == 0;
-  const bool closed = std::fclose(f) == 0;
-  if (!wrote || !flushed || !closed) {
-    std::error_code ec;
-    std::filesystem::remove(p, ec);
-    throw OutputError("cannot write '" + shown.string() + "': " + std::strerror(saved ? saved : errno));
+// A name for a temporary file that nobody can guess ahead: ".<name>.tmp.<pid>.<random>".
+std::string temp_suffix() {
+  thread_local std::mt19937_64 rng{std::random_device{}() ^ static_cast<std::uint64_t>(::getpid())};
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%012llx", static_cast<unsigned long long>(rng() & 0xffffffffffffULL));
+  return ".tmp." + std::to_string(::getpid()) + "." + buf;
+}
+
+// Creates a fresh temporary file next to `final` and writes `content` to it; returns its path. The file is
+// created with O_CREAT|O_EXCL|O_NOFOLLOW: whatever already has the name (a file, or a link planted to make us
+// write elsewhere) is never opened, another name is tried instead. A failure names `final`, carries the errno of
+// the call that failed (ENOSPC on a full disk) and removes the temporary.
+fs::path write_temp(const fs::path& final, const std::string& content) {
+  const std::string shown = final.string();
+  int fd = -1;
+  fs::path tmp;
+  for (int attempt = 0; fd < 0; ++attempt) {
+    tmp = final.parent_path() / ("." + final.filename().string() + temp_suffix());
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0 && (errno != EEXIST || attempt >= 16)) {
+      throw OutputError("cannot write '" + shown + "': " + std::strerror(errno));
+    }
   }
+  std::size_t done = 0;
+  int failed = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      failed = n < 0 ? errno : ENOSPC;
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0 && failed == 0 && errno != EINTR) failed = errno;
+  if (failed != 0) {
+    ::unlink(tmp.c_str());
+    throw OutputError("cannot write '" + shown + "': " + std::strerror(failed));
+  }
+  return tmp;
 }
 
 // Creates `dir` and its missing parents, appending each folder it created to `created` (outermost first).
-void make_folders(const std::filesystem::path& dir, std::vector<std::filesystem::path>& created) {
+void make_folders(const fs::path& dir, std::vector<fs::path>& created) {
   std::error_code ec;
-  std::vector<std::filesystem::path> missing;
-  for (std::filesystem::path p = dir; !p.empty() && !std::filesystem::exists(p, ec); p = p.parent_path()) {
+  std::vector<fs::path> missing;
+  for (fs::path p = dir; !p.empty() && !fs::exists(fs::symlink_status(p, ec)); p = p.parent_path()) {
     missing.push_back(p);
     if (p == p.parent_path()) break;
   }
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    std::filesystem::create_directory(*it, ec);
-    if (ec) throw OutputError("cannot create folder '" + it->string() + "': " + ec.message());
+    if (::mkdir(it->c_str(), 0777) != 0) {
+      throw OutputError("cannot create folder '" + it->string() + "': " + std::strerror(errno));
+    }
     created.push_back(*it);
   }
-  if (!std::filesystem::is_directory(dir, ec)) {
+  if (!fs::is_directory(dir, ec)) {
     throw OutputError("cannot create folder '" + dir.string() + "': " + std::strerror(ENOTDIR));
+  }
+}
+
+// The folders between `dir` and the file `rel` names must be real folders, not links: a link planted inside a
+// shared output folder (layers -> /elsewhere) would otherwise send the files elsewhere.
+void refuse_links(const fs::path& dir, const std::string& rel) {
+  fs::path p = dir;
+  const fs::path parent = fs::path(rel).parent_path();
+  for (const auto& seg : parent) {
+    p /= seg;
+    std::error_code ec;
+    if (fs::is_symlink(fs::symlink_status(p, ec))) {
+      throw OutputError("cannot write '" + (dir / rel).string() + "': '" + p.string() +
+                        "' is a symbolic link (files are never written through a link inside the output folder)");
+    }
+  }
+}
+
+// After a commit: in each subfolder it wrote into (layers/), the files with an extension it wrote there that it did
+// not write now are left from an earlier run (another plugin's layer pages): removed. The top folder is left alone.
+void remove_stale(const fs::path& dir, const std::vector<const mm_output*>& outputs) {
+  std::map<fs::path, std::pair<std::set<std::string>, std::set<std::string>>> folders;  // names, extensions
+  for (const mm_output* out : outputs) {
+    for (const auto& f : out->files) {
+      const fs::path rel(f.first);
+      if (!rel.has_parent_path()) continue;
+      auto& [names, exts] = folders[dir / rel.parent_path()];
+      names.insert(rel.filename().string());
+      exts.insert(rel.extension().string());
+    }
+  }
+  for (const auto& [folder, written] : folders) {
+    std::error_code ec;
+    std::vector<fs::path> stale;
+    for (const auto& e : fs::directory_iterator(folder, ec)) {
+      const std::string name = e.path().filename().string();
+      if (written.first.count(name) || !written.second.count(e.path().extension().string())) continue;
+      if (name.starts_with(".")) continue;  // a temporary of a run under way
+      std::error_code ec2;
+      const auto st = e.symlink_status(ec2);
+      if (!ec2 && (fs::is_regular_file(st) || fs::is_symlink(st))) stale.push_back(e.path());
+    }
+    for (const auto& p : stale) fs::remove(p, ec);
   }
 }
 
 }  // namespace
 
-void commit_outputs(const std::filesystem::path& dir, const std::vector<const mm_output*>& outputs) {
+void commit_outputs(const fs::path& dir, const std::vector<const mm_output*>& outputs) {
   std::vector<Pending> pending;
-  std::vector<std::filesystem::path> created;  // folders made by this commit, removed again on failure
+  std::vector<fs::path> created;  // folders made by this commit, removed again on failure
   auto cleanup = [&] {
     std::error_code ec;
-    for (const auto& p : pending) std::filesystem::remove(p.tmp, ec);
-    for (auto it = created.rbegin(); it != created.rend(); ++it) std::filesystem::remove(*it, ec);  // if empty
+    for (const auto& p : pending) fs::remove(p.tmp, ec);
+    for (auto it = created.rbegin(); it != created.rend(); ++it) fs::remove(*it, ec);  // if empty
   };
   try {
     std::error_code ec;
-    if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec)) {
+    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
       throw OutputError("output folder '" + dir.string() + "' is a file, not a folder");
     }
-    const std::string suffix = ".tmp." + std::to_string(::getpid());
     for (const mm_output* out : outputs) {
       for (const auto& [rel, content] : out->files) {
-        const std::filesystem::path final = dir / rel;
+        const fs::path final = dir / rel;
+        refuse_links(dir, rel);
         make_folders(final.parent_path(), created);
-        if (std::filesystem::is_directory(final, ec)) {
+        refuse_links(dir, rel);
+        if (fs::is_directory(fs::symlink_status(final, ec))) {
           throw OutputError("cannot write '" + final.string() + "': a folder is in the way");
         }
-        Pending p{final.parent_path() / ("." + final.filename().string() + suffix), final};
-        pending.push_back(p);
-        write_all(p.tmp, p.final, content);
+        pending.push_back(Pending{write_temp(final, content), final});
       }
     }
     for (const auto& p : pending) {
-      std::filesystem::rename(p.tmp, p.final, ec);
-      if (ec) throw OutputError("cannot write '" + p.final.string() + "': " + ec.message());
+      // rename() replaces the name itself: a link at the final name is replaced, never followed.
+      if (::rename(p.tmp.c_str(), p.final.c_str()) != 0) {
+        throw OutputError("cannot write '" + p.final.string() + "': " + std::strerror(errno));
+      }
     }
   } catch (...) {
     cleanup();
     throw;
   }
+  remove_stale(dir, outputs);
 }
 
 }  // namespace modelmeter::core

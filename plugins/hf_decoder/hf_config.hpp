@@ -2,6 +2,7 @@
 // struct (the only file that parses JSON is hf_config.cpp). Layers take HfConfig, never raw JSON.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,6 +14,8 @@ enum class Architecture { Llama, Mistral, Qwen2, Mixtral, DeepseekV2 };
 const char* architecture_name(Architecture a);
 
 struct HfConfig {
+  static constexpr std::size_t kMaxConfigBytes = 16u << 20;  // a larger config.json is refused
+
   std::string file;        // the config.json it was read from (for messages)
   std::string model_name;  // file stem, or the folder's name for ".../<name>/config.json"
   Architecture arch = Architecture::Llama;

@@ -85,8 +85,37 @@ TEST_CASE("sweep: Ctrl-C writes the rows done and exits 130") {
   CHECK(r.exit_code == 130);
   CHECK(r.out.find("interrupted") != std::string::npos);
   const auto lines = csv_lines(out / "sweep.csv");
-  CHECK(lines.size() > 1);
-  CHECK(lines.size() < 4000001);
+  CHECK(lines.size() > 2);
+  CHECK(lines.size() < 4000002);
+  CHECK(lines.back() == "# partial: the sweep was interrupted; the rows above are the points done");
+}
+
+TEST_CASE("sweep: SIGTERM is handled like Ctrl-C: the rows done, a partial marker, no temporaries, exit 143") {
+  const TempDir out;
+  const ProcessResult r =
+      run_process({"timeout", "--preserve-status", "-s", "TERM", "1", kHost, "sweep", "--plugin", "deepseek_ocr",
+                   "--workload", "std-v1", "--out", out.path(), "--format", "csv,json", "--vary",
+                   "decode.max_new_tokens=1:20000:1", "--vary", "batch.size=1:200:1"});
+  CAPTURE(r.err);
+  CHECK(r.exit_code == 143);
+  CHECK(r.out.find("interrupted") != std::string::npos);
+  const auto lines = csv_lines(out / "sweep.csv");
+  REQUIRE(lines.size() > 2);
+  CHECK(lines.back().rfind("# partial:", 0) == 0);
+  CHECK(read_file(out / "report.json").find("\"interrupted\": true") != std::string::npos);
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(out.path())) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"report.json", "sweep.csv"});  // no temporary left beside them
+}
+
+TEST_CASE("a complete sweep.csv has no partial marker") {
+  const TempDir out;
+  const ProcessResult r = sweep(out, {"--format", "csv", "--vary", "batch.size=1:3:1"});
+  REQUIRE(r.exit_code == 0);
+  const auto lines = csv_lines(out / "sweep.csv");
+  CHECK(lines.size() == 4);
+  CHECK(lines.back().find("partial") == std::string::npos);
 }
 
 TEST_CASE("docs writes one Markdown page per registered layer class") {

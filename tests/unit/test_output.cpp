@@ -72,3 +72,54 @@ TEST_CASE("an output path that is a file is refused") {
   CHECK_THROWS_WITH_AS(commit_outputs(dir, {&out}), doctest::Contains("is a file, not a folder"), OutputError);
   std::filesystem::remove(dir);
 }
+
+TEST_CASE("temporaries are created fresh: a link planted at the old temporary name is never followed") {
+  const auto dir = fresh_dir("mm_test_out_plant");
+  std::filesystem::create_directories(dir);
+  const auto victim = dir.string() + ".victim";
+  std::ofstream(victim) << "precious\n";
+  // The predictable name of earlier versions, and a link at the final name itself.
+  std::filesystem::create_symlink(victim, dir / (".report.json.tmp." + std::to_string(::getpid())));
+  std::filesystem::create_symlink(victim, dir / "report.md");
+  mm_output out;
+  out.files = {{"report.json", "{}\n"}, {"report.md", "# r\n"}};
+  commit_outputs(dir, {&out});
+  CHECK(slurp(victim) == "precious\n");  // nothing written through either link
+  CHECK(std::filesystem::is_regular_file(std::filesystem::symlink_status(dir / "report.json")));
+  CHECK(std::filesystem::is_regular_file(std::filesystem::symlink_status(dir / "report.md")));  // the link replaced
+  CHECK(slurp(dir / "report.md") == "# r\n");
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(victim);
+}
+
+TEST_CASE("a link in place of a subfolder is refused, and nothing is written") {
+  const auto dir = fresh_dir("mm_test_out_linkdir");
+  const auto elsewhere = fresh_dir("mm_test_out_elsewhere");
+  std::filesystem::create_directories(dir);
+  std::filesystem::create_directories(elsewhere);
+  std::filesystem::create_directory_symlink(elsewhere, dir / "layers");
+  mm_output out;
+  out.files = {{"report.md", "# r\n"}, {"layers/Linear.md", "# Linear\n"}};
+  CHECK_THROWS_WITH_AS(commit_outputs(dir, {&out}), doctest::Contains("is a symbolic link"), OutputError);
+  CHECK(std::filesystem::is_empty(elsewhere));
+  CHECK_FALSE(std::filesystem::exists(dir / "report.md"));
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(elsewhere);
+}
+
+TEST_CASE("layer pages an earlier run left in a subfolder it writes are removed, other files stay") {
+  const auto dir = fresh_dir("mm_test_out_stale");
+  mm_output first;
+  first.files = {{"report.md", "# a\n"}, {"layers/OldClass.md", "# old\n"}, {"layers/Shared.md", "# 1\n"}};
+  commit_outputs(dir, {&first});
+  std::ofstream(dir / "layers" / "notes.txt") << "mine\n";  // not a page: another extension
+  std::ofstream(dir / "keep.md") << "top folder\n";         // the top folder is never cleaned
+  mm_output second;
+  second.files = {{"report.md", "# b\n"}, {"layers/Shared.md", "# 2\n"}};
+  commit_outputs(dir, {&second});
+  CHECK_FALSE(std::filesystem::exists(dir / "layers" / "OldClass.md"));
+  CHECK(slurp(dir / "layers" / "Shared.md") == "# 2\n");
+  CHECK(slurp(dir / "layers" / "notes.txt") == "mine\n");
+  CHECK(slurp(dir / "keep.md") == "top folder\n");
+  std::filesystem::remove_all(dir);
+}

@@ -144,6 +144,11 @@ std::string sweep_csv(const Doc& sweep) {
     for (std::size_t i = 0; i < row.size(); ++i) csv.field(row.at(i));
     csv.end_row();
   }
+  // An interrupted sweep ends with a marker row that any CSV reader sees (one field, not a number, so a typed
+  // reader fails on it rather than take the file as complete; pandas' comment='#' skips it).
+  if (sweep["interrupted"].as_bool()) {
+    return csv.str() + "# partial: the sweep was interrupted; the rows above are the points done\n";
+  }
   return csv.str();
 }
 

@@ -153,6 +153,6 @@ TEST_CASE("architecture-specific keys are required where they are used") {
     HfConfig::load(missing);
     FAIL("no error");
   } catch (const modelmeter::Error& e) {
-    CHECK(std::string(e.what()) == missing + ": cannot open the model config");
+    CHECK(std::string(e.what()) == missing + ": cannot open the model config: No such file or directory");
   }
 }

@@ -40,6 +40,9 @@ struct KeyDecl {
   std::string help;
   std::string owner;  // "core" or the plugin's name
   bool required = false;
+  // The value names a file the plugin reads (see is_path_key): `model.config`, or a string key the plugin
+  // named `*.config`, `*.file`, `*_file`, `*.path`, `*_path`, `*.dir` or `*_dir`.
+  bool path = false;
 
   // "an integer from 1 to 4096", "one of eager, flash", … (for messages)
   MM_CORE_API std::string allowed_text() const;
@@ -100,6 +103,11 @@ struct ResolveInputs {
   // resolves to <models_dir>/<name>.json, whichever of default, workload, --model or --set gave it.
   std::filesystem::path models_dir;
   std::vector<Override> overrides;
+  // Requests from others (`modelmeter serve`): a path-valued key (KeyDecl::path) may only keep its default or,
+  // for `model.config`, name a bundled model (a bare name resolved under models_dir). A value that looks like a
+  // path is refused by its spelling alone, before any file is touched, so the answer is the same whether or
+  // not the path exists.
+  bool names_only = false;
   // The files' content when it is already in memory (the fuzzers): the file is then not read, and its
   // path only names it in messages.
   std::optional<std::string> workload_text;
@@ -108,6 +116,10 @@ struct ResolveInputs {
 
 // The key through which a plugin reads its own model file (see ResolveInputs::model_config).
 inline constexpr const char* kModelConfigKey = "model.config";
+
+// Whether a plugin's string key names a file, by the declared name: `model.config`, or a name ending in
+// `.config`, `.file`, `_file`, `.path`, `_path`, `.dir` or `_dir` (docs/plugin-guide.md).
+MM_CORE_API bool is_path_key(std::string_view key);
 
 // Layers defaults < model file < workload file < --model (model.config) < --set, validating each key (unknown key with
 // the closest suggestion, type, range, allowed values, array length) before anything else happens. Throws InputError
