@@ -5,8 +5,11 @@
 #include <cctype>
 #include <cstdlib>
 #include <modelmeter/core/errors.hpp>
+#include <modelmeter/core/hardware.hpp>
+#include <optional>
 #include <sstream>
 #include <string_view>
+#include <tuple>
 
 #include "install_layout.hpp"
 #include "log.hpp"
@@ -18,8 +21,14 @@ using core::InputError;
 
 namespace {
 
+std::optional<fs::path>& prefix_override() {
+  static std::optional<fs::path> p;
+  return p;
+}
+
 // The install prefix (or build tree) this executable belongs to: <prefix>/bin/modelmeter.
 fs::path prefix() {
+  if (prefix_override()) return *prefix_override();
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (ec) throw core::Failure(kExitInternal, "cannot locate the modelmeter executable: " + ec.message());
@@ -31,6 +40,10 @@ bool looks_like_path(const std::string& s, const char* ext) {
 }
 
 }  // namespace
+
+void set_install_prefix(fs::path prefix) {
+  prefix_override() = std::move(prefix);
+}
 
 fs::path configs_dir() {
   return prefix() / kConfigSubdir;
@@ -198,6 +211,60 @@ std::vector<mm_output> render(const std::vector<std::shared_ptr<const core::Plug
     }
   }
   return outputs;
+}
+
+std::vector<std::string> write_outputs(const std::vector<std::shared_ptr<const core::Plugin>>& writers,
+                                       const mm_doc* doc, const std::string& out) {
+  const std::vector<mm_output> outputs = render(writers, doc);
+  std::vector<const mm_output*> views;
+  for (const auto& o : outputs) views.push_back(&o);
+  core::commit_outputs(out, views);
+  std::vector<std::string> written;
+  for (const auto& o : outputs)
+    for (const auto& f : o.files) written.push_back((fs::path(out) / f.first).string());
+  return written;
+}
+
+core::RunRequest run_request(const GlobalOptions& g, const RunOptions& o) {
+  core::RunRequest req;
+  req.plugin = load_model_plugin(g, o.plugin);
+  req.hardware = core::load_hardware(config_file(o.hardware, "hardware", "hardware"));
+  req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
+  req.inputs.workload_name = o.workload;
+  apply_model(req.inputs, *req.plugin, o.model);
+  for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
+  return req;
+}
+
+core::RunRequest describe_request(const GlobalOptions& g, const DescribeOptions& o) {
+  core::RunRequest req;
+  req.plugin = load_model_plugin(g, o.plugin);
+  req.hardware = core::load_hardware(config_file(RunOptions{}.hardware, "hardware", "hardware"));
+  if (o.workload.empty()) {
+    req.inputs.workload_name = "(defaults)";
+    req.inputs.overrides.push_back(core::parse_override("decode.max_new_tokens=1"));
+  } else {
+    req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
+    req.inputs.workload_name = o.workload;
+  }
+  apply_model(req.inputs, *req.plugin, o.model);
+  for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
+  return req;
+}
+
+core::SweepRequest sweep_request(const GlobalOptions& g, const SweepOptions& o) {
+  core::SweepRequest req;
+  req.plugin = load_model_plugin(g, o.plugin);
+  for (const auto& h : split_list(o.hardware, "--hardware")) {
+    req.hardware.push_back(core::load_hardware(config_file(h, "hardware", "hardware")));
+  }
+  req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
+  req.inputs.workload_name = o.workload;
+  apply_model(req.inputs, *req.plugin, o.model);
+  for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
+  for (const auto& v : o.vary) req.vary.push_back(core::parse_vary(v));
+  if (!o.shard.empty()) std::tie(req.shard, req.shards) = core::parse_shard(o.shard);
+  return req;
 }
 
 }  // namespace modelmeter::host

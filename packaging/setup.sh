@@ -15,6 +15,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-filesystem1.81-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev doctest-dev libyaml-cpp-dev
   libbenchmark-dev libcpp-httplib-dev pkg-config
+  python3-dev pybind11-dev python3-pybind11 python3-pytest python3-pandas
+  slurm-wlm munge
 )
 missing=()
 for p in "${packages[@]}"; do
