@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <map>
 #include <modelmeter/core/errors.hpp>
 #include <modelmeter/core/hardware.hpp>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string_view>
@@ -108,10 +110,72 @@ void apply_model(core::ResolveInputs& inputs, const core::Plugin& plugin, const 
   }
 }
 
+namespace {
+// What keep_loaded() keeps: plugins by file, hardware profiles by file (reread when its size or time changes).
+struct LoadedCache {
+  std::mutex mutex;
+  bool keep = false;
+  std::map<fs::path, std::shared_ptr<const core::Plugin>> plugins;
+  struct HardwareEntry {
+    fs::file_time_type time;
+    std::uintmax_t size = 0;
+    core::Hardware hardware;
+  };
+  std::map<fs::path, HardwareEntry> hardware;
+};
+LoadedCache& loaded_cache() {
+  static LoadedCache c;
+  return c;
+}
+
+core::Hardware load_hardware(const fs::path& file) {
+  LoadedCache& cache = loaded_cache();
+  {
+    const std::lock_guard<std::mutex> lock(cache.mutex);
+    if (!cache.keep) return core::load_hardware(file);
+  }
+  std::error_code ec1, ec2;
+  const auto time = fs::last_write_time(file, ec1);
+  const auto size = fs::file_size(file, ec2);
+  if (ec1 || ec2) return core::load_hardware(file);  // its own message for a file that cannot be read
+  {
+    const std::lock_guard<std::mutex> lock(cache.mutex);
+    const auto it = cache.hardware.find(file);
+    if (it != cache.hardware.end() && it->second.time == time && it->second.size == size) return it->second.hardware;
+  }
+  core::Hardware hw = core::load_hardware(file);
+  const std::lock_guard<std::mutex> lock(cache.mutex);
+  cache.hardware[file] = {time, size, hw};
+  return hw;
+}
+}  // namespace
+
+void keep_loaded(bool keep) {
+  LoadedCache& cache = loaded_cache();
+  const std::lock_guard<std::mutex> lock(cache.mutex);
+  cache.keep = keep;
+  if (!keep) {
+    cache.plugins.clear();
+    cache.hardware.clear();
+  }
+}
+
 std::shared_ptr<const core::Plugin> load_model_plugin(const GlobalOptions& g, const std::string& name) {
-  auto p = core::Plugin::load(core::find_plugin(name, search_path(g, false), "plugin"));
+  const fs::path file = core::find_plugin(name, search_path(g, false), "plugin");
+  LoadedCache& cache = loaded_cache();
+  bool keep = false;
+  {
+    const std::lock_guard<std::mutex> lock(cache.mutex);
+    keep = cache.keep;
+    if (const auto it = cache.plugins.find(file); keep && it != cache.plugins.end()) return it->second;
+  }
+  auto p = core::Plugin::load(file);
   if (p->kind() != MM_PLUGIN_MODEL) {
     throw core::PluginLoadError("'" + p->path().string() + "' is a writer plugin, not a model plugin");
+  }
+  if (keep) {
+    const std::lock_guard<std::mutex> lock(cache.mutex);
+    cache.plugins.emplace(file, p);
   }
   return p;
 }
@@ -228,7 +292,7 @@ std::vector<std::string> write_outputs(const std::vector<std::shared_ptr<const c
 core::RunRequest run_request(const GlobalOptions& g, const RunOptions& o) {
   core::RunRequest req;
   req.plugin = load_model_plugin(g, o.plugin);
-  req.hardware = core::load_hardware(config_file(o.hardware, "hardware", "hardware"));
+  req.hardware = load_hardware(config_file(o.hardware, "hardware", "hardware"));
   req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
   req.inputs.workload_name = o.workload;
   apply_model(req.inputs, *req.plugin, o.model);
@@ -239,7 +303,7 @@ core::RunRequest run_request(const GlobalOptions& g, const RunOptions& o) {
 core::RunRequest describe_request(const GlobalOptions& g, const DescribeOptions& o) {
   core::RunRequest req;
   req.plugin = load_model_plugin(g, o.plugin);
-  req.hardware = core::load_hardware(config_file(RunOptions{}.hardware, "hardware", "hardware"));
+  req.hardware = load_hardware(config_file(RunOptions{}.hardware, "hardware", "hardware"));
   if (o.workload.empty()) {
     req.inputs.workload_name = "(defaults)";
     req.inputs.overrides.push_back(core::parse_override("decode.max_new_tokens=1"));
@@ -256,7 +320,7 @@ core::SweepRequest sweep_request(const GlobalOptions& g, const SweepOptions& o) 
   core::SweepRequest req;
   req.plugin = load_model_plugin(g, o.plugin);
   for (const auto& h : split_list(o.hardware, "--hardware")) {
-    req.hardware.push_back(core::load_hardware(config_file(h, "hardware", "hardware")));
+    req.hardware.push_back(load_hardware(config_file(h, "hardware", "hardware")));
   }
   req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
   req.inputs.workload_name = o.workload;

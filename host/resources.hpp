@@ -44,6 +44,12 @@ bool declares_key(const core::Plugin& plugin, const char* key);
 // other plugin gets a TOML file of model.* keys. Also sets inputs.models_dir. Empty `model`: the plugin's own.
 void apply_model(core::ResolveInputs& inputs, const core::Plugin& plugin, const std::string& model);
 
+// Keep every model plugin loaded, by file, for the life of the process, so that loading one again (the ELF checks, the
+// dlopen, the ABI negotiation and its key catalogue) is a lookup, and keep parsed hardware profiles (reread when the
+// file's size or time changes): for the Python module, where a notebook runs many times. Off by default: a command
+// loads each once anyway.
+void keep_loaded(bool keep);
+
 // A model plugin by registered name or path; throws PluginLoadError (unknown name, not a model plugin, …).
 std::shared_ptr<const core::Plugin> load_model_plugin(const GlobalOptions& g, const std::string& name);
 

@@ -479,6 +479,7 @@ fs::path core_prefix() {
 PYBIND11_MODULE(_modelmeter, m) {
   m.doc() = "ModelMeter's compiled core: use the package modelmeter (docs/python.md), not this module.";
   host::set_install_prefix(core_prefix());
+  host::keep_loaded(true);                      // a notebook runs many times: load each plugin file once
   host::init_logging(host::Verbosity::Normal);  // warnings (a broken file on the plugin path) to stderr, as the CLI
   m.attr("__version__") = kToolVersion;
   m.attr("abi_version_text") = core::abi_version_text(MM_ABI_VERSION);
