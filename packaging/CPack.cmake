@@ -2,8 +2,9 @@
 #   cmake --build build && cpack -G DEB --config build/CPackConfig.cmake -B <dir>
 # gives <dir>/modelmeter_<ver>_<arch>.deb (component runtime: host, core library, bundled plugins and
 # writers, configs, docs, man page) and <dir>/modelmeter-dev_<ver>_<arch>.deb (component dev: SDK headers,
-# CMake package config, example plugin sources). Only the runtime and dev components are packaged; the
-# tests and their fixtures have no install() rules.
+# CMake package config, example plugin sources), and, where the Python module is built (python/),
+# <dir>/python3-modelmeter_<ver>_<arch>.deb (component python: the modelmeter package for Debian's python3).
+# Only these components are packaged; the tests and their fixtures have no install() rules.
 
 # The man page (hand-written roff, mirrors docs/cli.md).
 install(FILES "${CMAKE_CURRENT_LIST_DIR}/modelmeter.1" DESTINATION "${CMAKE_INSTALL_MANDIR}/man1" COMPONENT runtime)
@@ -50,5 +51,24 @@ set(CPACK_COMPONENT_DEV_DESCRIPTION
 Headers of the ModelMeter plugin C ABI and its header-only C++ layer, the CMake package found by
 find_package(ModelMeter CONFIG) (with modelmeter_add_plugin()), and the sources of a complete example
 plugin in /usr/share/modelmeter/sdk-example that builds out of tree.")
+
+# The Python module: /usr/lib/python3/dist-packages/modelmeter, for the python3 it was built against.
+if(TARGET modelmeter_python)
+  list(APPEND CPACK_COMPONENTS_ALL python)
+  string(REPLACE "." ";" mm_py_version "${MODELMETER_PYTHON_VERSION}")
+  list(GET mm_py_version 1 mm_py_minor)
+  math(EXPR mm_py_next "${mm_py_minor} + 1")
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-modelmeter)
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS
+      "modelmeter (= ${PROJECT_VERSION}), python3 (>= ${MODELMETER_PYTHON_VERSION}), python3 (<< 3.${mm_py_next})")
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_SUGGESTS "python3-pandas")
+  set(CPACK_COMPONENT_PYTHON_DISPLAY_NAME "ModelMeter for Python")
+  set(CPACK_COMPONENT_PYTHON_DESCRIPTION
+    "Python 3 module of ModelMeter (import modelmeter)
+The ModelMeter engine from Python: modelmeter.run() returns a report whose summary equals report.json's,
+modelmeter.sweep() returns columns (a pandas DataFrame with python3-pandas), with the same plugins, configs,
+writers and error messages as the modelmeter command.")
+endif()
 
 include(CPack)

@@ -20,6 +20,7 @@
 #include <modelmeter/core/sweep.hpp>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "install_layout.hpp"
@@ -206,16 +207,8 @@ Report run(const std::string& plugin, const std::string& workload, const std::st
   return Report(std::move(result), std::move(g), workload);
 }
 
-// A column per sweep_columns() name, as Python lists (None where sweep.csv has an empty cell).
-struct Columns {
-  std::vector<std::string> names;
-  std::vector<py::list> lists;
-};
-
-py::object number_or_none(const std::optional<double>& v) {
-  return v ? py::reinterpret_steal<py::object>(PyFloat_FromDouble(*v)) : py::none();
-}
-
+// A column per sweep_columns() name, as Python lists (None where sweep.csv has an empty cell); with the workload's
+// and the plugin's names.
 py::tuple sweep(const std::string& plugin, const std::string& workload, const std::string& model,
                 const std::string& hardware, const std::vector<std::string>& sets, const std::vector<std::string>& vary,
                 const std::string& shard, unsigned threads, const std::vector<std::string>& plugin_dirs) {
@@ -262,9 +255,11 @@ py::tuple sweep(const std::string& plugin, const std::string& workload, const st
     throw py::error_already_set();
   }
 
-  // Varied values as typed Python values (sweep.csv has their TOML text), each distinct text parsed once.
+  // Varied values as typed Python values (sweep.csv has their TOML text), each distinct text parsed once. Rows are
+  // turned into columns with the C API and shared objects for repeated texts: this loop is a fifth of a sweep's time.
+  using Interned = std::unordered_map<std::string, py::object>;
   const core::KeyCatalog& catalog = core::catalog_for(*req.plugin);
-  std::vector<std::map<std::string, py::object, std::less<>>> typed(req.vary.size());
+  std::vector<Interned> typed(req.vary.size());
   for (std::size_t k = 0; k < req.vary.size(); ++k) {
     const core::KeyDecl* decl = catalog.find(req.vary[k].key);
     for (const auto& text : req.vary[k].values) {
@@ -279,40 +274,53 @@ py::tuple sweep(const std::string& plugin, const std::string& workload, const st
       typed[k].emplace(text, v);
     }
   }
+  Interned texts;  // hardware ids and reasons
+  const auto text = [&](const std::string& t) {
+    auto it = texts.find(t);
+    if (it == texts.end()) it = texts.emplace(t, py::str(t)).first;
+    return it->second.inc_ref().ptr();
+  };
+  const auto number = [](const std::optional<double>& v) {
+    return v ? PyFloat_FromDouble(*v) : py::none().release().ptr();
+  };
+  const auto boolean = [](bool b) { return py::bool_(b).release().ptr(); };
 
   const std::vector<std::string> names = core::sweep_columns(req);
   const std::size_t n = points.size();
   std::vector<py::list> cols;
   cols.reserve(names.size());
   for (std::size_t c = 0; c < names.size(); ++c) cols.emplace_back(n);
-  const auto put = [&](std::size_t c, std::size_t row, py::object v) {
-    PyList_SET_ITEM(cols[c].ptr(), row, v.release().ptr());
-  };
+  std::vector<PyObject*> col(names.size());
+  for (std::size_t c = 0; c < names.size(); ++c) col[c] = cols[c].ptr();
   const std::size_t nv = req.vary.size();
   const mm_stage stages[] = {MM_STAGE_VISION, MM_STAGE_PREFILL, MM_STAGE_DECODE};
   for (std::size_t r = 0; r < n; ++r) {
     const core::SweepPoint& p = points[r];
     std::size_t c = 0;
-    for (std::size_t k = 0; k < nv; ++k, ++c) put(c, r, typed[k].find(p.values[k])->second);
-    put(c++, r, py::str(p.hardware));
-    put(c++, r, py::bool_(p.feasible));
-    put(c++, r, py::str(p.reason));
+    for (std::size_t k = 0; k < nv; ++k, ++c) {
+      PyList_SET_ITEM(col[c], r, typed[k].find(p.values[k])->second.inc_ref().ptr());
+    }
+    PyList_SET_ITEM(col[c++], r, text(p.hardware));
+    PyList_SET_ITEM(col[c++], r, boolean(p.feasible));
+    PyList_SET_ITEM(col[c++], r, text(p.reason));
     if (!p.figures) {
-      for (; c < names.size(); ++c) put(c, r, py::none());
+      for (; c < names.size(); ++c) PyList_SET_ITEM(col[c], r, py::none().release().ptr());
       continue;
     }
     const core::SweepFigures& f = *p.figures;
-    put(c++, r, py::int_(f.vision_tokens));
-    put(c++, r, py::int_(f.prefill_tokens));
-    put(c++, r, py::int_(f.decode_steps));
+    PyList_SET_ITEM(col[c++], r, PyLong_FromLongLong(f.vision_tokens));
+    PyList_SET_ITEM(col[c++], r, PyLong_FromLongLong(f.prefill_tokens));
+    PyList_SET_ITEM(col[c++], r, PyLong_FromLongLong(f.decode_steps));
     for (mm_stage st : stages) {
-      for (std::size_t m = 0; m < 3; ++m) put(c++, r, number_or_none(f.stages[static_cast<std::size_t>(st) * 3 + m]));
+      for (std::size_t m = 0; m < 3; ++m) {
+        PyList_SET_ITEM(col[c++], r, number(f.stages[static_cast<std::size_t>(st) * 3 + m]));
+      }
     }
     for (const auto* v : {&f.ttft_s, &f.tpot_s, &f.decode_tokens_per_s, &f.weights_bytes, &f.kv_cache_bytes,
                           &f.activations_peak_bytes}) {
-      put(c++, r, number_or_none(*v));
+      PyList_SET_ITEM(col[c++], r, number(*v));
     }
-    put(c++, r, f.fits ? py::object(py::bool_(*f.fits)) : py::object(py::none()));
+    PyList_SET_ITEM(col[c++], r, f.fits ? boolean(*f.fits) : py::none().release().ptr());
   }
   py::dict columns;
   for (std::size_t c = 0; c < names.size(); ++c) columns[py::str(names[c])] = std::move(cols[c]);
