@@ -103,20 +103,6 @@ void print_summary(const core::RunResult& r, const std::string& workload) {
   std::cout << o.str();
 }
 
-// Runs every writer on the document, then commits all their files atomically into `out`; returns the
-// paths written.
-std::vector<std::string> write_outputs(const std::vector<std::shared_ptr<const core::Plugin>>& writers,
-                                       const mm_doc* doc, const std::string& out) {
-  const std::vector<mm_output> outputs = render(writers, doc);
-  std::vector<const mm_output*> views;
-  for (const auto& o : outputs) views.push_back(&o);
-  core::commit_outputs(out, views);
-  std::vector<std::string> written;
-  for (const auto& o : outputs)
-    for (const auto& f : o.files) written.push_back((fs::path(out) / f.first).string());
-  return written;
-}
-
 // "wrote out/report.json" per top-level file; files in a subfolder (layer pages) as one line per folder.
 void print_written(const std::vector<std::string>& written) {
   std::vector<std::pair<std::string, std::size_t>> folders;
@@ -162,14 +148,8 @@ void print_tree(const core::ModuleNode& n, int depth) {
 int cmd_run(const GlobalOptions& g, const RunOptions& o) {
   // Everything is found and loaded before any work: plugins, writers, hardware.
   const auto formats = split_list(o.formats, "--format");
-  core::RunRequest req;
-  req.plugin = load_model_plugin(g, o.plugin);
+  const core::RunRequest req = run_request(g, o);
   const auto writers = load_writers(g, formats);
-  req.hardware = core::load_hardware(config_file(o.hardware, "hardware", "hardware"));
-  req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
-  req.inputs.workload_name = o.workload;
-  apply_model(req.inputs, *req.plugin, o.model);
-  for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
 
   const core::RunResult result = core::run_model(req);
   for (const auto& w : result.warnings) log_warning(w);
@@ -193,17 +173,7 @@ extern "C" void on_stop_signal(int sig) {
 int cmd_sweep(const GlobalOptions& g, const SweepOptions& o) {
   if (o.vary.empty()) throw core::Failure(kExitUsage, "sweep needs at least one --vary key=start:stop:step|a,b,c");
   const auto writers = load_writers(g, split_list(o.formats, "--format"));
-  core::SweepRequest req;
-  req.plugin = load_model_plugin(g, o.plugin);
-  for (const auto& h : split_list(o.hardware, "--hardware")) {
-    req.hardware.push_back(core::load_hardware(config_file(h, "hardware", "hardware")));
-  }
-  req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
-  req.inputs.workload_name = o.workload;
-  apply_model(req.inputs, *req.plugin, o.model);
-  for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
-  for (const auto& v : o.vary) req.vary.push_back(core::parse_vary(v));
-  if (!o.shard.empty()) std::tie(req.shard, req.shards) = core::parse_shard(o.shard);
+  core::SweepRequest req = sweep_request(g, o);
   req.stop = &g_interrupted;
   req.threads = o.threads;
   // A progress bar on stderr when it is a terminal, redrawn at most ~10 times a second.
@@ -303,20 +273,8 @@ int cmd_describe(const GlobalOptions& g, const DescribeOptions& o) {
   const core::KeyCatalog catalog = core::catalog_for(*p);
   print_keys(catalog);
   {
-    // The module tree with parameter counts: for the given workload, else for the declared defaults with a
-    // one-token generation (parameters do not depend on it).
-    core::RunRequest req;
-    req.plugin = p;
-    req.hardware = core::load_hardware(config_file("h100-sxm", "hardware", "hardware"));
-    if (o.workload.empty()) {
-      req.inputs.workload_name = "(defaults)";
-      req.inputs.overrides.push_back(core::parse_override("decode.max_new_tokens=1"));
-    } else {
-      req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
-      req.inputs.workload_name = o.workload;
-    }
-    apply_model(req.inputs, *req.plugin, o.model);
-    for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
+    // The module tree with parameter counts (describe_request: the workload, else the declared defaults).
+    const core::RunRequest req = describe_request(g, o);
     const core::RunResult r = core::run_model(req);
     const auto params = r.parameters();
     std::cout << "model " << r.model_name << " (workload " << req.inputs.workload_name

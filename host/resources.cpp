@@ -4,9 +4,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <map>
 #include <modelmeter/core/errors.hpp>
+#include <modelmeter/core/hardware.hpp>
+#include <mutex>
+#include <optional>
 #include <sstream>
 #include <string_view>
+#include <tuple>
 
 #include "install_layout.hpp"
 #include "log.hpp"
@@ -18,8 +23,14 @@ using core::InputError;
 
 namespace {
 
+std::optional<fs::path>& prefix_override() {
+  static std::optional<fs::path> p;
+  return p;
+}
+
 // The install prefix (or build tree) this executable belongs to: <prefix>/bin/modelmeter.
 fs::path prefix() {
+  if (prefix_override()) return *prefix_override();
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (ec) throw core::Failure(kExitInternal, "cannot locate the modelmeter executable: " + ec.message());
@@ -31,6 +42,10 @@ bool looks_like_path(const std::string& s, const char* ext) {
 }
 
 }  // namespace
+
+void set_install_prefix(fs::path prefix) {
+  prefix_override() = std::move(prefix);
+}
 
 fs::path configs_dir() {
   return prefix() / kConfigSubdir;
@@ -95,10 +110,72 @@ void apply_model(core::ResolveInputs& inputs, const core::Plugin& plugin, const 
   }
 }
 
+namespace {
+// What keep_loaded() keeps: plugins by file, hardware profiles by file (reread when its size or time changes).
+struct LoadedCache {
+  std::mutex mutex;
+  bool keep = false;
+  std::map<fs::path, std::shared_ptr<const core::Plugin>> plugins;
+  struct HardwareEntry {
+    fs::file_time_type time;
+    std::uintmax_t size = 0;
+    core::Hardware hardware;
+  };
+  std::map<fs::path, HardwareEntry> hardware;
+};
+LoadedCache& loaded_cache() {
+  static LoadedCache c;
+  return c;
+}
+
+core::Hardware load_hardware(const fs::path& file) {
+  LoadedCache& cache = loaded_cache();
+  {
+    const std::lock_guard<std::mutex> lock(cache.mutex);
+    if (!cache.keep) return core::load_hardware(file);
+  }
+  std::error_code ec1, ec2;
+  const auto time = fs::last_write_time(file, ec1);
+  const auto size = fs::file_size(file, ec2);
+  if (ec1 || ec2) return core::load_hardware(file);  // its own message for a file that cannot be read
+  {
+    const std::lock_guard<std::mutex> lock(cache.mutex);
+    const auto it = cache.hardware.find(file);
+    if (it != cache.hardware.end() && it->second.time == time && it->second.size == size) return it->second.hardware;
+  }
+  core::Hardware hw = core::load_hardware(file);
+  const std::lock_guard<std::mutex> lock(cache.mutex);
+  cache.hardware[file] = {time, size, hw};
+  return hw;
+}
+}  // namespace
+
+void keep_loaded(bool keep) {
+  LoadedCache& cache = loaded_cache();
+  const std::lock_guard<std::mutex> lock(cache.mutex);
+  cache.keep = keep;
+  if (!keep) {
+    cache.plugins.clear();
+    cache.hardware.clear();
+  }
+}
+
 std::shared_ptr<const core::Plugin> load_model_plugin(const GlobalOptions& g, const std::string& name) {
-  auto p = core::Plugin::load(core::find_plugin(name, search_path(g, false), "plugin"));
+  const fs::path file = core::find_plugin(name, search_path(g, false), "plugin");
+  LoadedCache& cache = loaded_cache();
+  bool keep = false;
+  {
+    const std::lock_guard<std::mutex> lock(cache.mutex);
+    keep = cache.keep;
+    if (const auto it = cache.plugins.find(file); keep && it != cache.plugins.end()) return it->second;
+  }
+  auto p = core::Plugin::load(file);
   if (p->kind() != MM_PLUGIN_MODEL) {
     throw core::PluginLoadError("'" + p->path().string() + "' is a writer plugin, not a model plugin");
+  }
+  if (keep) {
+    const std::lock_guard<std::mutex> lock(cache.mutex);
+    cache.plugins.emplace(file, p);
   }
   return p;
 }
@@ -198,6 +275,60 @@ std::vector<mm_output> render(const std::vector<std::shared_ptr<const core::Plug
     }
   }
   return outputs;
+}
+
+std::vector<std::string> write_outputs(const std::vector<std::shared_ptr<const core::Plugin>>& writers,
+                                       const mm_doc* doc, const std::string& out) {
+  const std::vector<mm_output> outputs = render(writers, doc);
+  std::vector<const mm_output*> views;
+  for (const auto& o : outputs) views.push_back(&o);
+  core::commit_outputs(out, views);
+  std::vector<std::string> written;
+  for (const auto& o : outputs)
+    for (const auto& f : o.files) written.push_back((fs::path(out) / f.first).string());
+  return written;
+}
+
+core::RunRequest run_request(const GlobalOptions& g, const RunOptions& o) {
+  core::RunRequest req;
+  req.plugin = load_model_plugin(g, o.plugin);
+  req.hardware = load_hardware(config_file(o.hardware, "hardware", "hardware"));
+  req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
+  req.inputs.workload_name = o.workload;
+  apply_model(req.inputs, *req.plugin, o.model);
+  for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
+  return req;
+}
+
+core::RunRequest describe_request(const GlobalOptions& g, const DescribeOptions& o) {
+  core::RunRequest req;
+  req.plugin = load_model_plugin(g, o.plugin);
+  req.hardware = load_hardware(config_file(RunOptions{}.hardware, "hardware", "hardware"));
+  if (o.workload.empty()) {
+    req.inputs.workload_name = "(defaults)";
+    req.inputs.overrides.push_back(core::parse_override("decode.max_new_tokens=1"));
+  } else {
+    req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
+    req.inputs.workload_name = o.workload;
+  }
+  apply_model(req.inputs, *req.plugin, o.model);
+  for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
+  return req;
+}
+
+core::SweepRequest sweep_request(const GlobalOptions& g, const SweepOptions& o) {
+  core::SweepRequest req;
+  req.plugin = load_model_plugin(g, o.plugin);
+  for (const auto& h : split_list(o.hardware, "--hardware")) {
+    req.hardware.push_back(load_hardware(config_file(h, "hardware", "hardware")));
+  }
+  req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
+  req.inputs.workload_name = o.workload;
+  apply_model(req.inputs, *req.plugin, o.model);
+  for (const auto& s : o.sets) req.inputs.overrides.push_back(core::parse_override(s));
+  for (const auto& v : o.vary) req.vary.push_back(core::parse_vary(v));
+  if (!o.shard.empty()) std::tie(req.shard, req.shards) = core::parse_shard(o.shard);
+  return req;
 }
 
 }  // namespace modelmeter::host

@@ -8,12 +8,19 @@
 #include <modelmeter/core/config.hpp>
 #include <modelmeter/core/output.hpp>
 #include <modelmeter/core/plugin.hpp>
+#include <modelmeter/core/run.hpp>
+#include <modelmeter/core/sweep.hpp>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
 
 namespace modelmeter::host {
+
+// Bundled files are found under an install prefix (or build tree): by default this executable's
+// (<prefix>/bin/modelmeter, read from /proc/self/exe). A library that embeds these resources, such as the Python
+// module, whose process is python3, sets the prefix it belongs to before using anything below.
+void set_install_prefix(std::filesystem::path prefix);
 
 // <prefix>/share/modelmeter/configs of this executable's install prefix (or build tree).
 std::filesystem::path configs_dir();
@@ -37,6 +44,12 @@ bool declares_key(const core::Plugin& plugin, const char* key);
 // other plugin gets a TOML file of model.* keys. Also sets inputs.models_dir. Empty `model`: the plugin's own.
 void apply_model(core::ResolveInputs& inputs, const core::Plugin& plugin, const std::string& model);
 
+// Keep every model plugin loaded, by file, for the life of the process, so that loading one again (the ELF checks, the
+// dlopen, the ABI negotiation and its key catalogue) is a lookup, and keep parsed hardware profiles (reread when the
+// file's size or time changes): for the Python module, where a notebook runs many times. Off by default: a command
+// loads each once anyway.
+void keep_loaded(bool keep);
+
 // A model plugin by registered name or path; throws PluginLoadError (unknown name, not a model plugin, …).
 std::shared_ptr<const core::Plugin> load_model_plugin(const GlobalOptions& g, const std::string& name);
 
@@ -57,5 +70,20 @@ std::vector<std::shared_ptr<const core::Plugin>> load_writers(const GlobalOption
 // Runs every writer on the document and returns their files, in memory (nothing touches the disk). Throws
 // PluginFailure naming the writer when one fails.
 std::vector<mm_output> render(const std::vector<std::shared_ptr<const core::Plugin>>& writers, const mm_doc* doc);
+
+// render(), then commits all the files atomically into `out` (core::commit_outputs); returns the paths written.
+std::vector<std::string> write_outputs(const std::vector<std::shared_ptr<const core::Plugin>>& writers,
+                                       const mm_doc* doc, const std::string& out);
+
+// What `modelmeter run` evaluates, found and loaded before any work: the model plugin, the hardware profile, the
+// workload file, --model and every --set (throws PluginLoadError, InputError). The command line and the Python
+// module (python/) build their runs here, so both accept and reject exactly the same inputs.
+core::RunRequest run_request(const GlobalOptions& g, const RunOptions& o);
+// Likewise for `modelmeter sweep`: plugin, hardware list, workload, --model, --set, --vary and --shard (the caller
+// sets threads, progress and the stop flag).
+core::SweepRequest sweep_request(const GlobalOptions& g, const SweepOptions& o);
+// The run `modelmeter describe` evaluates for its module tree and parameter counts: the given workload, else the
+// declared defaults with a one-token generation (parameters do not depend on it), on the default hardware.
+core::RunRequest describe_request(const GlobalOptions& g, const DescribeOptions& o);
 
 }  // namespace modelmeter::host

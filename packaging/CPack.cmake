@@ -5,7 +5,8 @@
 # headers, CMake package config, example plugin sources). lintian reports no errors on either
 # (tests/packaging/test_deb.sh); the warnings left: package-name-doesnt-match-sonames (the library is not in
 # a package of its own), maintscript-calls-ldconfig (CPack writes that postinst/postrm whenever a library is in
-# /usr/lib; the trigger makes it redundant), initial-upload-closes-no-bugs (not an upload to Debian). Only the runtime and dev components are packaged; the
+# /usr/lib; the trigger makes it redundant), initial-upload-closes-no-bugs (not an upload to Debian). Where the Python module is built (python/),
+# <dir>/python3-modelmeter_<ver>-<rev>_<arch>.deb (component python). Only these components are packaged; the
 # tests and their fixtures have no install() rules.
 
 # Debian revision: the packages are <project version>-<revision> (changelog.Debian.gz gives the same version).
@@ -96,5 +97,24 @@ header-only C++ layer, the CMake package found by
 find_package(ModelMeter CONFIG) (with modelmeter_add_plugin()), and the
 sources of a complete example plugin in
 /usr/share/modelmeter/sdk-example that builds out of tree.")
+
+# The Python module: /usr/lib/python3/dist-packages/modelmeter, for the python3 it was built against.
+if(TARGET modelmeter_python)
+  list(APPEND CPACK_COMPONENTS_ALL python)
+  string(REPLACE "." ";" mm_py_version "${MODELMETER_PYTHON_VERSION}")
+  list(GET mm_py_version 1 mm_py_minor)
+  math(EXPR mm_py_next "${mm_py_minor} + 1")
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-modelmeter)
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS
+      "modelmeter (= ${MODELMETER_DEB_VERSION}), python3 (>= ${MODELMETER_PYTHON_VERSION}), python3 (<< 3.${mm_py_next})")
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_SUGGESTS "python3-pandas")
+  set(CPACK_COMPONENT_PYTHON_DISPLAY_NAME "ModelMeter for Python")
+  set(CPACK_COMPONENT_PYTHON_DESCRIPTION
+    "Python 3 module of ModelMeter (import modelmeter)
+The ModelMeter engine from Python: modelmeter.run() returns a report whose summary equals report.json's,
+modelmeter.sweep() returns columns (a pandas DataFrame with python3-pandas), with the same plugins, configs,
+writers and error messages as the modelmeter command.")
+endif()
 
 include(CPack)

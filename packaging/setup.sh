@@ -16,6 +16,8 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libcli11-dev doctest-dev libyaml-cpp-dev
   libbenchmark-dev libcpp-httplib-dev pkg-config
   lintian
+  python3-dev pybind11-dev python3-pybind11 python3-pytest python3-pandas
+  slurm-wlm munge
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -360,6 +360,22 @@ std::vector<SweepPoint> run_sweep(const SweepRequest& req) {
   return points;
 }
 
+std::vector<std::string> sweep_columns(const SweepRequest& req) {
+  std::vector<std::string> columns;
+  for (const Vary& v : req.vary) columns.push_back(v.key);
+  for (const char* c : {"hardware", "feasible", "reason", "vision_tokens", "prefill_tokens", "decode_steps"}) {
+    columns.emplace_back(c);
+  }
+  for (mm_stage st : {MM_STAGE_VISION, MM_STAGE_PREFILL, MM_STAGE_DECODE}) {
+    for (const char* m : {"tc_flops", "io_bytes", "time_s"}) columns.push_back(std::string(stage_name(st)) + "." + m);
+  }
+  for (const char* c : {"ttft_s", "tpot_s", "decode_tokens_per_s", "weights_bytes", "kv_cache_bytes",
+                        "activations_peak_bytes", "fits"}) {
+    columns.emplace_back(c);
+  }
+  return columns;
+}
+
 std::unique_ptr<DocTree> build_sweep_doc(const SweepRequest& req, const std::vector<SweepPoint>& points,
                                          bool interrupted, std::string_view tool_version) {
   auto tree = new_document("sweep", *req.plugin, tool_version);
@@ -371,19 +387,8 @@ std::unique_ptr<DocTree> build_sweep_doc(const SweepRequest& req, const std::vec
   for (const Vary& v : req.vary) t.push(varied, v.key);
   if (req.hardware.size() > 1) t.push(varied, "hardware");
 
-  std::vector<std::string> columns;
-  for (const Vary& v : req.vary) columns.push_back(v.key);
-  for (const char* c : {"hardware", "feasible", "reason", "vision_tokens", "prefill_tokens", "decode_steps"}) {
-    columns.emplace_back(c);
-  }
+  const std::vector<std::string> columns = sweep_columns(req);
   const mm_stage stages[] = {MM_STAGE_VISION, MM_STAGE_PREFILL, MM_STAGE_DECODE};
-  for (mm_stage st : stages) {
-    for (const char* m : {"tc_flops", "io_bytes", "time_s"}) columns.push_back(std::string(stage_name(st)) + "." + m);
-  }
-  for (const char* c : {"ttft_s", "tpot_s", "decode_tokens_per_s", "weights_bytes", "kv_cache_bytes",
-                        "activations_peak_bytes", "fits"}) {
-    columns.emplace_back(c);
-  }
   auto* cols = t.array(root, "columns");
   for (const auto& c : columns) t.push(cols, c);
 

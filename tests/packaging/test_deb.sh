@@ -15,13 +15,13 @@ step() { echo "== $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 command -v dpkg-shlibdeps >/dev/null || fail "dpkg-shlibdeps not found: install dpkg-dev (packaging/setup.sh does)"
 command -v lintian >/dev/null || fail "lintian not found: install lintian (packaging/setup.sh does)"
-for p in modelmeter modelmeter-dev; do
-  ! dpkg -s "$p" >/dev/null 2>&1 || fail "package $p is already installed; this test would replace and purge it (apt-get purge -y modelmeter-dev modelmeter first)"
+for p in modelmeter modelmeter-dev python3-modelmeter; do
+  ! dpkg -s "$p" >/dev/null 2>&1 || fail "package $p is already installed; this test would replace and purge it (apt-get purge -y python3-modelmeter modelmeter-dev modelmeter first)"
 done
 # Everything the packages own; none of it may exist before the install or after the purge.
 owned=(/usr/bin/modelmeter /usr/bin/modelmeter-serve /usr/lib/modelmeter /usr/share/modelmeter /usr/include/modelmeter
   /usr/lib/cmake/ModelMeter /usr/share/doc/modelmeter /usr/share/doc/modelmeter-dev /usr/share/man/man1/modelmeter.1.gz
-  /usr/share/man/man1/modelmeter-serve.1.gz)
+  /usr/share/man/man1/modelmeter-serve.1.gz /usr/lib/python3/dist-packages/modelmeter /usr/share/doc/python3-modelmeter)
 leftovers() {
   local p
   for p in "${owned[@]}"; do [[ ! -e $p ]] || echo "$p"; done
@@ -38,8 +38,9 @@ installed=0
 cleanup() {
   local rc=$?
   if ((installed)); then
-    echo "== cleanup: apt-get purge -y modelmeter-dev modelmeter"
-    apt-get purge -o DPkg::Lock::Timeout=600 -y -q modelmeter-dev modelmeter >/dev/null 2>&1 || echo "WARNING: purge failed; run: apt-get purge -y modelmeter-dev modelmeter" >&2
+    echo "== cleanup: apt-get purge -y python3-modelmeter modelmeter-dev modelmeter"
+    apt-get purge -o DPkg::Lock::Timeout=600 -y -q python3-modelmeter modelmeter-dev modelmeter >/dev/null 2>&1 ||
+      echo "WARNING: purge failed; run: apt-get purge -y python3-modelmeter modelmeter-dev modelmeter" >&2
   fi
   rm -rf "$work"
   exit $rc
@@ -53,6 +54,11 @@ cd "$work/debs"
 ls -la ./*.deb
 runtime=$(compgen -G 'modelmeter_*.deb') || fail "no modelmeter_<ver>_<arch>.deb"
 dev=$(compgen -G 'modelmeter-dev_*.deb') || fail "no modelmeter-dev_<ver>_<arch>.deb"
+# The Python module's package, where the build has the module (python/; not in sanitizer builds).
+python_deb=$(compgen -G 'python3-modelmeter_*.deb' || true)
+if [[ -f $build/python/modelmeter/__init__.py ]]; then
+  [[ -n $python_deb ]] || fail "the build has the Python module but cpack made no python3-modelmeter_<ver>_<arch>.deb"
+fi
 version=$(dpkg-deb -f "$runtime" Version)
 arch=$(dpkg-deb -f "$runtime" Architecture)
 [[ $runtime == "modelmeter_${version}_${arch}.deb" && $dev == "modelmeter-dev_${version}_${arch}.deb" ]] ||
@@ -62,6 +68,14 @@ for deb in "$runtime" "$dev"; do
   dpkg-deb -f "$deb" Package Version Architecture Section Priority Maintainer Depends Recommends
 done
 dpkg-deb -f "$dev" Depends | grep -qF "modelmeter (= $version)" || fail "$dev does not depend on modelmeter (= $version)"
+if [[ -n $python_deb ]]; then
+  dpkg-deb -f "$python_deb" Package Version Architecture Section Depends
+  dpkg-deb -f "$python_deb" Depends | grep -qF "modelmeter (= $version)" || fail "$python_deb does not depend on modelmeter (= $version)"
+  dpkg-deb -c "$python_deb" >"$work/python.list"
+  grep -q '/usr/lib/python3/dist-packages/modelmeter/_modelmeter\.cpython-.*\.so$' "$work/python.list" ||
+    fail "$python_deb lacks /usr/lib/python3/dist-packages/modelmeter/_modelmeter.cpython-*.so"
+  grep -q 'dist-packages' "$work/runtime.list" "$work/dev.list" && fail "the runtime or dev package holds Python files"
+fi
 dpkg-deb -f "$runtime" Depends | grep -q 'libc6' || fail "$runtime has no shlibs dependencies (dpkg-shlibdeps not run?)"
 step "lintian $runtime $dev (Debian policy: no errors)"
 # Every tag, errors and warnings, goes to the log; any error fails the test.
@@ -77,10 +91,11 @@ if grep -E 'test|golden|fixture|/usr/local|\.a$|CMakeFiles' "$work/runtime.list"
   fail "the packages hold build-tree-only files (above)"
 fi
 
-step "apt-get install -y ./$runtime ./$dev"
+step "apt-get install -y ./$runtime ./$dev ${python_deb:+./$python_deb}"
 installed=1
-apt-get install -o DPkg::Lock::Timeout=600 -y -q "./$runtime" "./$dev" >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get install failed"; }
-dpkg -L modelmeter modelmeter-dev | sort -u >"$work/owned.list"
+apt-get install -o DPkg::Lock::Timeout=600 -y -q "./$runtime" "./$dev" ${python_deb:+"./$python_deb"} >"$work/apt.log" 2>&1 ||
+  { cat "$work/apt.log"; fail "apt-get install failed"; }
+dpkg -L modelmeter modelmeter-dev ${python_deb:+python3-modelmeter} | sort -u >"$work/owned.list"
 readelf -d /usr/bin/modelmeter | grep -E 'RPATH|RUNPATH' | grep -qF "$build" && fail "/usr/bin/modelmeter has an RPATH into the build tree"
 
 cd /tmp
@@ -125,6 +140,15 @@ cc -std=c99 -Wall -Wextra -Wpedantic -Werror -shared -fPIC -o "$work/old_abi_1_0
   "$src/tests/abi/fixtures/old_abi_1_0.c" || fail "the ABI 1.0 fixture does not build against /usr/include"
 modelmeter check-plugin "$work/old_abi_1_0.so" | tee "$work/old.txt"
 grep -q '^plugin: old_abi_1_0 .*(ABI 1.0, model)' "$work/old.txt" || fail "check-plugin does not say ABI 1.0"
+if [[ -n $python_deb ]]; then
+  step "/usr/bin/python3 -c 'import modelmeter; …' (from $PWD, no PYTHONPATH)"
+  ttft=$(env -u PYTHONPATH /usr/bin/python3 -c "import modelmeter; print(modelmeter.run('deepseek_ocr', workload='std-v1').summary['ttft_s'])") ||
+    fail "import modelmeter from the package failed"
+  expected=$(/usr/bin/python3 -c "import json; print(json.load(open('$work/out/report.json'))['summary']['ttft_s'])")
+  [[ $ttft == "$expected" ]] || fail "the installed module's ttft_s $ttft differs from the installed CLI's $expected"
+  env -u PYTHONPATH /usr/bin/python3 -c "import modelmeter, sys; sys.exit(modelmeter._modelmeter.prefix != '/usr')" ||
+    fail "the installed module does not find its files under /usr"
+fi
 
 step "build /usr/share/modelmeter/sdk-example out of tree"
 cmake -S /usr/share/modelmeter/sdk-example -B "$work/example" >"$work/example.log" 2>&1 ||
@@ -141,10 +165,11 @@ MODELMETER_PLUGIN_PATH=$(dirname "$so") modelmeter check-plugin "$so"
 MODELMETER_PLUGIN_PATH=$(dirname "$so") modelmeter run --plugin "$so" --workload example --out "$work/out-example"
 [[ -s $work/out-example/report.json ]] || fail "the example run wrote no report.json"
 
-step "apt-get purge -y modelmeter-dev modelmeter"
-apt-get purge -o DPkg::Lock::Timeout=600 -y -q modelmeter-dev modelmeter >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "apt-get purge failed"; }
+step "apt-get purge -y python3-modelmeter modelmeter-dev modelmeter"
+apt-get purge -o DPkg::Lock::Timeout=600 -y -q python3-modelmeter modelmeter-dev modelmeter >"$work/purge.log" 2>&1 ||
+  { cat "$work/purge.log"; fail "apt-get purge failed"; }
 installed=0
-for p in modelmeter modelmeter-dev; do
+for p in modelmeter modelmeter-dev python3-modelmeter; do
   ! dpkg -s "$p" >/dev/null 2>&1 || fail "package $p is still known to dpkg after the purge"
 done
 [[ -z $(leftovers) ]] || fail "left behind after the purge: $(leftovers | tr '\n' ' ')"
@@ -153,4 +178,4 @@ left=$(while read -r p; do [[ -e $p && ! -d $p ]] && echo "$p"; done <"$work/own
 [[ -z $left ]] || fail "files left behind after the purge: $left"
 left=$(while read -r p; do [[ -d $p ]] && ! dpkg -S "$p" >/dev/null 2>&1 && [[ -z $(ls -A "$p") ]] && echo "$p"; done <"$work/owned.list" || true)
 [[ -z $left ]] || fail "empty folders left behind after the purge: $left"
-echo "PASS: Debian packages install, work from /tmp, build the SDK example, and purge cleanly ($runtime, $dev)"
+echo "PASS: Debian packages install, work from /tmp, build the SDK example, and purge cleanly ($runtime, $dev${python_deb:+, $python_deb})"

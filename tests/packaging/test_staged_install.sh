@@ -19,14 +19,15 @@ cmake --install "$build" --prefix "$stage" >"$work/install.log" || { cat "$work/
 
 step "the install tree holds only the packaged layout (no tests, no fixtures, no build paths)"
 (cd "$stage" && find . -mindepth 1 -maxdepth 3 | sort) >"$work/layout"
-unexpected=$(grep -vE '^\./(bin|bin/modelmeter|bin/modelmeter-serve|include|include/modelmeter(/.*)?|lib|lib/([^/]+-linux-[^/]+/)?libmodelmeter-core\.so\.[0-9.]+|lib/[^/]+-linux-[^/]+|lib/modelmeter(/(plugins|writers))?|lib/cmake(/ModelMeter)?|share|share/modelmeter(/(configs|sdk-example)(/.*)?)?|share/doc(/modelmeter(/([a-z-]+\.md|copyright|changelog\.Debian\.gz))?)?|share/doc/modelmeter-dev(/(copyright|changelog\.Debian\.gz))?|share/man(/man1(/modelmeter(-serve)?\.1\.gz)?)?)$' "$work/layout" || true)
+unexpected=$(grep -vE '^\./(bin|bin/modelmeter|bin/modelmeter-serve|include|include/modelmeter(/.*)?|lib|lib/([^/]+-linux-[^/]+/)?libmodelmeter-core\.so\.[0-9.]+|lib/[^/]+-linux-[^/]+|lib/modelmeter(/(plugins|writers))?|lib/cmake(/ModelMeter)?|share|share/modelmeter(/(configs|sdk-example)(/.*)?)?|share/doc(/modelmeter(/([a-z-]+\.md|copyright|changelog\.Debian\.gz))?)?|share/doc/modelmeter-dev(/(copyright|changelog\.Debian\.gz))?|share/man(/man1(/modelmeter(-serve)?\.1\.gz)?)?|lib/python3(/dist-packages(/modelmeter(/.*)?)?)?|share/doc/python3-modelmeter(/python\.md)?)$' "$work/layout" || true)
 [[ -z $unexpected ]] || fail "unexpected installed paths:
 $unexpected
 (whole install tree: $(tr '\n' ' ' <"$work/layout"))"
 if grep -rlF "$build" "$stage/lib/cmake" "$stage/share" >/dev/null 2>&1; then
   fail "installed files mention the build tree $build: $(grep -rlF "$build" "$stage/lib/cmake" "$stage/share")"
 fi
-diff <(cd "$src/docs" && ls -- *.md) <(cd "$stage/share/doc/modelmeter" && ls -- *.md) ||
+# python.md goes with the Python module (python3-modelmeter), every other page with the runtime.
+diff <(cd "$src/docs" && ls -- *.md | grep -vx python.md) <(cd "$stage/share/doc/modelmeter" && ls -- *.md) ||
   fail "installed docs differ from $src/docs/*.md"
 # `run` must not load the HTTP server's libraries (cpp-httplib and its OpenSSL): they live in modelmeter-serve.
 if ldd "$stage/bin/modelmeter" | grep -qE 'httplib|libssl|libcrypto'; then
@@ -59,6 +60,18 @@ cp "$stage/share/modelmeter/configs/models/mixtral-8x7b.json" "$work/config.json
 "$stage/bin/modelmeter" run --plugin hf_decoder --model "$work/config.json" --workload llm-1024 --out "$work/out-hf-path" \
   >/dev/null
 grep -q '"parameters": 46702792704' "$work/out-hf-path/report.json" || fail 'hf_decoder --model PATH: wrong parameters'
+
+if [[ -d $stage/lib/python3/dist-packages/modelmeter ]]; then
+  step "import modelmeter from $stage/lib/python3/dist-packages: it finds the staged plugins and configs"
+  PYTHONPATH="$stage/lib/python3/dist-packages" /usr/bin/python3 - "$stage" "$work/out/report.json" <<'EOF' ||
+import json, os, sys, modelmeter
+stage, report = sys.argv[1], sys.argv[2]
+assert modelmeter._modelmeter.prefix == os.path.realpath(stage), modelmeter._modelmeter.prefix
+assert modelmeter.list("plugins")[0]["path"].startswith(os.path.realpath(stage)), modelmeter.list("plugins")
+assert modelmeter.run("deepseek_ocr", workload="std-v1").summary == json.load(open(report))["summary"]
+EOF
+    fail "the staged Python module does not run from its prefix"
+fi
 
 step "$stage/bin/modelmeter serve: the installed host serves a run, the page and its embedded openapi.yaml"
 "$stage/bin/modelmeter" -q serve --port 0 >"$work/serve.out" 2>&1 </dev/null &

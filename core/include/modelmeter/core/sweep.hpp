@@ -78,6 +78,10 @@ MM_CORE_API std::pair<std::size_t, std::size_t> parse_shard(std::string_view tex
 // `stop` was set).
 MM_CORE_API std::vector<SweepPoint> run_sweep(const SweepRequest& request);
 
+// The sweep's column names, in order: the varied keys, hardware, feasible, reason, the token counts, then
+// <stage>.tc_flops/io_bytes/time_s per stage and the summary figures (sweep.csv's header; the Python module's columns).
+MM_CORE_API std::vector<std::string> sweep_columns(const SweepRequest& request);
+
 // The sweep document for the writers (docs/report-schema.md, kind "sweep").
 MM_CORE_API std::unique_ptr<DocTree> build_sweep_doc(const SweepRequest& request, const std::vector<SweepPoint>& points,
                                                      bool interrupted, std::string_view tool_version);
