@@ -30,6 +30,8 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS "${PROJECT_BINARY_DIR}/${CMAKE_I
 
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME modelmeter)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION science)
+# /usr/share/modelmeter/tools/measure_kernels.py (docs/measuring.md) runs with Python and PyTorch.
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_SUGGESTS "python3, python3-torch")
 set(CPACK_COMPONENT_RUNTIME_DISPLAY_NAME "ModelMeter")
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
   "analytic performance models of neural networks

@@ -15,6 +15,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-filesystem1.81-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev doctest-dev libyaml-cpp-dev
   libbenchmark-dev libcpp-httplib-dev pkg-config
+  python3-pytest python3-torch
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -388,8 +388,8 @@ def median_of(times, label_base, repeats, what):
         if value is None:
             raise RuntimeError(f"the profiler recorded no range for {what} (invocation {rep})")
         if not value > 0:
-            raise RuntimeError(f"the profiler recorded no GPU kernel time for {what} (invocation {rep}); "
-                               "is CUPTI available to torch.profiler?")
+            raise RuntimeError(f"the profiler recorded no time for {what} (invocation {rep}); on cuda: no GPU "
+                               "kernel, is CUPTI available to torch.profiler?")
         values.append(value)
     return statistics.median(values)
 
@@ -521,12 +521,16 @@ def measure_all_reduce(torch, opts):
     import torch.distributed as dist
 
     rank, world, local_world, nodes = launch_environment()
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if opts.device == "cuda":
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-        backend = "nccl"
+        torch.cuda.set_device(local_rank)
+        dist.init_process_group("nccl")
+
+        def barrier():
+            dist.barrier(device_ids=[local_rank])
     else:
-        backend = "gloo"
-    dist.init_process_group(backend)
+        dist.init_process_group("gloo")
+        barrier = dist.barrier
     dtype = getattr(torch, DTYPE_NAMES[opts.dtype])
     if opts.device == "cuda":
         origin = f"{torch.cuda.get_device_name()} torch-{torch.__version__} nccl"
@@ -542,7 +546,7 @@ def measure_all_reduce(torch, opts):
             synchronize(torch, opts.device)
             with profile(torch, opts.device) as prof:
                 for rep in range(-2, opts.repeats):  # two untimed invocations first
-                    dist.barrier()  # all ranks start together: the kernel does not wait for late peers
+                    barrier()  # all ranks start together: the kernel does not wait for late peers
                     synchronize(torch, opts.device)
                     if rep < 0:
                         dist.all_reduce(buf)
@@ -556,7 +560,7 @@ def measure_all_reduce(torch, opts):
                 rows.append(all_reduce_row(opts, world, nodes, size, us, source))
                 if index % 64 == 63 or index == len(opts.sizes) - 1:
                     print(f"{PROG}: {index + 1}/{len(opts.sizes)} all-reduce sizes", file=sys.stderr, flush=True)
-        dist.barrier()
+        barrier()
     finally:
         dist.destroy_process_group()
     return rows

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -219,6 +220,31 @@ def test_times_must_be_positive(value):
 
 def test_times_keep_three_decimals():
     assert [mk.format_us(v) for v in (584, 66.5, 0.0015, 1234.56789)] == ["584", "66.5", "0.002", "1234.568"]
+
+
+# --- the profiler's events to times (the GPU path, on stand-in events shaped like torch's FunctionEvent) -----
+
+def event(name, kernels=(), children=(), device="DeviceType.CPU"):
+    return SimpleNamespace(name=name, device_type=device, cpu_children=list(children),
+                           kernels=[SimpleNamespace(name=k, device=0, duration=d) for k, d in kernels])
+
+
+def test_gpu_time_is_the_kernels_launched_inside_the_range():
+    label = mk.LABEL + "3.0"
+    mm = event("aten::mm", kernels=[("sm90_xmma_gemm", 10.5), ("splitKreduce_kernel", 2.0)])
+    linear = event("aten::linear", children=[mm])
+    # Some PyTorch versions attach the range's own GPU-side annotation to it as a "kernel": not kernel time.
+    timed = event(label, kernels=[(label, 50.0)], children=[linear])
+    gpu_side = event(label, kernels=[], device="DeviceType.CUDA")
+    other = event(mk.LABEL + "3.1", children=[event("aten::add", kernels=[("vectorized_elementwise", 4.0)])])
+    prof = SimpleNamespace(events=lambda: [timed, linear, mm, gpu_side, other])
+    times = mk.collect_times(prof, "cuda")
+    assert times == {label: 12.5, mk.LABEL + "3.1": 4.0}
+    assert mk.median_of(times, mk.LABEL + "3", 2, "matmul") == 8.25
+    with pytest.raises(RuntimeError, match="no range for matmul .invocation 2"):
+        mk.median_of(times, mk.LABEL + "3", 3, "matmul")
+    with pytest.raises(RuntimeError, match="no time for add"):  # no kernel recorded: an error, not a 0 row
+        mk.median_of({mk.LABEL + "0.0": 0.0}, mk.LABEL + "0", 1, "add")
 
 
 # --- argument errors: one line naming the flag and value, exit 2, nothing written --------------------------
