@@ -72,6 +72,8 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA "${CMAKE_CURRENT_LIST_DIR}/debian
 
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME modelmeter)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION science)
+# /usr/share/modelmeter/tools/measure_kernels.py (docs/measuring.md) runs with Python and PyTorch.
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_SUGGESTS "python3, python3-torch")
 set(CPACK_COMPONENT_RUNTIME_DISPLAY_NAME "ModelMeter")
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
   "analytic performance models of neural networks

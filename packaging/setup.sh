@@ -18,6 +18,7 @@ packages=(
   lintian
   python3-dev pybind11-dev python3-pybind11 python3-pytest python3-pandas
   slurm-wlm munge
+  python3-torch
 )
 missing=()
 for p in "${packages[@]}"; do

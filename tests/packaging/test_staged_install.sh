@@ -19,13 +19,16 @@ cmake --install "$build" --prefix "$stage" >"$work/install.log" || { cat "$work/
 
 step "the install tree holds only the packaged layout (no tests, no fixtures, no build paths)"
 (cd "$stage" && find . -mindepth 1 -maxdepth 3 | sort) >"$work/layout"
-unexpected=$(grep -vE '^\./(bin|bin/modelmeter|bin/modelmeter-serve|include|include/modelmeter(/.*)?|lib|lib/([^/]+-linux-[^/]+/)?libmodelmeter-core\.so\.[0-9.]+|lib/[^/]+-linux-[^/]+|lib/modelmeter(/(plugins|writers))?|lib/cmake(/ModelMeter)?|share|share/modelmeter(/(configs|sdk-example)(/.*)?)?|share/doc(/modelmeter(/([a-z-]+\.md|copyright|changelog\.Debian\.gz))?)?|share/doc/modelmeter-dev(/(copyright|changelog\.Debian\.gz))?|share/man(/man1(/modelmeter(-serve)?\.1\.gz)?)?|lib/python3(/dist-packages(/modelmeter(/.*)?)?)?|share/doc/python3-modelmeter(/python\.md)?)$' "$work/layout" || true)
+unexpected=$(grep -vE '^\./(bin|bin/modelmeter|bin/modelmeter-serve|include|include/modelmeter(/.*)?|lib|lib/([^/]+-linux-[^/]+/)?libmodelmeter-core\.so\.[0-9.]+|lib/[^/]+-linux-[^/]+|lib/modelmeter(/(plugins|writers))?|lib/cmake(/ModelMeter)?|share|share/modelmeter(/(configs|sdk-example)(/.*)?|/tools(/measure_kernels\.py)?)?|share/doc(/modelmeter(/([a-z-]+\.md|copyright|changelog\.Debian\.gz))?)?|share/doc/modelmeter-dev(/(copyright|changelog\.Debian\.gz))?|share/man(/man1(/modelmeter(-serve)?\.1\.gz)?)?|lib/python3(/dist-packages(/modelmeter(/.*)?)?)?|share/doc/python3-modelmeter(/python\.md)?)$' "$work/layout" || true)
 [[ -z $unexpected ]] || fail "unexpected installed paths:
 $unexpected
 (whole install tree: $(tr '\n' ' ' <"$work/layout"))"
 if grep -rlF "$build" "$stage/lib/cmake" "$stage/share" >/dev/null 2>&1; then
   fail "installed files mention the build tree $build: $(grep -rlF "$build" "$stage/lib/cmake" "$stage/share")"
 fi
+[[ -x $stage/share/modelmeter/tools/measure_kernels.py ]] || fail "no executable share/modelmeter/tools/measure_kernels.py"
+"$stage/share/modelmeter/tools/measure_kernels.py" --help >"$work/measure-help" ||
+  fail "share/modelmeter/tools/measure_kernels.py --help failed"
 # python.md goes with the Python module (python3-modelmeter), every other page with the runtime.
 diff <(cd "$src/docs" && ls -- *.md | grep -vx python.md) <(cd "$stage/share/doc/modelmeter" && ls -- *.md) ||
   fail "installed docs differ from $src/docs/*.md"
