@@ -165,6 +165,7 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
   req.plugin = load_model_plugin(g, o.plugin);
   const auto writers = load_writers(g, formats);
   req.hardware = core::load_hardware(config_file(o.hardware, "hardware", "hardware"));
+  req.hardware.calibration = resolve_calibration(req.hardware, o.calibration);
   req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
   req.inputs.workload_name = o.workload;
   apply_model(req.inputs, *req.plugin, o.model);
@@ -194,6 +195,7 @@ int cmd_sweep(const GlobalOptions& g, const SweepOptions& o) {
   req.plugin = load_model_plugin(g, o.plugin);
   for (const auto& h : split_list(o.hardware, "--hardware")) {
     req.hardware.push_back(core::load_hardware(config_file(h, "hardware", "hardware")));
+    req.hardware.back().calibration = resolve_calibration(req.hardware.back(), o.calibration);
   }
   req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
   req.inputs.workload_name = o.workload;

@@ -71,6 +71,18 @@ fs::path config_file(const std::string& name_or_path, const char* kind, const ch
   return p;
 }
 
+std::shared_ptr<const core::Calibration> resolve_calibration(const core::Hardware& hw, const std::string& option) {
+  if (option == "none") return nullptr;
+  if (option.empty()) {
+    const fs::path bundled = configs_dir() / "calibrations" / (hw.id + ".toml");
+    std::error_code ec;
+    if (hw.efficiency_set || !fs::is_regular_file(bundled, ec)) return nullptr;
+    return std::make_shared<const core::Calibration>(core::load_calibration(bundled));
+  }
+  return std::make_shared<const core::Calibration>(
+      core::load_calibration(config_file(option, "calibrations", "calibration")));
+}
+
 bool declares_key(const core::Plugin& plugin, const char* key) {
   const mm_plugin_info& info = plugin.info();
   for (size_t i = 0; i < info.key_count; ++i) {
