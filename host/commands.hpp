@@ -17,6 +17,7 @@ struct RunOptions {
   std::string workload;
   std::string model;  // empty: the plugin's default model
   std::string hardware = "h100-sxm";
+  std::string calibration;  // empty: the hardware's bundled calibration when one exists; "none"; a name or path
   std::vector<std::string> sets;
   std::string formats = "json,md";
   std::string out = "modelmeter-out";
@@ -34,6 +35,7 @@ struct SweepOptions {
   std::string workload;
   std::string model;
   std::string hardware = "h100-sxm";  // comma-separated: a list varies the hardware too
+  std::string calibration;            // as RunOptions::calibration, for every hardware profile
   std::vector<std::string> sets;
   std::vector<std::string> vary;
   std::string formats = "csv";
@@ -59,7 +61,25 @@ struct ServeOptions {
 inline constexpr int kMaxServeThreads = 256;
 inline constexpr std::size_t kMaxServeRuns = 1000000;
 
+struct CalibrateOptions {
+  std::string hardware;
+  std::vector<std::string> measured;
+  std::string from;  // derive from this calibration (same chip) instead of fitting
+  std::string out;
+};
+
+struct ValidateOptions {
+  std::vector<std::string> measured;
+  std::string hardware;     // keep only this profile's rows
+  std::string calibration;  // empty: each row's bundled calibration; "none": the roofline; a name or path
+  std::string json;
+  std::string cross_validate;  // "tokens" or "shapes": fit on the other folds, predict each held-out fold
+};
+
 int cmd_run(const GlobalOptions& g, const RunOptions& o);
+// calibration_commands.cpp
+int cmd_calibrate(const CalibrateOptions& o);
+int cmd_validate(const ValidateOptions& o);
 // Ctrl-C (SIGINT) or SIGTERM ends the sweep after the current point; the rows done are written and the exit code is
 // 130 (SIGINT) or 143 (SIGTERM).
 int cmd_sweep(const GlobalOptions& g, const SweepOptions& o);

@@ -46,9 +46,34 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--workload", run.workload, "bundled workload name or path to a .toml")->required();
   run_cmd->add_option("--model", run.model, "bundled model config name or path (default: the plugin's)");
   run_cmd->add_option("--hardware", run.hardware, "bundled hardware name or path to a .toml")->capture_default_str();
+  run_cmd->add_option("--calibration", run.calibration,
+                      "calibrated time: bundled name, path to a .toml, or none (default: the hardware's bundled "
+                      "calibration when one exists, else the roofline)");
   run_cmd->add_option("--set", run.sets, "override a workload key: section.key=value (TOML value; repeatable)");
   run_cmd->add_option("--format", run.formats, "comma-separated writers")->capture_default_str();
   run_cmd->add_option("--out", run.out, "output folder")->capture_default_str();
+
+  CalibrateOptions calibrate;
+  CLI::App* calibrate_cmd =
+      app.add_subcommand("calibrate", "fit the kernel time model to measured kernel times; write a calibration file");
+  calibrate_cmd->add_option("--hardware", calibrate.hardware, "hardware profile the rows were measured on")->required();
+  calibrate_cmd->add_option("--measured", calibrate.measured, "measurements CSV (repeatable; docs/calibration.md)");
+  calibrate_cmd->add_option("--from", calibrate.from,
+                            "derive from this calibration (same chip and SM count) instead of fitting");
+  calibrate_cmd->add_option("--out", calibrate.out, "calibration file to write (.toml)")->required();
+
+  ValidateOptions validate;
+  CLI::App* validate_cmd = app.add_subcommand(
+      "validate", "predict measured kernel times; print the error by hardware x op, calibrated and roofline");
+  validate_cmd->add_option("--measured", validate.measured, "measurements CSV (repeatable)")->required();
+  validate_cmd->add_option("--hardware", validate.hardware, "keep only this hardware profile's rows");
+  validate_cmd->add_option("--calibration", validate.calibration,
+                           "bundled name, path to a .toml, or none (default: each row's bundled calibration)");
+  validate_cmd->add_option("--json", validate.json, "also write the errors as JSON to this file");
+  validate_cmd
+      ->add_option("--cross-validate", validate.cross_validate,
+                   "fit on 3 of 4 folds and predict the 4th, for each fold: hold out token ranges or whole shapes")
+      ->check(CLI::IsMember({"tokens", "shapes"}));
 
   SweepOptions sweep;
   CLI::App* sweep_cmd = app.add_subcommand("sweep", "evaluate the product of --vary values; rows to sweep.csv");
@@ -57,6 +82,9 @@ int main(int argc, char** argv) {
   sweep_cmd->add_option("--model", sweep.model, "bundled model config name or path (default: the plugin's)");
   sweep_cmd->add_option("--vary", sweep.vary, "key=start:stop:step (inclusive) or key=a,b,c (repeatable)")->required();
   sweep_cmd->add_option("--hardware", sweep.hardware, "hardware name(s), comma-separated")->capture_default_str();
+  sweep_cmd->add_option("--calibration", sweep.calibration,
+                        "calibrated time for every hardware: bundled name, path, or none (default: each hardware's "
+                        "bundled calibration when one exists)");
   sweep_cmd->add_option("--set", sweep.sets, "override a workload key for every point (repeatable)");
   sweep_cmd->add_option("--format", sweep.formats, "comma-separated writers")->capture_default_str();
   sweep_cmd->add_option("--out", sweep.out, "output folder")->capture_default_str();
@@ -131,6 +159,8 @@ int main(int argc, char** argv) {
   try {
     if (*run_cmd) return cmd_run(global, run);
     if (*sweep_cmd) return cmd_sweep(global, sweep);
+    if (*calibrate_cmd) return cmd_calibrate(calibrate);
+    if (*validate_cmd) return cmd_validate(validate);
     if (*docs_cmd) return cmd_docs(global, docs);
     if (*list_cmd) return cmd_list(global, list_what, list_plugin);
     if (*describe_cmd) return cmd_describe(global, describe);

@@ -86,6 +86,18 @@ fs::path config_file(const std::string& name_or_path, const char* kind, const ch
   return p;
 }
 
+std::shared_ptr<const core::Calibration> resolve_calibration(const core::Hardware& hw, const std::string& option) {
+  if (option == "none") return nullptr;
+  if (option.empty()) {
+    const fs::path bundled = configs_dir() / "calibrations" / (hw.id + ".toml");
+    std::error_code ec;
+    if (hw.efficiency_set || !fs::is_regular_file(bundled, ec)) return nullptr;
+    return std::make_shared<const core::Calibration>(core::load_calibration(bundled));
+  }
+  return std::make_shared<const core::Calibration>(
+      core::load_calibration(config_file(option, "calibrations", "calibration")));
+}
+
 bool declares_key(const core::Plugin& plugin, const char* key) {
   const mm_plugin_info& info = plugin.info();
   for (size_t i = 0; i < info.key_count; ++i) {
@@ -293,6 +305,7 @@ core::RunRequest run_request(const GlobalOptions& g, const RunOptions& o) {
   core::RunRequest req;
   req.plugin = load_model_plugin(g, o.plugin);
   req.hardware = load_hardware(config_file(o.hardware, "hardware", "hardware"));
+  req.hardware.calibration = resolve_calibration(req.hardware, o.calibration);
   req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
   req.inputs.workload_name = o.workload;
   apply_model(req.inputs, *req.plugin, o.model);
@@ -321,6 +334,7 @@ core::SweepRequest sweep_request(const GlobalOptions& g, const SweepOptions& o) 
   req.plugin = load_model_plugin(g, o.plugin);
   for (const auto& h : split_list(o.hardware, "--hardware")) {
     req.hardware.push_back(load_hardware(config_file(h, "hardware", "hardware")));
+    req.hardware.back().calibration = resolve_calibration(req.hardware.back(), o.calibration);
   }
   req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
   req.inputs.workload_name = o.workload;

@@ -5,7 +5,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <modelmeter/core/calibration.hpp>
 #include <modelmeter/core/config.hpp>
+#include <modelmeter/core/hardware.hpp>
 #include <modelmeter/core/output.hpp>
 #include <modelmeter/core/plugin.hpp>
 #include <modelmeter/core/run.hpp>
@@ -35,6 +37,10 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ");
 std::string unknown_config_message(const std::string& name, const char* kind, const char* what, bool path_hint);
 // Resolves a bundled config name (configs/<kind>/<name>.toml) or a path; throws InputError for an unknown name.
 std::filesystem::path config_file(const std::string& name_or_path, const char* kind, const char* what);
+
+// --calibration for `hw`: "" = the bundled calibration of `hw` when one exists (none where it has none, or where
+// the profile sets [efficiency] factors), "none" = none, else a bundled name or a path to a .toml. Null = roofline.
+std::shared_ptr<const core::Calibration> resolve_calibration(const core::Hardware& hw, const std::string& option);
 
 // Whether the plugin declares workload key `key` (e.g. core::kModelConfigKey).
 bool declares_key(const core::Plugin& plugin, const char* key);

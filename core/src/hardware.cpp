@@ -137,7 +137,8 @@ Hardware parse_hardware(std::string_view text, const std::filesystem::path& path
 namespace {
 
 Hardware from_table(const std::filesystem::path& path, const toml::table& root) {
-  only_keys(path, root, "", {"name", "vendor", "tensor_core", "cuda_core", "memory", "efficiency"});
+  only_keys(path, root, "",
+            {"name", "vendor", "tensor_core", "cuda_core", "memory", "efficiency", "chip", "interconnect"});
   Hardware hw;
   hw.id = path.stem().string();
   hw.path = path;
@@ -172,6 +173,29 @@ Hardware from_table(const std::filesystem::path& path, const toml::table& root) 
   hw.eff_memory = positive(path, eff, "efficiency", "memory", false, 1.0);
   for (double e : {hw.eff_tensor, hw.eff_cuda, hw.eff_memory}) {
     if (e > 1.0) throw InputError("hardware file '" + path.string() + "': efficiency factors must be in (0, 1]");
+    if (e != 1.0) hw.efficiency_set = true;
+  }
+  const toml::table& chip = section(path, root, "chip", false);
+  only_keys(path, chip, "chip", {"sm_count", "l2_cache_mib", "boost_clock_mhz"});
+  hw.sm_count = positive(path, chip, "chip", "sm_count", false, 0);
+  if (hw.sm_count != std::floor(hw.sm_count) || hw.sm_count > 100000) {
+    throw InputError("hardware file '" + path.string() + "': key 'chip.sm_count' must be a whole number of SMs");
+  }
+  hw.l2_bytes = positive(path, chip, "chip", "l2_cache_mib", false, 0, 1024.0 * 1024.0);
+  (void)positive(path, chip, "chip", "boost_clock_mhz", false, 0);
+  const toml::table& ic = section(path, root, "interconnect", false);
+  only_keys(path, ic, "interconnect", {"gpus_per_node", "link", "link_gb_s", "network", "network_gb_s"});
+  hw.gpus_per_node = positive(path, ic, "interconnect", "gpus_per_node", false, 0);
+  if (hw.gpus_per_node != std::floor(hw.gpus_per_node) || hw.gpus_per_node > 1024) {
+    throw InputError("hardware file '" + path.string() +
+                     "': key 'interconnect.gpus_per_node' must be a whole number from 1 to 1024");
+  }
+  hw.link_bandwidth = positive(path, ic, "interconnect", "link_gb_s", false, 0, 1e9);
+  hw.network_bandwidth = positive(path, ic, "interconnect", "network_gb_s", false, 0, 1e9);
+  for (const char* key : {"link", "network"}) {
+    if (const toml::node* n = ic.get(key); n != nullptr && !n->is_string()) {
+      throw InputError(where(path, *n) + ": key 'interconnect." + key + "' must be a string (a description)");
+    }
   }
   return hw;
 }

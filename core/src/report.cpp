@@ -163,6 +163,7 @@ void module(DocTree& t, Node* o, const ModuleNode& n) {
   }
   t.set(o, "component", n.component);
   t.set(o, "time_s", n.time.time_s);
+  t.set(o, "roofline_time_s", n.roofline.time_s);
   t.set(o, "bound", bound_of(n.time));
   metrics(t, o, "forward", n.forward);
   metrics(t, o, "backward", n.backward);
@@ -272,6 +273,24 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
   t.set(h, "roofline",
         pure ? "pure roofline: efficiency 1.0, times are lower bounds at vendor peak"
              : "roofline with the efficiency factors above applied to the vendor peaks");
+  t.set(h, "time_model", run.time_model());
+  if (hw.calibration) {
+    const Calibration& c = *hw.calibration;
+    Node* co = t.object(h, "calibration");
+    t.set(co, "name", c.name);
+    t.set(co, "fitted_for", c.hardware);
+    if (c.overall.rows > 0) {
+      t.set_int(co, "rows", static_cast<int64_t>(c.overall.rows));
+      t.set(co, "in_sample_mape", c.overall.mape);
+    } else {
+      t.set_null(co, "rows");
+      t.set_null(co, "in_sample_mape");
+    }
+    t.set(co, "note",
+          "time_s is calibrated: each kernel's time from its shape, fitted to measured kernels (docs/calibration.md); "
+          "roofline_time_s is the pure roofline. Attention is uncalibrated (roofline plus the fitted launch latency) "
+          "until measured attention kernels exist.");
+  }
 
   Node* prec = t.object(root, "precision");
   t.set(prec, "weights", dtype_name(run.precision.weights));
@@ -296,6 +315,7 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
     t.set_int(so, "kv_len", static_cast<int64_t>(s.kv_len));
     t.set_int(so, "steps", static_cast<int64_t>(s.steps));
     t.set(so, "time_s", s.time.time_s);
+    t.set(so, "roofline_time_s", s.roofline.time_s);
     t.set(so, "compute_bound_time_s", s.time.compute_bound_s);
     t.set(so, "bound", s.compute_bound() ? "compute" : "memory");
     Node* totals = t.object(so, "totals");
@@ -310,6 +330,7 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
       t.set(co, "cuda_flops", ct.cuda_flops);
       t.set(co, "io_bytes", ct.io_bytes);
       t.set(co, "time_s", ct.time.time_s);
+      t.set(co, "roofline_time_s", ct.roofline.time_s);
       t.set(co, "bound", bound_of(ct.time));
     }
     Node* comps = t.object(so, "components");
@@ -319,6 +340,7 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
       t.set(co, "cuda_flops", ct.cuda_flops);
       t.set(co, "io_bytes", ct.io_bytes);
       t.set(co, "time_s", ct.time.time_s);
+      t.set(co, "roofline_time_s", ct.roofline.time_s);
       t.set(co, "share_of_time", s.time.time_s > 0 ? ct.time.time_s / s.time.time_s : 0.0);
       t.set(co, "bound", bound_of(ct.time));
       set_count(t, co, "parameters", ct.parameters);
@@ -387,6 +409,7 @@ void add_summary(DocTree& t, DocTree::Node* parent, const RunResult& run) {
   Node* sum = t.object(parent, "summary");
   t.set(sum, "model", run.model_name);
   t.set(sum, "hardware", run.hardware.id);
+  t.set(sum, "time_model", run.time_model());
   set_count(t, sum, "parameters", run.parameters());
   t.set_int(sum, "vision_tokens", static_cast<int64_t>(run.plan.has_vision ? run.plan.vision_tokens : 0));
   t.set_int(sum, "prefill_tokens", static_cast<int64_t>(run.plan.prefill_tokens));
@@ -400,6 +423,7 @@ void add_summary(DocTree& t, DocTree::Node* parent, const RunResult& run) {
     t.set(so, "cuda_flops", s.forward[MM_METRIC_CUDA_FLOPS]);
     t.set(so, "io_bytes", s.forward[MM_METRIC_IO_BYTES]);
     t.set(so, "time_s", s.time.time_s);
+    t.set(so, "roofline_time_s", s.roofline.time_s);
     t.set(so, "bound", s.compute_bound() ? "compute" : "memory");
   }
   t.set(sum, "ttft_s", run.ttft_s());

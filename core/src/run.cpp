@@ -10,6 +10,8 @@
 #include <mutex>
 #include <string_view>
 
+#include "calibration/kernel_map.hpp"
+
 namespace modelmeter::core {
 
 namespace {
@@ -46,6 +48,8 @@ struct Evaluator {
   double bandwidth;
   std::vector<std::string>* warnings;
   bool warned_missing = false;
+  const Hardware* hardware = nullptr;     // with `calibration`: times are calibrated (roofline kept aside)
+  const Calibration* calibration = nullptr;
   std::vector<TotalsMemo::Crossover>* crossovers = nullptr;  // per node of the tree being timed, from step 0
   uint64_t memo_horizon = 0;                                 // the last step worth probing (see TotalsMemo)
 
@@ -200,10 +204,14 @@ struct Evaluator {
     const auto n = static_cast<uint32_t>(t.nodes.size());
     if (breakdown != nullptr) {
       breakdown->components->clear();
-      for (const std::string& c : t.components) breakdown->components->push_back(ComponentTotals{c, 0, 0, 0, 0, 0, {}});
+      for (const std::string& c : t.components) breakdown->components->push_back(ComponentTotals{c, 0, 0, 0, 0, 0, {}, {}});
     }
     for (uint32_t i = 0; i < n; ++i) {
       v[i].time = own_time(t, i, first, count, v[i].forward);
+      v[i].roofline = v[i].time;
+      if (calibration != nullptr && i < t.kernels.size()) {
+        v[i].time = calibrated_own_time(*hardware, *calibration, t.kernels[i], v[i].roofline, v[i].forward, count);
+      }
       if (breakdown != nullptr) {
         const StageTree::Node& nd = t.nodes[i];
         const double k = nd.multiplicity;
@@ -214,6 +222,8 @@ struct Evaluator {
           tot.io_bytes += x.forward[MM_METRIC_IO_BYTES].value_or(0) * k;
           tot.time.time_s += x.time.time_s * k;
           tot.time.compute_bound_s += x.time.compute_bound_s * k;
+          tot.roofline.time_s += x.roofline.time_s * k;
+          tot.roofline.compute_bound_s += x.roofline.compute_bound_s * k;
         };
         add_to((*breakdown->categories)[static_cast<std::size_t>(nd.category)]);
         ComponentTotals& c = (*breakdown->components)[nd.component];
@@ -230,6 +240,8 @@ struct Evaluator {
         if (backward) accumulate(x.backward, v[c].backward, r);
         x.time.time_s += v[c].time.time_s * r;
         x.time.compute_bound_s += v[c].time.compute_bound_s * r;
+        x.roofline.time_s += v[c].roofline.time_s * r;
+        x.roofline.compute_bound_s += v[c].roofline.compute_bound_s * r;
       }
     }
   }
@@ -279,10 +291,13 @@ class Flattener {
       // The component field exists from ABI 1.1 on; the callee says how much it wrote.
       const bool has_component = c.struct_size >= offsetof(mm_child, component) + sizeof c.component;
       const uint32_t comp = has_component && c.component != nullptr ? component_index(c.component) : component;
+      // The fusion field exists from ABI 1.2 on.
+      const bool has_fusion = c.struct_size >= offsetof(mm_child, fusion) + sizeof c.fusion;
       const auto child_index = static_cast<uint32_t>(t_.nodes.size());
       (prev == StageTree::kNone ? t_.nodes[i].first_child : t_.nodes[prev].next_sibling) = child_index;
       prev = child_index;
       add(c.layer, i, c.name, c.repeat, comp);
+      t_.nodes[child_index].fusion = has_fusion ? c.fusion : nullptr;
     }
   }
 
@@ -335,6 +350,7 @@ ModuleNode materialise(const StageTree& t, const std::vector<NodeValues>& values
   n.forward = values[i].forward;
   n.backward = values[i].backward;
   n.time = values[i].time;
+  n.roofline = values[i].roofline;
   for (uint32_t c = nd.first_child; c != StageTree::kNone; c = t.nodes[c].next_sibling) {
     n.children.push_back(materialise(t, values, c, n.id + "." + t.nodes[c].name));
   }
@@ -445,6 +461,10 @@ std::optional<double> RunResult::memory_total_bytes() const {
   return *w + *kv + *act;
 }
 
+std::string RunResult::time_model() const {
+  return hardware.calibration ? "calibrated:" + hardware.calibration->name : "roofline";
+}
+
 std::optional<bool> RunResult::fits() const {
   const auto total = memory_total_bytes();
   if (!total) return std::nullopt;
@@ -461,6 +481,19 @@ Evaluator evaluator_for(const PreparedRun& p, const Hardware& hw, std::vector<st
   Evaluator ev{p.plugin->name(), hw.tensor_peak_for(p.compute_dtype) * hw.eff_tensor, hw.cuda_fp32_peak * hw.eff_cuda,
                hw.bandwidth * hw.eff_memory, warnings};
   ev.warned_missing = !p.warnings.empty();  // preparing the one-step stages already said it
+  if (hw.calibration) {
+    const Calibration& c = *hw.calibration;
+    if (hw.efficiency_set) {
+      throw InputError("hardware '" + hw.id + "' sets [efficiency] factors and calibration '" + c.name +
+                       "' applies: a calibration replaces them; use --calibration none or drop [efficiency]");
+    }
+    if (c.hardware != hw.id) {
+      throw InputError("calibration '" + c.name + "' (" + c.path.string() + ") was fitted for hardware '" + c.hardware +
+                       "', not '" + hw.id + "'; use a calibration of '" + hw.id + "' or --calibration none");
+    }
+    ev.hardware = &hw;
+    ev.calibration = &c;
+  }
   return ev;
 }
 
@@ -639,6 +672,7 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
     stage.query_tokens = sp.q;
     stage.kv_len = sp.kv;
     auto tree = flatten(root.get(), plugin.name());
+    map_kernels(*tree, plugin.name(), r.warnings);
     tree->owned = std::move(root);
     check_stage_tree(plugin, sp.stage, *tree);
     tree->plugin = r.plugin;
@@ -668,11 +702,12 @@ RunResult evaluate_run(const std::shared_ptr<const PreparedRun>& prepared, const
     res.forward = res.nodes[0].forward;
     res.backward = res.nodes[0].backward;
     res.time = res.nodes[0].time;
+    res.roofline = res.nodes[0].roofline;
     if (decode) {
       std::vector<NodeValues> one;
       for (auto [slot, step] : {std::pair{&res.first_step, uint64_t{0}}, std::pair{&res.last_step, res.steps - 1}}) {
         ev.evaluate(*ps.tree, step, 1, false, nullptr, one);
-        *slot = StepTotals{one[0].forward, one[0].time};
+        *slot = StepTotals{one[0].forward, one[0].time, one[0].roofline};
       }
     }
     r.stages.push_back(std::move(res));
@@ -685,12 +720,13 @@ RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, co
   const PreparedRun& p = *prepared;
   check_context(p, N);
   check_prepared_stages(p, N);
-  if (memo != nullptr && (memo->prepared != &p || memo->hardware_id != hw.id)) {
+  const std::string memo_key = hw.calibration ? hw.id + "|" + hw.calibration->name : hw.id;
+  if (memo != nullptr && (memo->prepared != &p || memo->hardware_id != memo_key)) {
     const uint64_t horizon = memo->horizon;
     *memo = TotalsMemo{};
     memo->horizon = horizon;
     memo->prepared = &p;
-    memo->hardware_id = hw.id;
+    memo->hardware_id = memo_key;
   }
   RunResult r = result_head(prepared, hw, N);
   Evaluator ev = evaluator_for(p, hw, &r.warnings);
@@ -717,6 +753,7 @@ RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, co
     ev.crossovers = nullptr;
     res.forward = values[0].forward;
     res.time = values[0].time;
+    res.roofline = values[0].roofline;
     if (!decode && memo != nullptr) memo->one_step.push_back(res);
   }
   return r;

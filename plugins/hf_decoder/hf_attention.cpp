@@ -23,7 +23,7 @@ HfAttention::HfAttention(const modelmeter::StageContext& ctx, const HfConfig& cf
                                   : modelmeter::ops::attention(ctx, a);
   };
   for (auto& c : modelmeter::blocks::gqa_attention(ctx, dims, shape, rotary, core)) {
-    add_child(std::move(c.name), std::move(c.layer));
+    add_child(std::move(c.name), std::move(c.layer), 1.0, {}, std::move(c.fusion));
   }
 
   shapes_ = "batch=" + std::to_string(shape.batch) + " query_len=" + std::to_string(shape.query_len) +

@@ -17,7 +17,7 @@ HfMlaAttention::HfMlaAttention(const modelmeter::StageContext& ctx, const HfConf
     return modelmeter::make_layer<HfRotaryEmbedding>(ctx, tokens, q_heads, k_heads, dim);
   };
   for (auto& c : modelmeter::blocks::mla_attention(ctx, dims, shape, "HfMlaAttention", norm, rotary)) {
-    add_child(std::move(c.name), std::move(c.layer));
+    add_child(std::move(c.name), std::move(c.layer), 1.0, {}, std::move(c.fusion));
   }
   shapes_ = "batch=" + std::to_string(shape.batch) + " query_len=" + std::to_string(shape.query_len) +
             " kv_len=" + std::to_string(shape.kv_len) + (shape.decode ? "+step" : "") +

@@ -9,7 +9,7 @@ HfMLP::HfMLP(const modelmeter::StageContext& ctx, uint64_t hidden, uint64_t inte
              uint64_t groups, double groups_touched) {
   if (hidden == 0 || intermediate == 0) throw modelmeter::InvalidArgument("HfMLP needs hidden, intermediate > 0");
   for (auto& c : modelmeter::blocks::swiglu_mlp(ctx, hidden, intermediate, tokens, groups, groups_touched, bias)) {
-    add_child(std::move(c.name), std::move(c.layer));
+    add_child(std::move(c.name), std::move(c.layer), 1.0, {}, std::move(c.fusion));
   }
   using modelmeter::blocks::count_text;
   shapes_ = "tokens=" + count_text(tokens) + " hidden=" + std::to_string(hidden) +

@@ -114,15 +114,13 @@ def run(plugin, workload, *, model=None, hardware=None, set=None, calibration=No
     as `modelmeter run` does. Omitted arguments take the command line's defaults (hardware h100-sxm, the plugin's
     own model). `set` maps workload keys to values: {"batch.size": 8, "precision.weights": "int4"}.
 
-    `calibration` is reserved for `--calibration NAME|FILE|none`, which this build does not have yet: only None
-    is accepted. Raises InputError (a ValueError), PluginError, PluginFailure, with the command line's message.
+    `calibration` is the command line's `--calibration NAME|FILE|none`; None = the hardware's bundled calibration
+    when one exists (docs/calibration.md). Raises InputError (a ValueError), PluginError, PluginFailure, with the command line's message.
     """
-    # CALIBRATION: pass `calibration` through to _modelmeter.run once the engine accepts it (see module.cpp).
-    if calibration is not None:
-        raise InputError(f"calibration={calibration!r}: this build of modelmeter has no calibration option yet; "
-                         "leave it out (None)")
+    # calibration: None = the hardware's bundled calibration (as the CLI), "none", a bundled name or a path.
     report = _modelmeter.run(str(plugin), str(workload), "" if model is None else str(model),
-                             _list_text(hardware, "hardware"), _sets(set), _dirs(plugin_dirs))
+                             _list_text(hardware, "hardware"), _sets(set), _dirs(plugin_dirs),
+                             "" if calibration is None else str(calibration))
     for w in report.warnings:
         _warnings.warn(w, ModelMeterWarning, stacklevel=2)
     return report
@@ -172,9 +170,6 @@ def sweep(plugin, workload, *, vary, model=None, hardware=None, set=None, thread
     range gives the values). `hardware` may be a list of profiles (varied slowest). `shard` "K/N" or (K, N)
     evaluates block K of N. `threads` 0 = one per core; the rows are in the same order whatever the count.
     Returns a Sweep (a dict of columns). Ctrl-C stops it and raises KeyboardInterrupt."""
-    if calibration is not None:
-        raise InputError(f"calibration={calibration!r}: this build of modelmeter has no calibration option yet; "
-                         "leave it out (None)")
     if not isinstance(vary, dict):
         raise InputError(f"vary={vary!r}: expected a dict of 'section.key': values")
     varies = []
@@ -191,7 +186,8 @@ def sweep(plugin, workload, *, vary, model=None, hardware=None, set=None, thread
         raise InputError(f"threads={threads!r}: expected an integer from 0 (one per core) to 1024")
     columns, workload_name, plugin_name = _modelmeter.sweep(
         str(plugin), str(workload), "" if model is None else str(model), _list_text(hardware, "hardware"),
-        _sets(set), varies, "" if shard is None else str(shard), threads, _dirs(plugin_dirs))
+        _sets(set), varies, "" if shard is None else str(shard), threads, _dirs(plugin_dirs),
+        "" if calibration is None else str(calibration))
     return Sweep(columns, workload_name, plugin_name)
 
 

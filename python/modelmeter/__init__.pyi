@@ -58,7 +58,7 @@ def run(
     model: str | os.PathLike[str] | None = ...,
     hardware: str | None = ...,
     set: Mapping[str, _Value] | None = ...,
-    calibration: None = ...,
+    calibration: str | None = ...,
     plugin_dirs: _Dirs | None = ...,
 ) -> Report: ...
 def sweep(
@@ -71,7 +71,7 @@ def sweep(
     set: Mapping[str, _Value] | None = ...,
     threads: int = ...,
     shard: str | tuple[int, int] | None = ...,
-    calibration: None = ...,
+    calibration: str | None = ...,
     plugin_dirs: _Dirs | None = ...,
 ) -> Sweep: ...
 def list(what: str, *, plugin: str | None = ..., plugin_dirs: _Dirs | None = ...) -> builtins.list[Any]: ...

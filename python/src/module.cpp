@@ -189,7 +189,7 @@ class Report {
 
 Report run(const std::string& plugin, const std::string& workload, const std::string& model,
            const std::string& hardware, const std::vector<std::string>& sets,
-           const std::vector<std::string>& plugin_dirs) {
+           const std::vector<std::string>& plugin_dirs, const std::string& calibration) {
   host::GlobalOptions g = globals(plugin_dirs);
   host::RunOptions o;
   o.plugin = plugin;
@@ -197,8 +197,7 @@ Report run(const std::string& plugin, const std::string& workload, const std::st
   o.model = model;
   if (!hardware.empty()) o.hardware = hardware;  // empty: the command line's default
   o.sets = sets;
-  // CALIBRATION: once RunOptions carries `--calibration NAME|FILE|none`, set o.calibration here from the
-  // `calibration=` keyword of modelmeter.run() (python/modelmeter/__init__.py rejects any value until then).
+  o.calibration = calibration;  // "": the hardware's bundled calibration, as the command line's default
   core::RunResult result;
   {
     py::gil_scoped_release nogil;
@@ -211,7 +210,8 @@ Report run(const std::string& plugin, const std::string& workload, const std::st
 // and the plugin's names.
 py::tuple sweep(const std::string& plugin, const std::string& workload, const std::string& model,
                 const std::string& hardware, const std::vector<std::string>& sets, const std::vector<std::string>& vary,
-                const std::string& shard, unsigned threads, const std::vector<std::string>& plugin_dirs) {
+                const std::string& shard, unsigned threads, const std::vector<std::string>& plugin_dirs,
+                const std::string& calibration) {
   if (vary.empty()) throw core::Failure(kExitUsage, "sweep needs at least one vary key (start:stop:step or a list)");
   host::GlobalOptions g = globals(plugin_dirs);
   host::SweepOptions o;
@@ -222,6 +222,7 @@ py::tuple sweep(const std::string& plugin, const std::string& workload, const st
   o.sets = sets;
   o.vary = vary;
   o.shard = shard;
+  o.calibration = calibration;
   core::SweepRequest req;
   {
     py::gil_scoped_release nogil;
@@ -523,9 +524,10 @@ PYBIND11_MODULE(_modelmeter, m) {
       .def_property_readonly("warnings", [](const Report& r) { return r.result().warnings; });
 
   m.def("run", &run, py::arg("plugin"), py::arg("workload"), py::arg("model"), py::arg("hardware"), py::arg("sets"),
-        py::arg("plugin_dirs"));
+        py::arg("plugin_dirs"), py::arg("calibration") = std::string());
   m.def("sweep", &sweep, py::arg("plugin"), py::arg("workload"), py::arg("model"), py::arg("hardware"), py::arg("sets"),
-        py::arg("vary"), py::arg("shard"), py::arg("threads"), py::arg("plugin_dirs"));
+        py::arg("vary"), py::arg("shard"), py::arg("threads"), py::arg("plugin_dirs"),
+        py::arg("calibration") = std::string());
   m.def("list", &list_what, py::arg("what"), py::arg("plugin"), py::arg("plugin_dirs"));
   m.def("describe", &describe, py::arg("plugin"), py::arg("workload"), py::arg("model"), py::arg("sets"),
         py::arg("plugin_dirs"));

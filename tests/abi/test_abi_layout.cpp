@@ -44,9 +44,9 @@ inline constexpr std::string_view kEntrySymbol = MM_PLUGIN_ENTRY_SYMBOL;
 // ------------------------------------------------------------------------------------------------------
 // Versions and constants
 
-static_assert(MM_ABI_VERSION_MAJOR == 1 && MM_ABI_VERSION_MINOR == 1);
+static_assert(MM_ABI_VERSION_MAJOR == 1 && MM_ABI_VERSION_MINOR == 2);
 static_assert(MM_ABI_MAKE_VERSION(1, 1) == 0x00010001u);
-static_assert(MM_ABI_VERSION == 0x00010001u);
+static_assert(MM_ABI_VERSION == 0x00010002u);
 static_assert(MM_ABI_MIN_SUPPORTED == 0x00010000u);
 static_assert(MM_ABI_MAJOR_OF(0x00020003u) == 2 && MM_ABI_MINOR_OF(0x00020003u) == 3);
 static_assert(MM_ERROR_MESSAGE_CAPACITY == 1024);
@@ -125,12 +125,13 @@ MM_FROZEN_FIELD(mm_key_decl, help, 64, const char*);
 MM_FROZEN_SIZE(mm_layer, 8, 8);
 MM_FROZEN_FIELD(mm_layer, cls, 0, const mm_layer_class*);
 
-MM_FROZEN_SIZE(mm_child, 40, 8);
+MM_FROZEN_SIZE(mm_child, 48, 8);
 MM_FROZEN_FIELD(mm_child, struct_size, 0, uint32_t);
 MM_FROZEN_FIELD(mm_child, name, 8, const char*);
 MM_FROZEN_FIELD(mm_child, layer, 16, const mm_layer*);
 MM_FROZEN_FIELD(mm_child, repeat, 24, double);
 MM_FROZEN_FIELD(mm_child, component, 32, const char*);
+MM_FROZEN_FIELD(mm_child, fusion, 40, const char*);  // 1.2
 
 MM_FROZEN_SIZE(mm_layer_class, 72, 8);
 MM_FROZEN_FIELD(mm_layer_class, struct_size, 0, uint32_t);
@@ -475,7 +476,7 @@ TEST_CASE("the ABI structs have their frozen LP64 layout") {
   CHECK(sizeof(mm_value) == 48);
   CHECK(sizeof(mm_key_decl) == 72);
   CHECK(sizeof(mm_layer) == 8);
-  CHECK(sizeof(mm_child) == 40);
+  CHECK(sizeof(mm_child) == 48);  // 1.2 appended `fusion`
   CHECK(sizeof(v1_0::mm_child) == 32);  // 1.1 appended `component`
   CHECK(offsetof(mm_child, component) == sizeof(v1_0::mm_child));
   CHECK(sizeof(mm_layer_class) == 72);

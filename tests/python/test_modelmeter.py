@@ -153,8 +153,16 @@ def test_errors_carry_the_cli_message(tmp_path, args, kwargs, cls, code):
     assert not (tmp_path / "o").exists()
 
 
-def test_calibration_is_reserved():
-    with pytest.raises(modelmeter.InputError, match="no calibration option yet"):
+def test_calibration_default_none_and_unknown():
+    calibrated = modelmeter.run("deepseek_ocr", workload="std-v1")
+    roofline = modelmeter.run("deepseek_ocr", workload="std-v1", calibration="none")
+    assert calibrated.summary["time_model"] == "calibrated:h100-sxm"
+    assert roofline.summary["time_model"] == "roofline"
+    # The roofline is a lower bound of the calibrated time, stage by stage; the calibrated run keeps it too.
+    for stage, s in calibrated.summary["stages"].items():
+        assert s["roofline_time_s"] == roofline.summary["stages"][stage]["time_s"]
+        assert s["time_s"] > s["roofline_time_s"]
+    with pytest.raises(modelmeter.InputError, match="unknown calibration 'h100-measured'"):
         modelmeter.run("deepseek_ocr", workload="std-v1", calibration="h100-measured")
 
 

@@ -1,6 +1,7 @@
 // Add: elementwise sum of two tensors (residual connections). Formulas: kAddDoc, docs/metrics.md.
 #pragma once
 
+#include "core_op.hpp"
 #include "op_common.hpp"
 
 namespace modelmeter::core::ops {
@@ -48,7 +49,7 @@ dA = dY and dB = dY.
 Conventions: see docs/metrics.md.
 )md";
 
-class Add final : public modelmeter::BaseLayer {
+class Add final : public CoreOp {
  public:
   MODELMETER_LAYER_CLASS(Add, MM_CATEGORY_ELEMENTWISE, kAddDoc)
   Add(const modelmeter::StageContext& ctx, const mm_op_spec& spec);

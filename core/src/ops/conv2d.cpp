@@ -11,7 +11,8 @@ uint64_t conv2d_output_size(uint64_t in, uint64_t kernel, uint64_t stride, uint6
 }
 
 Conv2d::Conv2d(const modelmeter::StageContext& ctx, const mm_op_spec& spec)
-    : batch_(spec.batch),
+    : CoreOp(ctx, spec),
+      batch_(spec.batch),
       in_channels_(spec.in_features),
       out_channels_(spec.out_features),
       in_h_(spec.in_h),

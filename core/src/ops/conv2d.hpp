@@ -1,6 +1,7 @@
 // Conv2d: NCHW direct 2-D convolution with square stride and padding. Formulas: kConv2dDoc, docs/metrics.md.
 #pragma once
 
+#include "core_op.hpp"
 #include "op_common.hpp"
 
 namespace modelmeter::core::ops {
@@ -58,7 +59,7 @@ Conventions: see docs/metrics.md.
 // padded size overflows). `stride` must be > 0.
 uint64_t conv2d_output_size(uint64_t in, uint64_t kernel, uint64_t stride, uint64_t padding) noexcept;
 
-class Conv2d final : public modelmeter::BaseLayer {
+class Conv2d final : public CoreOp {
  public:
   MODELMETER_LAYER_CLASS(Conv2d, MM_CATEGORY_CONV, kConv2dDoc)
   Conv2d(const modelmeter::StageContext& ctx, const mm_op_spec& spec);

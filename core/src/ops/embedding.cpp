@@ -7,7 +7,8 @@ constexpr double kIdBytes = 4;  // int32 token ids
 }  // namespace
 
 Embedding::Embedding(const modelmeter::StageContext& ctx, const mm_op_spec& spec)
-    : tokens_(spec.tokens),
+    : CoreOp(ctx, spec),
+      tokens_(spec.tokens),
       vocab_(static_cast<double>(spec.vocab)),
       dim_(static_cast<double>(spec.features)),
       shared_(spec.shared_weights != 0),

@@ -1,6 +1,7 @@
 // Embedding: a table lookup of token ids. Formulas: kEmbeddingDoc, docs/metrics.md.
 #pragma once
 
+#include "core_op.hpp"
 #include "op_common.hpp"
 
 namespace modelmeter::core::ops {
@@ -55,7 +56,7 @@ The gradient of the table is a scatter-add of dY into the T touched rows: dE[id_
 Conventions: see docs/metrics.md.
 )md";
 
-class Embedding final : public modelmeter::BaseLayer {
+class Embedding final : public CoreOp {
  public:
   MODELMETER_LAYER_CLASS(Embedding, MM_CATEGORY_EMBEDDING, kEmbeddingDoc)
   Embedding(const modelmeter::StageContext& ctx, const mm_op_spec& spec);

@@ -24,7 +24,8 @@ constexpr ElementwiseCost kQuick{
 }  // namespace
 
 GELU::GELU(const modelmeter::StageContext& ctx, const mm_op_spec& spec)
-    : shape_(ctx, spec), quick_(spec.quick_gelu != 0) {}
+    : CoreOp(ctx, spec),
+      shape_(ctx, spec), quick_(spec.quick_gelu != 0) {}
 
 Metrics GELU::own(Pass pass) const {
   return elementwise_metrics(shape_, quick_ ? kQuick : kExact, pass);

@@ -1,6 +1,7 @@
 // GELU, exact (erf) or quick (x·sigmoid(1.702x)). Formulas: kGELUDoc, docs/metrics.md.
 #pragma once
 
+#include "core_op.hpp"
 #include "op_common.hpp"
 
 namespace modelmeter::core::ops {
@@ -56,7 +57,7 @@ The Gaussian error linear unit, applied to every element of a T×F tensor:
 Conventions: see docs/metrics.md.
 )md";
 
-class GELU final : public modelmeter::BaseLayer {
+class GELU final : public CoreOp {
  public:
   MODELMETER_LAYER_CLASS(GELU, MM_CATEGORY_ACTIVATION, kGELUDoc)
   GELU(const modelmeter::StageContext& ctx, const mm_op_spec& spec);

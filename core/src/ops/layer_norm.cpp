@@ -3,7 +3,8 @@
 namespace modelmeter::core::ops {
 
 LayerNorm::LayerNorm(const modelmeter::StageContext& ctx, const mm_op_spec& spec)
-    : tokens_(spec.tokens),
+    : CoreOp(ctx, spec),
+      tokens_(spec.tokens),
       features_(static_cast<double>(spec.features)),
       bias_(spec.bias != 0),
       shared_(spec.shared_weights != 0),

@@ -1,6 +1,7 @@
 // LayerNorm over the last `features` of each row. Formulas: kLayerNormDoc, docs/metrics.md.
 #pragma once
 
+#include "core_op.hpp"
 #include "op_common.hpp"
 
 namespace modelmeter::core::ops {
@@ -55,7 +56,7 @@ y = (x − μ) / √(σ² + ε) · γ (+ β), with μ and σ² the mean and (bia
 Conventions: see docs/metrics.md.
 )md";
 
-class LayerNorm final : public modelmeter::BaseLayer {
+class LayerNorm final : public CoreOp {
  public:
   MODELMETER_LAYER_CLASS(LayerNorm, MM_CATEGORY_NORM, kLayerNormDoc)
   LayerNorm(const modelmeter::StageContext& ctx, const mm_op_spec& spec);

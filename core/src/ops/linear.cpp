@@ -3,7 +3,8 @@
 namespace modelmeter::core::ops {
 
 Linear::Linear(const modelmeter::StageContext& ctx, const mm_op_spec& spec)
-    : tokens_(spec.tokens),
+    : CoreOp(ctx, spec),
+      tokens_(spec.tokens),
       in_(static_cast<double>(spec.in_features)),
       out_(static_cast<double>(spec.out_features)),
       bias_(spec.bias != 0),

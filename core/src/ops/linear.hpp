@@ -1,6 +1,7 @@
 // Linear: y = x·Wᵀ (+ b), optionally a grouped GEMM over MoE experts. Formulas: kLinearDoc, docs/metrics.md.
 #pragma once
 
+#include "core_op.hpp"
 #include "op_common.hpp"
 
 namespace modelmeter::core::ops {
@@ -56,7 +57,7 @@ matrix of the one group it was routed to.
 Conventions: see docs/metrics.md.
 )md";
 
-class Linear final : public modelmeter::BaseLayer {
+class Linear final : public CoreOp {
  public:
   MODELMETER_LAYER_CLASS(Linear, MM_CATEGORY_MATMUL, kLinearDoc)
   Linear(const modelmeter::StageContext& ctx, const mm_op_spec& spec);

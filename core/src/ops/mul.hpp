@@ -1,6 +1,7 @@
 // Mul: elementwise product of two tensors (gating). Formulas: kMulDoc, docs/metrics.md.
 #pragma once
 
+#include "core_op.hpp"
 #include "op_common.hpp"
 
 namespace modelmeter::core::ops {
@@ -47,7 +48,7 @@ dA = dY ⊙ b and dB = dY ⊙ a.
 Conventions: see docs/metrics.md.
 )md";
 
-class Mul final : public modelmeter::BaseLayer {
+class Mul final : public CoreOp {
  public:
   MODELMETER_LAYER_CLASS(Mul, MM_CATEGORY_ELEMENTWISE, kMulDoc)
   Mul(const modelmeter::StageContext& ctx, const mm_op_spec& spec);

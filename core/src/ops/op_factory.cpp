@@ -216,3 +216,25 @@ std::span<const mm_layer_class* const> op_classes() noexcept {
 }
 
 }  // namespace modelmeter::core
+
+namespace modelmeter::core::ops {
+
+namespace {
+template <class T>
+const CoreOp* as_core_op(const mm_layer* layer) noexcept {
+  return layer->cls == &::modelmeter::class_table<T> ? &::modelmeter::detail::impl_of<T>(layer) : nullptr;
+}
+}  // namespace
+
+const CoreOp* core_op_of(const mm_layer* layer) noexcept {
+  if (layer == nullptr) return nullptr;
+  for (const CoreOp* op :
+       {as_core_op<Linear>(layer), as_core_op<Conv2d>(layer), as_core_op<LayerNorm>(layer), as_core_op<RMSNorm>(layer),
+        as_core_op<GELU>(layer), as_core_op<SiLU>(layer), as_core_op<Embedding>(layer), as_core_op<Add>(layer),
+        as_core_op<Mul>(layer), as_core_op<Softmax>(layer), as_core_op<ScaledDotProductAttention>(layer)}) {
+    if (op != nullptr) return op;
+  }
+  return nullptr;
+}
+
+}  // namespace modelmeter::core::ops

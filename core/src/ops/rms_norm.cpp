@@ -3,7 +3,8 @@
 namespace modelmeter::core::ops {
 
 RMSNorm::RMSNorm(const modelmeter::StageContext& ctx, const mm_op_spec& spec)
-    : tokens_(spec.tokens),
+    : CoreOp(ctx, spec),
+      tokens_(spec.tokens),
       features_(static_cast<double>(spec.features)),
       shared_(spec.shared_weights != 0),
       bw_(ctx.precision().weight_bytes),

@@ -1,6 +1,7 @@
 // RMSNorm over the last `features` of each row. Formulas: kRMSNormDoc, docs/metrics.md.
 #pragma once
 
+#include "core_op.hpp"
 #include "op_common.hpp"
 
 namespace modelmeter::core::ops {
@@ -53,7 +54,7 @@ y = x / √(mean(x²) + ε) · γ. No centring and no bias.
 Conventions: see docs/metrics.md.
 )md";
 
-class RMSNorm final : public modelmeter::BaseLayer {
+class RMSNorm final : public CoreOp {
  public:
   MODELMETER_LAYER_CLASS(RMSNorm, MM_CATEGORY_NORM, kRMSNormDoc)
   RMSNorm(const modelmeter::StageContext& ctx, const mm_op_spec& spec);

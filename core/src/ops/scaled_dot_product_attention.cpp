@@ -3,7 +3,8 @@
 namespace modelmeter::core::ops {
 
 ScaledDotProductAttention::ScaledDotProductAttention(const modelmeter::StageContext& ctx, const mm_op_spec& spec)
-    : batch_(static_cast<double>(spec.batch)),
+    : CoreOp(ctx, spec),
+      batch_(static_cast<double>(spec.batch)),
       heads_(static_cast<double>(spec.heads)),
       kv_heads_(static_cast<double>(spec.kv_heads > 0 ? spec.kv_heads : spec.heads)),
       head_dim_(static_cast<double>(spec.head_dim)),

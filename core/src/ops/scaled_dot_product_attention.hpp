@@ -2,6 +2,7 @@
 // Formulas: kScaledDotProductAttentionDoc, docs/metrics.md.
 #pragma once
 
+#include "core_op.hpp"
 #include "op_common.hpp"
 
 namespace modelmeter::core::ops {
@@ -73,7 +74,7 @@ their value at the last step, K = kv_len + first + n − 1 (the maximum over the
 Conventions: see docs/metrics.md.
 )md";
 
-class ScaledDotProductAttention final : public modelmeter::BaseLayer {
+class ScaledDotProductAttention final : public CoreOp {
  public:
   MODELMETER_LAYER_CLASS(ScaledDotProductAttention, MM_CATEGORY_ATTENTION, kScaledDotProductAttentionDoc)
   ScaledDotProductAttention(const modelmeter::StageContext& ctx, const mm_op_spec& spec);

@@ -1,6 +1,7 @@
 // SiLU (swish): y = x·σ(x). Formulas: kSiLUDoc, docs/metrics.md.
 #pragma once
 
+#include "core_op.hpp"
 #include "op_common.hpp"
 
 namespace modelmeter::core::ops {
@@ -49,7 +50,7 @@ The sigmoid linear unit (swish), applied to every element of a T×F tensor: y = 
 Conventions: see docs/metrics.md.
 )md";
 
-class SiLU final : public modelmeter::BaseLayer {
+class SiLU final : public CoreOp {
  public:
   MODELMETER_LAYER_CLASS(SiLU, MM_CATEGORY_ACTIVATION, kSiLUDoc)
   SiLU(const modelmeter::StageContext& ctx, const mm_op_spec& spec);

@@ -1,6 +1,7 @@
 // Softmax over the last `features` of each row. Formulas: kSoftmaxDoc, docs/metrics.md.
 #pragma once
 
+#include "core_op.hpp"
 #include "op_common.hpp"
 
 namespace modelmeter::core::ops {
@@ -50,7 +51,7 @@ ScaledDotProductAttention op; this one is a standalone softmax, such as an MoE r
 Conventions: see docs/metrics.md.
 )md";
 
-class Softmax final : public modelmeter::BaseLayer {
+class Softmax final : public CoreOp {
  public:
   MODELMETER_LAYER_CLASS(Softmax, MM_CATEGORY_ACTIVATION, kSoftmaxDoc)
   Softmax(const modelmeter::StageContext& ctx, const mm_op_spec& spec);

@@ -25,7 +25,7 @@ DeepseekV2FlashAttention2::DeepseekV2FlashAttention2(const modelmeter::StageCont
     return modelmeter::make_layer<LlamaRotaryEmbedding>(ctx, tokens, q_heads, k_heads, dim);
   };
   for (auto& c : modelmeter::blocks::mla_attention(ctx, dims, at, "DeepseekV2FlashAttention2", norm, rotary)) {
-    add_child(std::move(c.name), std::move(c.layer));
+    add_child(std::move(c.name), std::move(c.layer), 1.0, {}, std::move(c.fusion));
   }
 
   shapes_ = "batch=" + std::to_string(shape.batch) + " query_len=" + std::to_string(shape.query_len) +

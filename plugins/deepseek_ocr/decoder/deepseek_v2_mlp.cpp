@@ -12,7 +12,7 @@ DeepseekV2MLP::DeepseekV2MLP(const modelmeter::StageContext& ctx, uint64_t hidde
   if (hidden == 0 || intermediate == 0)
     throw modelmeter::InvalidArgument("DeepseekV2MLP needs hidden, intermediate > 0");
   for (auto& c : modelmeter::blocks::swiglu_mlp(ctx, hidden, intermediate, tokens, groups, groups_touched)) {
-    add_child(std::move(c.name), std::move(c.layer));
+    add_child(std::move(c.name), std::move(c.layer), 1.0, {}, std::move(c.fusion));
   }
 
   shapes_ = "tokens=" + shape_text::count(tokens) + " hidden=" + std::to_string(hidden) +

@@ -24,7 +24,7 @@ LlamaFlashAttention2::LlamaFlashAttention2(const modelmeter::StageContext& ctx, 
   };
   auto core = [&](const ops::AttentionShape& a) { return ops::attention(ctx, a); };
   for (auto& c : modelmeter::blocks::gqa_attention(ctx, dims, at, rotary, core)) {
-    add_child(std::move(c.name), std::move(c.layer));
+    add_child(std::move(c.name), std::move(c.layer), 1.0, {}, std::move(c.fusion));
   }
 
   shapes_ = "batch=" + std::to_string(shape.batch) + " query_len=" + std::to_string(shape.query_len) +

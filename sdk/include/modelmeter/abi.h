@@ -17,8 +17,9 @@
  *   History:
  *     1.0  initial table.
  *     1.1  adds MM_METRIC_LIVE_BYTES, mm_layer_class.shapes and mm_child.component.
+ *     1.2  adds mm_child.fusion (kernel fusion groups for calibrated time).
  *   Each version the host loads is also installed frozen, as modelmeter/abi_v<major>_<minor>.h (abi_v1_0.h,
- *   abi_v1_1.h): build against one of those to make a plugin for an older host. A new minor adds its copy.
+ *   abi_v1_1.h, abi_v1_2.h): build against one of those to make a plugin for an older host. A new minor adds its copy.
  *
  * ENTRY
  *   A plugin exports exactly one symbol, MM_PLUGIN_ENTRY_SYMBOL ("modelmeter_plugin_entry"), of type
@@ -59,7 +60,7 @@ extern "C" {
 #endif
 
 #define MM_ABI_VERSION_MAJOR 1
-#define MM_ABI_VERSION_MINOR 1
+#define MM_ABI_VERSION_MINOR 2
 #define MM_ABI_MAKE_VERSION(major, minor) ((((uint32_t)(major)) << 16) | ((uint32_t)(minor)))
 #define MM_ABI_VERSION MM_ABI_MAKE_VERSION(MM_ABI_VERSION_MAJOR, MM_ABI_VERSION_MINOR)
 /* The oldest plugin ABI this host still loads. */
@@ -248,6 +249,11 @@ typedef struct mm_child {
   /* 1.1: the report component this child's subtree belongs to ("SAM encoder", "decoder attention"); NULL =
    * its parent's. Reports total each stage per component. Valid while the parent lives. */
   const char* component;
+  /* 1.2: the fusion group this child belongs to: siblings with the same non-NULL key run as ONE kernel (q/k/v
+   * projections as one GEMM, SiLU and the product as one element-wise kernel), so calibrated time counts its
+   * launch latency and small-size costs once (docs/calibration.md). NULL = its own kernel. Valid while the
+   * parent lives. */
+  const char* fusion;
 } mm_child;
 
 /* The per-class function table. Static, owned by the library that defines the class. */

@@ -209,6 +209,7 @@ std::vector<LayerRun> layer_runs(uint64_t layers, KindOf kind_of) {
 struct NamedLayer {
   std::string name;
   LayerPtr layer;
+  std::string fusion = {};  // the kernel fusion group (BaseLayer::add_child's `fusion`); empty: its own kernel
 };
 
 // SwiGLU MLP, down(silu(gate(x)) · up(x)): T tokens, h → i → h. With groups > 1 the three projections are
@@ -217,10 +218,11 @@ inline std::vector<NamedLayer> swiglu_mlp(const StageContext& ctx, uint64_t hidd
                                           double tokens, uint64_t groups = 1, double groups_touched = 0,
                                           bool bias = false) {
   std::vector<NamedLayer> out;
-  out.push_back({"gate_proj", ops::linear(ctx, tokens, hidden, intermediate, bias, groups, groups_touched)});
-  out.push_back({"up_proj", ops::linear(ctx, tokens, hidden, intermediate, bias, groups, groups_touched)});
-  out.push_back({"act_fn", ops::silu(ctx, tokens, intermediate)});
-  out.push_back({"mul", ops::mul(ctx, tokens, intermediate)});
+  // Serving engines run gate and up as one GEMM and SiLU-and-multiply as one kernel.
+  out.push_back({"gate_proj", ops::linear(ctx, tokens, hidden, intermediate, bias, groups, groups_touched), "gate_up"});
+  out.push_back({"up_proj", ops::linear(ctx, tokens, hidden, intermediate, bias, groups, groups_touched), "gate_up"});
+  out.push_back({"act_fn", ops::silu(ctx, tokens, intermediate), "silu_mul"});
+  out.push_back({"mul", ops::mul(ctx, tokens, intermediate), "silu_mul"});
   out.push_back({"down_proj", ops::linear(ctx, tokens, intermediate, hidden, bias, groups, groups_touched)});
   return out;
 }
@@ -264,9 +266,10 @@ std::vector<NamedLayer> gqa_attention(const StageContext& ctx, const GqaDims& d,
                                       MakeRope make_rope, MakeCore make_core) {
   const double tokens = at.tokens();  // T = B·q
   std::vector<NamedLayer> out;
-  out.push_back({"q_proj", ops::linear(ctx, tokens, d.hidden, d.heads * d.head_dim, d.qkv_bias)});
-  out.push_back({"k_proj", ops::linear(ctx, tokens, d.hidden, d.kv_heads * d.head_dim, d.qkv_bias)});
-  out.push_back({"v_proj", ops::linear(ctx, tokens, d.hidden, d.kv_heads * d.head_dim, d.qkv_bias)});
+  // Serving engines run the three projections as one fused QKV GEMM.
+  out.push_back({"q_proj", ops::linear(ctx, tokens, d.hidden, d.heads * d.head_dim, d.qkv_bias), "qkv"});
+  out.push_back({"k_proj", ops::linear(ctx, tokens, d.hidden, d.kv_heads * d.head_dim, d.qkv_bias), "qkv"});
+  out.push_back({"v_proj", ops::linear(ctx, tokens, d.hidden, d.kv_heads * d.head_dim, d.qkv_bias), "qkv"});
   out.push_back({"rotary_emb", make_rope(tokens, d.heads, d.kv_heads, d.head_dim)});
 
   ops::AttentionShape a;

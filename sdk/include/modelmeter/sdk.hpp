@@ -354,6 +354,7 @@ struct Child {
   LayerPtr layer;
   double repeat;
   std::string component;  // empty: the parent's
+  std::string fusion;     // empty: its own kernel; else siblings with the same key run as one kernel (ABI 1.2)
 };
 
 // Subclass this. A layer is immutable once constructed: do every computation that can fail in the
@@ -384,11 +385,13 @@ class BaseLayer {
 
   // Declares a child; the layer keeps it until it is destroyed. Returns the child for inspection.
   // `component` names the report component of the child's subtree ("decoder attention"); empty = the parent's.
-  const mm_layer* add_child(std::string name, LayerPtr child, double repeat = 1.0, std::string component = {}) {
+  // `fusion` names the kernel fusion group (siblings with the same key run as one kernel; docs/calibration.md).
+  const mm_layer* add_child(std::string name, LayerPtr child, double repeat = 1.0, std::string component = {},
+                            std::string fusion = {}) {
     if (!child) throw InvalidArgument("child '" + name + "' is null");
     if (!(repeat > 0) || !std::isfinite(repeat)) throw InvalidArgument("child '" + name + "' has a repeat <= 0");
     const mm_layer* raw = child.get();
-    children_.push_back(Child{std::move(name), std::move(child), repeat, std::move(component)});
+    children_.push_back(Child{std::move(name), std::move(child), repeat, std::move(component), std::move(fusion)});
     return raw;
   }
 
@@ -434,7 +437,8 @@ mm_status tr_child(const mm_layer* self, uint32_t index, mm_child* out, mm_error
     if (index >= kids.size()) throw Error(MM_ERR_NOT_FOUND, "child index out of range");
     const Child& k = kids[index];
     const mm_child c{sizeof(mm_child), k.name.c_str(), k.layer.get(), k.repeat,
-                     k.component.empty() ? nullptr : k.component.c_str()};
+                     k.component.empty() ? nullptr : k.component.c_str(),
+                     k.fusion.empty() ? nullptr : k.fusion.c_str()};
     // Write no more than the caller's struct holds (an older host has a smaller one).
     const std::size_t n = std::min<std::size_t>(out->struct_size, sizeof c);
     if (n < offsetof(mm_child, repeat) + sizeof c.repeat) throw InvalidArgument("mm_child struct_size too small");

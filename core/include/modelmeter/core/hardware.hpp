@@ -5,12 +5,15 @@
 
 #include <array>
 #include <filesystem>
+#include <memory>
 #include <modelmeter/core/export.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace modelmeter::core {
+
+struct Calibration;
 
 // "bf16" → MM_DTYPE_BF16; nullopt for an unknown name.
 MM_CORE_API std::optional<mm_dtype> parse_dtype(std::string_view name);
@@ -30,6 +33,17 @@ struct Hardware {
   double bandwidth = 0;       // bytes/s
   double capacity = 0;        // bytes
   double eff_tensor = 1, eff_cuda = 1, eff_memory = 1;
+  bool efficiency_set = false;  // some [efficiency] factor differs from 1.0 (a calibration replaces them)
+  // [chip] (optional): what the calibrated time model needs; 0 = not given.
+  double sm_count = 0;
+  double l2_bytes = 0;
+  // [interconnect] (optional): GPUs per node, per-GPU link bandwidth per direction (bytes/s) within a node,
+  // per-GPU network bandwidth (bytes/s) between nodes; 0 = not given.
+  double gpus_per_node = 0;
+  double link_bandwidth = 0;
+  double network_bandwidth = 0;
+  // The calibration applied to times (null: roofline). Set by whoever resolves --calibration.
+  std::shared_ptr<const Calibration> calibration;
 
   // The Tensor-Core peak used for matmuls whose compute dtype is `t` (fp32 falls back to the CUDA-core
   // peak on chips without TF32); throws InputError naming the chip and dtype when it has none.

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <modelmeter/core/calibration.hpp>
 #include <modelmeter/core/config.hpp>
 #include <modelmeter/core/export.hpp>
 #include <modelmeter/core/hardware.hpp>
@@ -39,13 +40,15 @@ struct ModuleNode {
   std::string shapes;                  // empty where the class predates the shapes call
   std::string component;               // the report component (declared by an ancestor, else "other")
   MetricValues forward{}, backward{};  // ONE instance, children included, whole stage (all its steps)
-  RooflineTime time;                   // one instance, children included (forward)
+  RooflineTime time;                   // one instance, children included (forward); calibrated when one applies
+  RooflineTime roofline;               // the pure roofline of the same (equal to `time` without a calibration)
   std::vector<ModuleNode> children;
 };
 
 struct CategoryTotals {
   double tc_flops = 0, cuda_flops = 0, io_bytes = 0;
   RooflineTime time;
+  RooflineTime roofline;
 };
 
 // A stage's totals per report component (own metrics of every node in it, times multiplicity).
@@ -53,11 +56,13 @@ struct ComponentTotals {
   std::string name;
   double tc_flops = 0, cuda_flops = 0, io_bytes = 0, weight_bytes = 0, parameters = 0;
   RooflineTime time;
+  RooflineTime roofline;
 };
 
 struct StepTotals {
   MetricValues forward{};
   RooflineTime time;
+  RooflineTime roofline;
 };
 
 // Destroys a stage root through its own class table.
@@ -81,7 +86,24 @@ struct StageTree {
     const char* name = "model";  // owned by the parent layer, which the tree keeps alive
     uint32_t component = 0;      // index into `components`
     mm_category category = MM_CATEGORY_COMPOSITE;
+    const char* fusion = nullptr;  // the kernel fusion group the parent declared (ABI 1.2), owned by the parent
   };
+  // How one node's calibrated time is found (docs/calibration.md, "Kernels, not ops"); hardware-independent,
+  // filled when the tree is prepared.
+  struct Kernel {
+    enum class How : uint8_t {
+      None,       // no flows of its own (a container)
+      Shape,      // a core op of known shape, the same every step: `shape` is its kernel (a fusion group's whole
+                  // fused kernel, of which this node carries `share`)
+      Metrics,    // known by its metrics only (a plugin's own leaf): the roofline at the kind's fitted
+                  // efficiencies plus one launch latency per step
+      Attention,  // attention: uncalibrated, the roofline plus the matmul launch latency per step
+    };
+    How how = How::Metrics;
+    KernelShape shape;  // Shape: the kernel; Metrics: only `kind` is used
+    double share = 1;
+  };
+  std::vector<Kernel> kernels;  // per node
   std::shared_ptr<const Plugin> plugin;           // keeps the library loaded while the layers live
   std::unique_ptr<mm_layer, LayerDeleter> owned;  // the root, when this tree owns it
   std::vector<Node> nodes;                        // nodes[0] is the root
@@ -93,14 +115,16 @@ struct StageTree {
 // One node's figures over the evaluated steps, its subtree included (one instance: not times its repeat).
 struct NodeValues {
   MetricValues forward{}, backward{};
-  RooflineTime time;
+  RooflineTime time;      // calibrated when the hardware carries a calibration, else the roofline
+  RooflineTime roofline;  // always the roofline
 };
 
 struct StageResult {
   mm_stage stage = MM_STAGE_PREFILL;
   uint64_t batch = 1, query_tokens = 0, kv_len = 0, steps = 1;
   MetricValues forward{}, backward{};  // the stage totals
-  RooflineTime time;
+  RooflineTime time;                   // calibrated when a calibration applies (Hardware::calibration)
+  RooflineTime roofline;               // the pure roofline lower bound
   std::shared_ptr<const StageTree> tree;
   std::vector<NodeValues> nodes;  // per tree node, subtree totals
   std::array<CategoryTotals, MM_CATEGORY_COUNT> categories{};
@@ -163,6 +187,8 @@ struct RunResult {
   MM_CORE_API std::optional<double> decode_tokens_per_s() const;  // batch / tpot
   MM_CORE_API std::optional<double> memory_total_bytes() const;   // weights + KV cache + peak activations
   MM_CORE_API std::optional<bool> fits() const;                   // memory_total_bytes() <= capacity
+  // "roofline" or "calibrated:<name>" (spec §7.1): what every time_s is.
+  MM_CORE_API std::string time_model() const;
 };
 
 // Achieved rates used by the roofline (peaks with efficiency applied).
