@@ -2,7 +2,6 @@
 // (docs/calibration.md).
 #include <algorithm>
 #include <array>
-#include <tuple>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -13,6 +12,7 @@
 #include <modelmeter/core/output.hpp>
 #include <sstream>
 #include <string>
+#include <tuple>
 
 #include "commands.hpp"
 #include "resources.hpp"
@@ -78,7 +78,7 @@ std::vector<int> folds_of(const core::MeasurementSet& set, const std::string& sc
     return Key{m.hardware, static_cast<int>(m.op), m.n, m.k, m.gpus, m.nodes};
   };
   const auto size_of = [](const core::Measurement& m) { return m.op == core::KernelKind::AllReduce ? m.bytes : m.m; };
-  std::map<Key, std::vector<double>> sizes;             // per shape: its distinct sizes
+  std::map<Key, std::vector<double>> sizes;                        // per shape: its distinct sizes
   std::map<std::pair<std::string, int>, std::vector<Key>> shapes;  // per (hardware, op): its shapes
   for (const auto& m : set.rows) {
     sizes[shape_key(m)].push_back(size_of(m));
@@ -196,7 +196,8 @@ int cmd_validate(const ValidateOptions& o) {
           for (std::size_t r = 0; r < set.rows.size(); ++r) {
             if (folds[r] != f && set.rows[r].hardware == m.hardware) train.rows.push_back(set.rows[r]);
           }
-          cals[static_cast<std::size_t>(f)] = std::make_shared<const core::Calibration>(core::fit_calibration(t.hw, train));
+          cals[static_cast<std::size_t>(f)] =
+              std::make_shared<const core::Calibration>(core::fit_calibration(t.hw, train));
         }
       } else if (forced) {
         if (forced->hardware != t.hw.id) {
@@ -217,7 +218,8 @@ int cmd_validate(const ValidateOptions& o) {
     const Target& t = it->second;
     const core::KernelShape shape = core::measurement_kernel(m);
     const core::Calibration* cal = t.cal.get();
-    if (cross) cal = fold_cal[m.hardware][static_cast<std::size_t>(folds[static_cast<std::size_t>(&m - set.rows.data())])].get();
+    if (cross)
+      cal = fold_cal[m.hardware][static_cast<std::size_t>(folds[static_cast<std::size_t>(&m - set.rows.data())])].get();
     double predicted, roofline;
     try {
       roofline = core::roofline_kernel_time(t.hw, shape);
@@ -234,18 +236,20 @@ int cmd_validate(const ValidateOptions& o) {
     worst.push_back({std::fabs(predicted - measured) / measured, &m, predicted});
   }
   if (all.cal.empty()) {
-    throw InputError("no measurement row" + (o.hardware.empty() ? std::string() : " has hardware '" + o.hardware + "'"));
+    throw InputError("no measurement row" +
+                     (o.hardware.empty() ? std::string() : " has hardware '" + o.hardware + "'"));
   }
   std::ostringstream out;
   out << "validate: " << all.cal.size() << " rows; time model: "
-      << (cross  ? "cross-validated (" + o.cross_validate + "): each row predicted by a calibration fitted without its fold"
+      << (cross ? "cross-validated (" + o.cross_validate +
+                      "): each row predicted by a calibration fitted without its fold"
           : none   ? std::string("roofline (--calibration none)")
           : forced ? "calibration " + forced->name
                    : std::string("the bundled calibration of each row's hardware"))
       << "; errors are absolute percentage errors\n";
   char line[256];
-  std::snprintf(line, sizeof line, "%-10s %-10s %7s | %8s %8s %8s | %8s %8s %8s\n", "hardware", "op", "rows",
-                "MAPE", "median", "p90", "roof.MAPE", "median", "p90");
+  std::snprintf(line, sizeof line, "%-10s %-10s %7s | %8s %8s %8s | %8s %8s %8s\n", "hardware", "op", "rows", "MAPE",
+                "median", "p90", "roof.MAPE", "median", "p90");
   out << line;
   const auto row_line = [&](const std::string& hw, const std::string& op, const Acc& a) {
     const core::FitStats c = core::error_stats(a.cal), r = core::error_stats(a.roof);
@@ -256,17 +260,16 @@ int cmd_validate(const ValidateOptions& o) {
   };
   for (const auto& [key, a] : by) row_line(key.first, key.second, a);
   row_line("all", "all", all);
-  std::partial_sort(worst.begin(), worst.begin() + std::min<std::ptrdiff_t>(5, std::ssize(worst)), worst.end(),
-                    [](const Worst& a, const Worst& b) {
-                      return a.error > b.error || (a.error == b.error && a.row < b.row);
-                    });
+  std::partial_sort(
+      worst.begin(), worst.begin() + std::min<std::ptrdiff_t>(5, std::ssize(worst)), worst.end(),
+      [](const Worst& a, const Worst& b) { return a.error > b.error || (a.error == b.error && a.row < b.row); });
   out << "worst rows:\n";
   for (std::size_t i = 0; i < std::min<std::size_t>(5, worst.size()); ++i) {
     const Worst& w = worst[i];
     std::snprintf(line, sizeof line, "  %s:%zu  %s %s %s: measured %.1f us, predicted %.1f us (%s)\n",
                   set.files[w.row->file].filename().c_str(), w.row->line, w.row->hardware.c_str(),
-                  core::kernel_kind_name(w.row->op), shape_text(*w.row).c_str(), w.row->measured_us,
-                  w.predicted * 1e6, pct(w.error).c_str());
+                  core::kernel_kind_name(w.row->op), shape_text(*w.row).c_str(), w.row->measured_us, w.predicted * 1e6,
+                  pct(w.error).c_str());
     out << line;
   }
   if (!o.json.empty()) {

@@ -238,6 +238,7 @@ struct Service::State {
   std::map<std::string, Workload, std::less<>> workloads;
   std::map<std::string, core::Hardware, std::less<>> hardware;
   std::map<std::string, std::string, std::less<>> hardware_errors;
+  std::map<std::string, std::shared_ptr<const core::Calibration>, std::less<>> calibrations, default_calibration;
   std::map<std::string, fs::path, std::less<>> models;
 
   struct StoredRun {
@@ -292,6 +293,19 @@ struct Service::State {
     for (const auto& name : bundled_names(configs / "models", ".toml")) {
       models.emplace(name, configs / "models" / (name + ".toml"));
     }
+    // Calibrations by bundled name, and each hardware's default (its bundled calibration where one exists).
+    for (const auto& name : bundled_names(configs / "calibrations", ".toml")) {
+      try {
+        calibrations.emplace(name, std::make_shared<const core::Calibration>(
+                                       core::load_calibration(configs / "calibrations" / (name + ".toml"))));
+      } catch (const core::Failure& e) {
+        log_warning(e.what());
+      }
+    }
+    for (auto& [name, hw] : hardware) {
+      const auto it = calibrations.find(name);
+      if (it != calibrations.end() && !hw.efficiency_set) default_calibration.emplace(name, it->second);
+    }
   }
 
   // ---- inputs ----------------------------------------------------------------------------------------
@@ -339,8 +353,9 @@ struct Service::State {
     const json::object& body = body_value.get_object();
     for (const auto& kv : body) {
       const std::string_view k = kv.key();
-      if (k != "plugin" && k != "model" && k != "workload" && k != "hardware" && k != "set") {
-        bad_request("unknown field '" + std::string(k) + "'; the fields are plugin, workload, model, hardware, set",
+      if (k != "plugin" && k != "model" && k != "workload" && k != "hardware" && k != "set" && k != "calibration") {
+        bad_request("unknown field '" + std::string(k) +
+                        "'; the fields are plugin, workload, model, hardware, calibration, set",
                     std::string(k));
       }
     }
@@ -359,6 +374,21 @@ struct Service::State {
       throw RequestError{400, "invalid_input", bad->second, "hardware"};
     } else {
       throw RequestError{400, "invalid_input", unknown_config_message(hw, "hardware", "hardware", false), "hardware"};
+    }
+    // calibration: absent = the hardware's bundled one; "none" = the roofline; else a bundled name (never a path).
+    if (body.contains("calibration")) {
+      const std::string cal = string_field(body, "calibration");
+      if (cal != "none") {
+        const auto it = calibrations.find(cal);
+        if (it == calibrations.end()) {
+          throw RequestError{400, "invalid_input",
+                             unknown_config_message(cal, "calibrations", "calibration", false) + " or none",
+                             "calibration"};
+        }
+        req.hardware.calibration = it->second;
+      }
+    } else if (const auto it = default_calibration.find(hw); it != default_calibration.end()) {
+      req.hardware.calibration = it->second;
     }
 
     const json::value& w = body.at("workload");

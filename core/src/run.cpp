@@ -48,7 +48,7 @@ struct Evaluator {
   double bandwidth;
   std::vector<std::string>* warnings;
   bool warned_missing = false;
-  const Hardware* hardware = nullptr;     // with `calibration`: times are calibrated (roofline kept aside)
+  const Hardware* hardware = nullptr;  // with `calibration`: times are calibrated (roofline kept aside)
   const Calibration* calibration = nullptr;
   std::vector<TotalsMemo::Crossover>* crossovers = nullptr;  // per node of the tree being timed, from step 0
   uint64_t memo_horizon = 0;                                 // the last step worth probing (see TotalsMemo)
@@ -204,7 +204,8 @@ struct Evaluator {
     const auto n = static_cast<uint32_t>(t.nodes.size());
     if (breakdown != nullptr) {
       breakdown->components->clear();
-      for (const std::string& c : t.components) breakdown->components->push_back(ComponentTotals{c, 0, 0, 0, 0, 0, {}, {}});
+      for (const std::string& c : t.components)
+        breakdown->components->push_back(ComponentTotals{c, 0, 0, 0, 0, 0, {}, {}});
     }
     for (uint32_t i = 0; i < n; ++i) {
       v[i].time = own_time(t, i, first, count, v[i].forward);

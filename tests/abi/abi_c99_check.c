@@ -18,7 +18,8 @@ MM_C_ASSERT(stage_context_attention, offsetof(mm_stage_context, attention) == 56
 MM_C_ASSERT(value_size, sizeof(mm_value) == 48);
 MM_C_ASSERT(key_decl_size, sizeof(mm_key_decl) == 72);
 MM_C_ASSERT(layer_size, sizeof(mm_layer) == 8);
-MM_C_ASSERT(child_size, sizeof(mm_child) == 40);
+MM_C_ASSERT(child_size, sizeof(mm_child) == 48);
+MM_C_ASSERT(child_fusion, offsetof(mm_child, fusion) == 40);
 MM_C_ASSERT(layer_class_size, sizeof(mm_layer_class) == 72);
 MM_C_ASSERT(layer_class_destroy, offsetof(mm_layer_class, destroy) == 56);
 MM_C_ASSERT(layer_class_shapes, offsetof(mm_layer_class, shapes) == 64);
@@ -35,7 +36,7 @@ MM_C_ASSERT(negotiation_size, sizeof(mm_negotiation) == 40);
 MM_C_ASSERT(negotiation_info, offsetof(mm_negotiation, info) == 32);
 #endif
 
-MM_C_ASSERT(version, MM_ABI_VERSION == 0x00010001u);
+MM_C_ASSERT(version, MM_ABI_VERSION == 0x00010002u);
 MM_C_ASSERT(metric_count, MM_METRIC_COUNT == 8 && MM_METRIC_COUNT_1_0 == 7 && MM_METRIC_LIVE_BYTES == 7);
 
 /* The reading rule of the header, in C: a table from an older plugin is copied into a zeroed struct. */

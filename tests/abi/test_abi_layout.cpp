@@ -476,7 +476,7 @@ TEST_CASE("the ABI structs have their frozen LP64 layout") {
   CHECK(sizeof(mm_value) == 48);
   CHECK(sizeof(mm_key_decl) == 72);
   CHECK(sizeof(mm_layer) == 8);
-  CHECK(sizeof(mm_child) == 48);  // 1.2 appended `fusion`
+  CHECK(sizeof(mm_child) == 48);        // 1.2 appended `fusion`
   CHECK(sizeof(v1_0::mm_child) == 32);  // 1.1 appended `component`
   CHECK(offsetof(mm_child, component) == sizeof(v1_0::mm_child));
   CHECK(sizeof(mm_layer_class) == 72);

@@ -76,15 +76,15 @@ struct Reader {
         n->is_integer() ? std::optional<double>(static_cast<double>(*n->value<int64_t>())) : n->value<double>();
     if (!n->is_number() || !v) throw InputError(loc(*n) + ": key '" + full + "' must be a number");
     if (!std::isfinite(*v) || *v < lo || *v > hi) {
-      throw InputError(loc(*n) + ": key '" + full + "' must be in [" + num(lo) + ", " + num(hi) + "], got " +
-                       num(*v));
+      throw InputError(loc(*n) + ": key '" + full + "' must be in [" + num(lo) + ", " + num(hi) + "], got " + num(*v));
     }
     return *v;
   }
   std::string text(const toml::table& t, const std::string& section, const char* key, bool required) const {
     const toml::node* n = t.get(key);
     if (n == nullptr) {
-      if (required) throw InputError("calibration file '" + path.string() + "': missing key '" + section + "." + key + "'");
+      if (required)
+        throw InputError("calibration file '" + path.string() + "': missing key '" + section + "." + key + "'");
       return {};
     }
     if (!n->is_string()) throw InputError(loc(*n) + ": key '" + section + "." + key + "' must be a string");
@@ -173,7 +173,8 @@ Calibration from_table(const std::filesystem::path& path, const toml::table& roo
 }  // namespace
 
 Calibration parse_calibration(std::string_view text, const std::filesystem::path& path) {
-  if (text.size() > kMaxCalibrationBytes) throw InputError("calibration file '" + path.string() + "' is larger than 1 MiB");
+  if (text.size() > kMaxCalibrationBytes)
+    throw InputError("calibration file '" + path.string() + "' is larger than 1 MiB");
   toml::table root;
   try {
     root = toml::parse(text, path.string());

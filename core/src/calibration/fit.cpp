@@ -129,8 +129,7 @@ void fit_matmul(const Hardware& hw, Calibration& c, const std::vector<Row>& rows
     apply(x, trial);
     return mean_log_error(hw, trial, rows);
   };
-  const Vec x =
-      minimise(f, {std::log(0.7), std::log(0.8), std::log(5.0), std::log(2.0), std::log(0.5), 0.0}, 0.5);
+  const Vec x = minimise(f, {std::log(0.7), std::log(0.8), std::log(5.0), std::log(2.0), std::log(0.5), 0.0}, 0.5);
   apply(x, c);
 }
 
@@ -189,10 +188,10 @@ double round6(double v) {
 }
 
 void round_params(Calibration& c) {
-  for (double* v : {&c.matmul.eta_compute, &c.matmul.eta_memory, &c.matmul.latency_us, &c.matmul.blend,
-                    &c.matmul.wave_overhead_us, &c.matmul.cache_gain, &c.all_reduce.latency_us, &c.all_reduce.step_latency_us,
-                    &c.all_reduce.link_efficiency, &c.all_reduce.network_latency_us,
-                    &c.all_reduce.network_efficiency}) {
+  for (double* v :
+       {&c.matmul.eta_compute, &c.matmul.eta_memory, &c.matmul.latency_us, &c.matmul.blend, &c.matmul.wave_overhead_us,
+        &c.matmul.cache_gain, &c.all_reduce.latency_us, &c.all_reduce.step_latency_us, &c.all_reduce.link_efficiency,
+        &c.all_reduce.network_latency_us, &c.all_reduce.network_efficiency}) {
     *v = round6(*v);
   }
   for (MemoryParams& m : c.memory) {
@@ -268,8 +267,8 @@ Calibration fit_calibration(const Hardware& hw, const MeasurementSet& set) {
     for (KernelKind f : from) {
       if (c.fit[idx(f)].source == "fitted") {
         c.memory[idx(k)] = c.memory[idx(f)];
-        c.fit[idx(k)].source = std::string("borrowed from ") + kernel_kind_name(f) + " (no " + kernel_kind_name(k) +
-                               " rows)";
+        c.fit[idx(k)].source =
+            std::string("borrowed from ") + kernel_kind_name(f) + " (no " + kernel_kind_name(k) + " rows)";
         return;
       }
     }
@@ -287,7 +286,7 @@ Calibration fit_calibration(const Hardware& hw, const MeasurementSet& set) {
   if (!intra.empty() || !inter.empty()) {
     fit_all_reduce(hw, c, intra, inter);
     c.fit[idx(KernelKind::AllReduce)].source =
-        std::string("fitted") + (intra.empty() ? " (network only; link parameters not fitted: no one-node rows)"
+        std::string("fitted") + (intra.empty()   ? " (network only; link parameters not fitted: no one-node rows)"
                                  : inter.empty() ? " (one node only; network parameters not fitted: no multi-node rows)"
                                                  : "");
   } else {

@@ -116,7 +116,8 @@ void map_kernels(StageTree& t, const std::string& plugin_name, std::vector<std::
       t.kernels[i].shape.kind = KernelKind::Add;  // a container's own glue ops, if any
     } else {
       t.kernels[i].how = nd.category == MM_CATEGORY_ATTENTION ? Kernel::How::Attention : Kernel::How::Metrics;
-      t.kernels[i].shape.kind = nd.category == MM_CATEGORY_ATTENTION ? KernelKind::Matmul : kind_of_category(nd.category);
+      t.kernels[i].shape.kind =
+          nd.category == MM_CATEGORY_ATTENTION ? KernelKind::Matmul : kind_of_category(nd.category);
     }
   }
   // Fusion groups: siblings with the same key.

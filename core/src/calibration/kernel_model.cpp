@@ -11,7 +11,8 @@ namespace modelmeter::core {
 
 namespace {
 
-constexpr const char* kKindNames[] = {"matmul", "rmsnorm", "silu_mul", "gelu", "rotary", "add", "embedding", "all_reduce"};
+constexpr const char* kKindNames[] = {"matmul", "rmsnorm", "silu_mul",  "gelu",
+                                      "rotary", "add",     "embedding", "all_reduce"};
 static_assert(std::size(kKindNames) == kKernelKinds);
 
 // Output tiles (rows × columns of C) the GEMM libraries choose among; the model takes the one that finishes
@@ -70,7 +71,7 @@ double kernel_bytes(const KernelShape& s) {
       return 2 * ba * mn + bw * s.n;
     case KernelKind::SiluMul:  // read gate and up, write the product: one fused kernel
       return 3 * ba * mn;
-    case KernelKind::Gelu:  // read x, write y
+    case KernelKind::Gelu:    // read x, write y
     case KernelKind::Rotary:  // read the rotated elements, write them back
       return 2 * ba * mn;
     case KernelKind::Add:  // read two tensors, write one
@@ -136,8 +137,8 @@ KernelTime kernel_time(const Hardware& hw, const Calibration& c, const KernelSha
   const MemoryParams& p = c.memory[static_cast<std::size_t>(s.kind)];
   const double bytes = kernel_bytes(s);
   const double mem = bytes / (hw.bandwidth * p.eta) * cache_factor(hw, p.cache_gain, bytes);
-  const double compute = s.tensor_flops / (peak_for(hw, s.activation_bytes) * c.matmul.eta_compute) +
-                         s.cuda_flops / hw.cuda_fp32_peak;
+  const double compute =
+      s.tensor_flops / (peak_for(hw, s.activation_bytes) * c.matmul.eta_compute) + s.cuda_flops / hw.cuda_fp32_peak;
   t.time_s = p.latency_us * 1e-6 + std::max(mem, compute);
   t.compute_s = compute > mem ? t.time_s : 0;
   return t;

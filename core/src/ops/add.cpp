@@ -14,8 +14,7 @@ constexpr ElementwiseCost kAdd{
 };
 }  // namespace
 
-Add::Add(const modelmeter::StageContext& ctx, const mm_op_spec& spec) : CoreOp(ctx, spec),
-      shape_(ctx, spec) {}
+Add::Add(const modelmeter::StageContext& ctx, const mm_op_spec& spec) : CoreOp(ctx, spec), shape_(ctx, spec) {}
 
 Metrics Add::own(Pass pass) const {
   return elementwise_metrics(shape_, kAdd, pass);

@@ -24,8 +24,7 @@ constexpr ElementwiseCost kQuick{
 }  // namespace
 
 GELU::GELU(const modelmeter::StageContext& ctx, const mm_op_spec& spec)
-    : CoreOp(ctx, spec),
-      shape_(ctx, spec), quick_(spec.quick_gelu != 0) {}
+    : CoreOp(ctx, spec), shape_(ctx, spec), quick_(spec.quick_gelu != 0) {}
 
 Metrics GELU::own(Pass pass) const {
   return elementwise_metrics(shape_, quick_ ? kQuick : kExact, pass);

@@ -14,8 +14,7 @@ constexpr ElementwiseCost kMul{
 };
 }  // namespace
 
-Mul::Mul(const modelmeter::StageContext& ctx, const mm_op_spec& spec) : CoreOp(ctx, spec),
-      shape_(ctx, spec) {}
+Mul::Mul(const modelmeter::StageContext& ctx, const mm_op_spec& spec) : CoreOp(ctx, spec), shape_(ctx, spec) {}
 
 Metrics Mul::own(Pass pass) const {
   return elementwise_metrics(shape_, kMul, pass);

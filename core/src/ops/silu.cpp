@@ -14,8 +14,7 @@ constexpr ElementwiseCost kSiLU{
 };
 }  // namespace
 
-SiLU::SiLU(const modelmeter::StageContext& ctx, const mm_op_spec& spec) : CoreOp(ctx, spec),
-      shape_(ctx, spec) {}
+SiLU::SiLU(const modelmeter::StageContext& ctx, const mm_op_spec& spec) : CoreOp(ctx, spec), shape_(ctx, spec) {}
 
 Metrics SiLU::own(Pass pass) const {
   return elementwise_metrics(shape_, kSiLU, pass);

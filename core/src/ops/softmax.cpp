@@ -14,8 +14,7 @@ constexpr ElementwiseCost kSoftmax{
 };
 }  // namespace
 
-Softmax::Softmax(const modelmeter::StageContext& ctx, const mm_op_spec& spec) : CoreOp(ctx, spec),
-      shape_(ctx, spec) {}
+Softmax::Softmax(const modelmeter::StageContext& ctx, const mm_op_spec& spec) : CoreOp(ctx, spec), shape_(ctx, spec) {}
 
 Metrics Softmax::own(Pass pass) const {
   return elementwise_metrics(shape_, kSoftmax, pass);

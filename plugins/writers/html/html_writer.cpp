@@ -626,7 +626,11 @@ std::string write_report(const Doc& doc) {
   h += "<h1>" + esc(model) + " &middot; " + esc(workload) + " &middot; " + esc(hw_name) + "</h1>\n";
   h += "<p class=\"sub\">ModelMeter " + esc(str(doc.path("tool.version"))) + " analytic performance report, plugin " +
        esc(str(doc.path("plugin.name"))) + " " + esc(str(doc.path("plugin.version"))) + " (ABI " +
-       esc(str(doc.path("plugin.abi_version_text"))) + "). " + esc(str(hw["roofline"])) + ".</p>\n";
+       esc(str(doc.path("plugin.abi_version_text"))) + "). " + esc(str(hw["roofline"])) + "." +
+       (hw["calibration"].is_null()
+            ? std::string()
+            : " Time model <code>" + esc(str(hw["time_model"])) + "</code>: " + esc(str(hw["calibration"]["note"]))) +
+       "</p>\n";
 
   // headline figures
   const bool fits = mem["fits"].as_bool();
@@ -744,10 +748,13 @@ std::string write_report(const Doc& doc) {
     const std::string stage(stages.key(i));
     const Doc s = stages.at(i);
     h += "<h2 id=\"stage-" + esc(stage) + "\">Stage " + esc(stage) + "</h2>\n";
-    h += "<p>" + esc(seconds(num(s["time_s"]))) + ", " + bound_html(s["bound"]) + "-bound (compute-bound ops " +
-         esc(seconds(num(s["compute_bound_time_s"]))) + "); batch " + esc(integer(s["batch"])) + ", " +
-         esc(integer(s["query_tokens"])) + " query tokens, KV length " + esc(integer(s["kv_len"])) + ", " +
-         esc(integer(s["steps"])) + " step(s).</p>\n";
+    h += "<p>" + esc(seconds(num(s["time_s"]))) +
+         (s["roofline_time_s"].is_null() || num(s["roofline_time_s"]) == num(s["time_s"])
+              ? std::string()
+              : " (pure roofline " + esc(seconds(num(s["roofline_time_s"]))) + ")") +
+         ", " + bound_html(s["bound"]) + "-bound (compute-bound ops " + esc(seconds(num(s["compute_bound_time_s"]))) +
+         "); batch " + esc(integer(s["batch"])) + ", " + esc(integer(s["query_tokens"])) + " query tokens, KV length " +
+         esc(integer(s["kv_len"])) + ", " + esc(integer(s["steps"])) + " step(s).</p>\n";
 
     Leaves leaves;
     collect_leaves(s["modules"], leaves);

@@ -291,6 +291,13 @@ std::string summary_section(const Doc& r) {
   t.row({"new tokens", count(s["new_tokens"].as_number())});
   t.row({"decode steps", count(s["decode_steps"].as_number())});
   t.row({"TTFT (vision + prefill)", seconds(s["ttft_s"])});
+  if (str(s, "time_model") != "roofline" && !s["stages"].is_null()) {
+    double roofline_ttft = 0;
+    for (const char* st : {"vision", "prefill"}) {
+      if (!s["stages"][st].is_null()) roofline_ttft += s["stages"][st]["roofline_time_s"].as_number();
+    }
+    t.row({"TTFT, pure roofline (lower bound)", si(roofline_ttft, "s", true)});
+  }
   t.row({"TPOT (time per output token)", s["tpot_s"].is_null() ? "n/a (no decode step)" : seconds(s["tpot_s"])});
   t.row({"decode throughput",
          s["decode_tokens_per_s"].is_null() ? "n/a" : sig3(s["decode_tokens_per_s"].as_number()) + " tokens/s"});
@@ -363,6 +370,9 @@ std::string hardware_section(const Doc& r) {
                                                           code(p["kv_cache"].as_string())});
   md += t.text();
   if (!h["roofline"].as_string().empty()) md += "\nTiming model: " + str(h, "roofline") + ".\n";
+  if (!h["calibration"].is_null()) {
+    md += "\nTime model: `" + str(h, "time_model") + "`. " + str(h["calibration"], "note") + "\n";
+  }
   return md;
 }
 
@@ -383,7 +393,11 @@ std::string stage_section(const Doc& r, std::string_view name, const Doc& stage)
   md += "Batch " + count(stage["batch"].as_number()) + ", " + counted(stage["query_tokens"], "query token") +
         ", context " + counted(stage["kv_len"], "position") + ", " + counted(stage["steps"], "step") + ": " +
         seconds(stage["time_s"]) + ", " + cell(stage["bound"].as_string()) + "-bound (compute-bound ops take " +
-        seconds(stage["compute_bound_time_s"]) + ").\n\n";
+        seconds(stage["compute_bound_time_s"]) + ")" +
+        (stage["roofline_time_s"].is_null() || stage["roofline_time_s"].as_number() == stage_time
+             ? std::string()
+             : "; pure roofline " + seconds(stage["roofline_time_s"])) +
+        ".\n\n";
 
   const std::vector<std::string> header = {"TC FLOPs", "CUDA FLOPs", "I/O bytes",          "intensity (FLOP/B)",
                                            "time",     "bound",      "share of stage time"};
@@ -485,7 +499,7 @@ std::string report_md(const Doc& r) {
         "`, workload `" + str(r, "workload.name") + "`, hardware `" + str(r, "hardware.id") + "`.\n\n";
   md +=
       "Figures have 3 significant digits with decimal SI prefixes (1 GB = 10^9 bytes, 1 TFLOP = 10^12 FLOPs); "
-      "FLOPs and bytes are the forward pass; times are roofline estimates.\n\n";
+      "FLOPs and bytes are the forward pass; times follow the time model below (calibrated or roofline).\n\n";
 
   const Doc warnings = r["warnings"];
   if (warnings.size() > 0) {

@@ -436,7 +436,10 @@ mm_status tr_child(const mm_layer* self, uint32_t index, mm_child* out, mm_error
     const auto& kids = impl_of<T>(self).children();
     if (index >= kids.size()) throw Error(MM_ERR_NOT_FOUND, "child index out of range");
     const Child& k = kids[index];
-    const mm_child c{sizeof(mm_child), k.name.c_str(), k.layer.get(), k.repeat,
+    const mm_child c{sizeof(mm_child),
+                     k.name.c_str(),
+                     k.layer.get(),
+                     k.repeat,
                      k.component.empty() ? nullptr : k.component.c_str(),
                      k.fusion.empty() ? nullptr : k.fusion.c_str()};
     // Write no more than the caller's struct holds (an older host has a smaller one).

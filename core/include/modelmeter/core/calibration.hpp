@@ -50,10 +50,10 @@ struct FitStats {
 };
 
 struct MatmulParams {
-  double eta_compute = 1;     // fraction of the Tensor-Core peak a full wave of tiles reaches
-  double eta_memory = 1;      // fraction of DRAM bandwidth a weight-streaming GEMM reaches
-  double latency_us = 0;      // fixed cost of one launch
-  double blend = 8;           // p of the p-norm that joins compute and memory time (large: max)
+  double eta_compute = 1;       // fraction of the Tensor-Core peak a full wave of tiles reaches
+  double eta_memory = 1;        // fraction of DRAM bandwidth a weight-streaming GEMM reaches
+  double latency_us = 0;        // fixed cost of one launch
+  double blend = 8;             // p of the p-norm that joins compute and memory time (large: max)
   double wave_overhead_us = 0;  // prologue/epilogue cost of each wave of tiles
   double cache_gain = 0;        // share of the memory time saved when the data is small next to L2 (see below)
 };

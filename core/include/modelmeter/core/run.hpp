@@ -103,7 +103,7 @@ struct StageTree {
     KernelShape shape;  // Shape: the kernel; Metrics: only `kind` is used
     double share = 1;
   };
-  std::vector<Kernel> kernels;  // per node
+  std::vector<Kernel> kernels;                    // per node
   std::shared_ptr<const Plugin> plugin;           // keeps the library loaded while the layers live
   std::unique_ptr<mm_layer, LayerDeleter> owned;  // the root, when this tree owns it
   std::vector<Node> nodes;                        // nodes[0] is the root
