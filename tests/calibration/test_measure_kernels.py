@@ -36,7 +36,7 @@ SMALL = mk.SHAPE_SETS["small"]
 def shipped_csv():
     """The shipped Llama-2-7B measurements, where this checkout has them (MM_MEASURED_CSV overrides)."""
     candidates = [os.environ.get("MM_MEASURED_CSV", ""),
-                  ROOT / "data" / "calibration" / "measured-llama2-7b.csv",
+                  ROOT / "configs" / "calibrations" / "data" / "measured-llama2-7b.csv",
                   ROOT.parent / "shared" / "calibration" / "measured-llama2-7b.csv"]
     for path in candidates:
         if path and Path(path).is_file():
