@@ -7,6 +7,7 @@
 //   sweep_100k       a 10^5-point sweep (decode tokens × batch × hardware) through run_sweep, as the CLI runs it
 #include <benchmark/benchmark.h>
 
+#include <modelmeter/core/calibration.hpp>
 #include <modelmeter/core/hardware.hpp>
 #include <modelmeter/core/plugin.hpp>
 #include <modelmeter/core/run.hpp>
@@ -61,6 +62,35 @@ void evaluate_run(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(core::evaluate_run(p, req.hardware));
 }
 BENCHMARK(evaluate_run)->Unit(benchmark::kMicrosecond);
+
+// The same with h100-sxm's bundled calibration (docs/calibration.md): the target is <= 1.2x evaluate_run.
+void evaluate_run_calibrated(benchmark::State& state) {
+  auto req = std_v1();
+  req.hardware.calibration =
+      std::make_shared<const core::Calibration>(core::load_calibration(kConfigs + "/calibrations/h100-sxm.toml"));
+  const auto p = prepared(req);
+  for (auto _ : state) benchmark::DoNotOptimize(core::evaluate_run(p, req.hardware));
+}
+BENCHMARK(evaluate_run_calibrated)->Unit(benchmark::kMicrosecond);
+
+// validate's work per row: one kernel time on 100k matmul shapes (target: 100k rows well under a second).
+void kernel_time_100k(benchmark::State& state) {
+  const auto hw = hardware("h100-sxm");
+  const auto cal = core::load_calibration(kConfigs + "/calibrations/h100-sxm.toml");
+  for (auto _ : state) {
+    double sum = 0;
+    for (int i = 0; i < 100000; ++i) {
+      core::KernelShape s;
+      s.kind = core::KernelKind::Matmul;
+      s.m = 1 + i % 4096;
+      s.n = 4096;
+      s.k = 4096;
+      sum += core::kernel_time(hw, cal, s).time_s;
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+}
+BENCHMARK(kernel_time_100k)->Unit(benchmark::kMillisecond);
 
 void evaluate_totals(benchmark::State& state) {
   const auto req = std_v1();

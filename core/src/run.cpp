@@ -207,11 +207,14 @@ struct Evaluator {
       for (const std::string& c : t.components)
         breakdown->components->push_back(ComponentTotals{c, 0, 0, 0, 0, 0, {}, {}});
     }
+    std::shared_ptr<const std::vector<KernelTime>> shape_times;
+    if (calibration != nullptr && t.kernels.size() == n) shape_times = t.shape_times(*hardware);
     for (uint32_t i = 0; i < n; ++i) {
       v[i].time = own_time(t, i, first, count, v[i].forward);
       v[i].roofline = v[i].time;
-      if (calibration != nullptr && i < t.kernels.size()) {
-        v[i].time = calibrated_own_time(*hardware, *calibration, t.kernels[i], v[i].roofline, v[i].forward, count);
+      if (shape_times) {
+        v[i].time = calibrated_own_time(*hardware, *calibration, t.kernels[i], v[i].roofline, v[i].forward, count,
+                                        &(*shape_times)[i]);
       }
       if (breakdown != nullptr) {
         const StageTree::Node& nd = t.nodes[i];

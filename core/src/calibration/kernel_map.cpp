@@ -2,6 +2,7 @@
 #include "calibration/kernel_map.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <modelmeter/core/hardware.hpp>
@@ -177,14 +178,35 @@ void map_kernels(StageTree& t, const std::string& plugin_name, std::vector<std::
   }
 }
 
+std::shared_ptr<const std::vector<KernelTime>> StageTree::shape_times(const Hardware& hw) const {
+  // The profile as the model reads it (a file of the same name elsewhere may hold other figures).
+  char figures[160];
+  std::snprintf(figures, sizeof figures, "|%.17g|%.17g|%.17g|%.17g|%.17g|%.17g", hw.bandwidth, hw.sm_count, hw.l2_bytes,
+                hw.cuda_fp32_peak, hw.tensor_peak[MM_DTYPE_FP16].value_or(0),
+                hw.tensor_peak[MM_DTYPE_BF16].value_or(0));
+  const std::string key = hw.id + "|" + hw.path.string() + figures;
+  const std::lock_guard<std::mutex> lock(kernel_times_mutex);
+  for (const KernelTimes& k : kernel_times) {
+    if (k.calibration == hw.calibration.get() && k.hardware_id == key) return k.times;
+  }
+  auto times = std::make_shared<std::vector<KernelTime>>(kernels.size());
+  for (std::size_t i = 0; i < kernels.size(); ++i) {
+    if (kernels[i].how == Kernel::How::Shape) (*times)[i] = kernel_time(hw, *hw.calibration, kernels[i].shape);
+  }
+  if (kernel_times.size() >= 16) kernel_times.erase(kernel_times.begin());  // bounded: a sweep's profiles
+  kernel_times.push_back(KernelTimes{hw.calibration.get(), key, hw.calibration, times});
+  return times;
+}
+
 RooflineTime calibrated_own_time(const Hardware& hw, const Calibration& c, const StageTree::Kernel& k,
-                                 const RooflineTime& roofline, const MetricValues& own, uint64_t steps) {
+                                 const RooflineTime& roofline, const MetricValues& own, uint64_t steps,
+                                 const KernelTime* shape_time) {
   const double n = static_cast<double>(steps);
   switch (k.how) {
     case Kernel::How::None:
       return {};
     case Kernel::How::Shape: {
-      const KernelTime t = kernel_time(hw, c, k.shape);
+      const KernelTime t = shape_time != nullptr ? *shape_time : kernel_time(hw, c, k.shape);
       return {t.time_s * n * k.share, t.compute_s * n * k.share};
     }
     case Kernel::How::Attention: {

@@ -12,8 +12,10 @@ namespace modelmeter::core {
 void map_kernels(StageTree& t, const std::string& plugin_name, std::vector<std::string>& warnings);
 
 // A node's own calibrated time over `steps` steps, given its own roofline time over them (`roofline`: exact,
-// summed per step by the engine) and its own forward metrics over them.
+// summed per step by the engine) and its own forward metrics over them; `shape_time`: the kernel's time when
+// already known (StageTree::shape_times).
 RooflineTime calibrated_own_time(const Hardware& hw, const Calibration& c, const StageTree::Kernel& k,
-                                 const RooflineTime& roofline, const MetricValues& own, uint64_t steps);
+                                 const RooflineTime& roofline, const MetricValues& own, uint64_t steps,
+                                 const KernelTime* shape_time = nullptr);
 
 }  // namespace modelmeter::core

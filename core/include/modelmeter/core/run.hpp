@@ -12,6 +12,7 @@
 #include <modelmeter/core/export.hpp>
 #include <modelmeter/core/hardware.hpp>
 #include <modelmeter/core/plugin.hpp>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -103,7 +104,18 @@ struct StageTree {
     KernelShape shape;  // Shape: the kernel; Metrics: only `kind` is used
     double share = 1;
   };
-  std::vector<Kernel> kernels;                    // per node
+  std::vector<Kernel> kernels;  // per node
+  // Kernel::How::Shape kernels' times per (hardware, calibration), computed once and shared by every evaluation
+  // of this tree (the shapes never change); guarded by kernel_times_mutex (trees are shared between threads).
+  struct KernelTimes {
+    const Calibration* calibration = nullptr;
+    std::string hardware_id;
+    std::shared_ptr<const Calibration> keep;  // keeps `calibration` alive while cached
+    std::shared_ptr<const std::vector<KernelTime>> times;
+  };
+  mutable std::mutex kernel_times_mutex;
+  mutable std::vector<KernelTimes> kernel_times;
+  MM_CORE_API std::shared_ptr<const std::vector<KernelTime>> shape_times(const Hardware& hw) const;
   std::shared_ptr<const Plugin> plugin;           // keeps the library loaded while the layers live
   std::unique_ptr<mm_layer, LayerDeleter> owned;  // the root, when this tree owns it
   std::vector<Node> nodes;                        // nodes[0] is the root
