@@ -605,6 +605,7 @@ TEST_CASE("serve: the page runs std-v1 in Chromium from the inputs in its URL") 
   CHECK(dom.find("id=\"error-message\"") == std::string::npos);
   // the summary table, from the run's summary
   CHECK(dom.find("id=\"summary-stages\"") != std::string::npos);
+  CHECK(dom.find("id=\"time-model\">calibrated:h100-sxm (fitted to measured kernels") != std::string::npos);
   CHECK(dom.find(std::to_string(summary.at("prefill_tokens").as_int64()) + " prefill, 1024 new (1023 decode steps)") !=
         std::string::npos);
   const double ttft = summary.at("ttft_s").as_double();
