@@ -189,8 +189,11 @@ TEST_CASE("kernels - not ops: one Llama-2-7B layer predicts the sum of its measu
   const auto rows = csv_rows(kData);
   const TempDir dir;
   std::string base = read_file(kSource + "/configs/models/llama-2-7b.json");
-  for (const auto& [tokens, tp] :
+  for (const auto& point :
        std::vector<std::pair<int, int>>{{64, 1}, {512, 2}, {1024, 4}, {2048, 8}, {4096, 1}}) {
+    // Plain copies: clang 14 cannot capture structured bindings in CAPTURE's lambda.
+    const int tokens = point.first;
+    const int tp = point.second;
     CAPTURE(tokens);
     CAPTURE(tp);
     json::object cfg = json::parse(base).as_object();
