@@ -19,8 +19,10 @@
 #include <modelmeter/core/report.hpp>
 #include <modelmeter/core/run.hpp>
 #include <modelmeter/core/sweep.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <tuple>
 
 #include "check_plugin.hpp"
@@ -172,10 +174,27 @@ extern "C" void on_stop_signal(int sig) {
 
 int cmd_sweep(const GlobalOptions& g, const SweepOptions& o) {
   if (o.vary.empty()) throw core::Failure(kExitUsage, "sweep needs at least one --vary key=start:stop:step|a,b,c");
-  const auto writers = load_writers(g, split_list(o.formats, "--format"));
+  const auto formats = split_list(o.formats, "--format");
+  const auto writers = load_writers(g, formats);
   core::SweepRequest req = sweep_request(g, o);
   req.stop = &g_interrupted;
   req.threads = o.threads;
+  // sweep.csv (the bundled csv writer) streams: the host writes each row as it comes, in the csv writer's format,
+  // into the output's temporary. The other writers take the whole document: its rows are held, so they are limited.
+  const auto streams = [](const std::shared_ptr<const core::Plugin>& w) {
+    return w->name() == "csv" && std::string_view(w->info().format) == "csv";
+  };
+  std::vector<std::shared_ptr<const core::Plugin>> doc_writers;
+  for (const auto& w : writers) {
+    if (!streams(w)) doc_writers.push_back(w);
+  }
+  const bool streamed = doc_writers.size() < writers.size();
+  const std::size_t count = core::sweep_point_count(req);
+  if (!doc_writers.empty() && count > core::kMaxDocumentSweepRows) {
+    throw InputError("--format " + std::string(doc_writers.front()->info().format) + ": a sweep of " +
+                     std::to_string(count) + " points is more than the " + std::to_string(core::kMaxDocumentSweepRows) +
+                     " rows a whole-document writer holds in memory; write csv (streamed, any size) or --shard it");
+  }
   // A progress bar on stderr when it is a terminal, redrawn at most ~10 times a second.
   auto last_draw = std::chrono::steady_clock::now() - std::chrono::seconds(1);
   if (::isatty(STDERR_FILENO)) {
@@ -194,17 +213,56 @@ int cmd_sweep(const GlobalOptions& g, const SweepOptions& o) {
   // handlers staying in place until the files are committed, so a second signal cannot leave temporaries).
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
-  const auto points = core::run_sweep(req);
+  std::optional<core::StreamedFile> csv;
+  if (streamed) {
+    csv.emplace(o.out, "sweep.csv");
+    csv->write(core::sweep_csv_header(req));
+  }
+  std::vector<core::SweepPoint> held;  // only for the whole-document writers (at most kMaxDocumentSweepRows)
+  std::string lines;
+  std::size_t points = 0, feasible = 0;
+  core::run_sweep(req, [&](core::SweepPoint&& p) {
+    ++points;
+    feasible += p.feasible ? 1 : 0;
+    if (csv) {
+      core::append_sweep_csv_row(lines, p);
+      if (lines.size() >= core::StreamedFile::kBufferBytes / 2) {
+        csv->write(lines);
+        lines.clear();
+      }
+    }
+    if (!doc_writers.empty()) held.push_back(std::move(p));
+  });
   if (req.progress && g_interrupted.load()) std::fputc('\n', stderr);
   const bool interrupted = g_interrupted.load();
-  const auto doc = core::build_sweep_doc(req, points, interrupted, kToolVersion);
-  const auto written = write_outputs(writers, doc->freeze(), o.out);
+  if (csv) {
+    if (interrupted) lines += core::kSweepCsvPartialMarker;
+    csv->write(lines);
+    csv->finish();
+  }
+  std::vector<mm_output> outputs;
+  if (!doc_writers.empty()) {
+    const auto doc = core::build_sweep_doc(req, held, interrupted, kToolVersion);
+    held = {};
+    outputs = render(doc_writers, doc->freeze());
+  }
+  std::vector<const mm_output*> views;
+  for (const auto& out : outputs) views.push_back(&out);
+  std::vector<core::StreamedFile*> files;
+  if (csv) files.push_back(&*csv);
+  core::commit_outputs(o.out, views, files);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
-  std::size_t feasible = 0;
-  for (const auto& p : points) feasible += p.feasible ? 1 : 0;
-  std::cout << "sweep of plugin " << req.plugin->name() << ", workload " << o.workload << ": " << points.size()
-            << " points (" << feasible << " feasible)" << (interrupted ? ", interrupted" : "") << "\n";
+  std::vector<std::string> written;  // in --format order
+  for (std::size_t i = 0, d = 0; i < writers.size(); ++i) {
+    if (streams(writers[i])) {
+      written.push_back((fs::path(o.out) / "sweep.csv").string());
+      continue;
+    }
+    for (const auto& f : outputs[d++].files) written.push_back((fs::path(o.out) / f.first).string());
+  }
+  std::cout << "sweep of plugin " << req.plugin->name() << ", workload " << o.workload << ": " << points << " points ("
+            << feasible << " feasible)" << (interrupted ? ", interrupted" : "") << "\n";
   print_written(written);
   return interrupted ? 128 + (g_signal == SIGTERM ? SIGTERM : SIGINT) : kExitOk;  // 130 or 143
 }

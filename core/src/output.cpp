@@ -13,6 +13,7 @@
 #include <modelmeter/sdk.hpp>
 #include <random>
 #include <set>
+#include <string_view>
 
 namespace modelmeter::core {
 
@@ -60,32 +61,38 @@ std::string temp_suffix() {
 // created with O_CREAT|O_EXCL|O_NOFOLLOW: whatever already has the name (a file, or a link planted to make us
 // write elsewhere) is never opened, another name is tried instead. A failure names `final`, carries the errno of
 // the call that failed (ENOSPC on a full disk) and removes the temporary.
-fs::path write_temp(const fs::path& final, const std::string& content) {
-  const std::string shown = final.string();
+int open_temp(const fs::path& final, fs::path& tmp) {
   int fd = -1;
-  fs::path tmp;
   for (int attempt = 0; fd < 0; ++attempt) {
     tmp = final.parent_path() / ("." + final.filename().string() + temp_suffix());
     fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (fd < 0 && (errno != EEXIST || attempt >= 16)) {
-      throw OutputError("cannot write '" + shown + "': " + std::strerror(errno));
+      throw OutputError("cannot write '" + final.string() + "': " + std::strerror(errno));
     }
   }
+  return fd;
+}
+
+// Writes all of `data` to `fd`; 0, or the errno of the failure (ENOSPC when a write makes no progress).
+int write_all(int fd, std::string_view data) {
   std::size_t done = 0;
-  int failed = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      failed = n < 0 ? errno : ENOSPC;
-      break;
-    }
+    if (n <= 0) return n < 0 ? errno : ENOSPC;
     done += static_cast<std::size_t>(n);
   }
+  return 0;
+}
+
+fs::path write_temp(const fs::path& final, const std::string& content) {
+  fs::path tmp;
+  const int fd = open_temp(final, tmp);
+  int failed = write_all(fd, content);
   if (::close(fd) != 0 && failed == 0 && errno != EINTR) failed = errno;
   if (failed != 0) {
     ::unlink(tmp.c_str());
-    throw OutputError("cannot write '" + shown + "': " + std::strerror(failed));
+    throw OutputError("cannot write '" + final.string() + "': " + std::strerror(failed));
   }
   return tmp;
 }
@@ -154,36 +161,115 @@ void remove_stale(const fs::path& dir, const std::vector<const mm_output*>& outp
 
 }  // namespace
 
+namespace {
+
+// The folder checks of a file about to be written at dir/rel: no link on the way, its folders made (appended to
+// `created`), no folder at its name.
+fs::path prepare_final(const fs::path& dir, const std::string& rel, std::vector<fs::path>& created) {
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+    throw OutputError("output folder '" + dir.string() + "' is a file, not a folder");
+  }
+  const fs::path final = dir / rel;
+  refuse_links(dir, rel);
+  make_folders(final.parent_path(), created);
+  refuse_links(dir, rel);
+  if (fs::is_directory(fs::symlink_status(final, ec))) {
+    throw OutputError("cannot write '" + final.string() + "': a folder is in the way");
+  }
+  return final;
+}
+
+void remove_folders(const std::vector<fs::path>& created) {
+  std::error_code ec;
+  for (auto it = created.rbegin(); it != created.rend(); ++it) fs::remove(*it, ec);  // if empty
+}
+
+}  // namespace
+
+StreamedFile::StreamedFile(const fs::path& dir, const std::string& rel) {
+  mm_output check;
+  mm_error err{};
+  if (emit_file(&check, rel.c_str(), nullptr, 0, &err) != MM_OK) {
+    err.message[MM_ERROR_MESSAGE_CAPACITY - 1] = '\0';
+    throw OutputError("cannot write '" + (dir / rel).string() + "': " + err.message);
+  }
+  try {
+    final_ = prepare_final(dir, rel, created_);
+    fd_ = open_temp(final_, tmp_);
+  } catch (...) {
+    remove_folders(created_);
+    throw;
+  }
+  buffer_.reserve(kBufferBytes);
+}
+
+StreamedFile::~StreamedFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (committed_) return;
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+  remove_folders(created_);
+}
+
+void StreamedFile::flush() {
+  if (fd_ < 0) throw OutputError("cannot write '" + final_.string() + "': written after it was finished");
+  const int failed = write_all(fd_, buffer_);
+  buffer_.clear();
+  if (failed != 0) throw OutputError("cannot write '" + final_.string() + "': " + std::strerror(failed));
+}
+
+void StreamedFile::write(std::string_view data) {
+  if (buffer_.size() + data.size() > kBufferBytes) flush();
+  if (data.size() >= kBufferBytes) {
+    buffer_ = data;
+    flush();
+    return;
+  }
+  buffer_ += data;
+}
+
+void StreamedFile::finish() {
+  flush();
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0 && errno != EINTR) {
+    throw OutputError("cannot write '" + final_.string() + "': " + std::strerror(errno));
+  }
+}
+
 void commit_outputs(const fs::path& dir, const std::vector<const mm_output*>& outputs) {
+  commit_outputs(dir, outputs, {});
+}
+
+void commit_outputs(const fs::path& dir, const std::vector<const mm_output*>& outputs,
+                    const std::vector<StreamedFile*>& streamed) {
   std::vector<Pending> pending;
   std::vector<fs::path> created;  // folders made by this commit, removed again on failure
   auto cleanup = [&] {
     std::error_code ec;
     for (const auto& p : pending) fs::remove(p.tmp, ec);
-    for (auto it = created.rbegin(); it != created.rend(); ++it) fs::remove(*it, ec);  // if empty
+    remove_folders(created);
   };
   try {
-    std::error_code ec;
-    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
-      throw OutputError("output folder '" + dir.string() + "' is a file, not a folder");
+    for (const StreamedFile* f : streamed) {
+      if (f->fd_ >= 0) throw OutputError("cannot write '" + f->final_.string() + "': not finished");
     }
     for (const mm_output* out : outputs) {
       for (const auto& [rel, content] : out->files) {
-        const fs::path final = dir / rel;
-        refuse_links(dir, rel);
-        make_folders(final.parent_path(), created);
-        refuse_links(dir, rel);
-        if (fs::is_directory(fs::symlink_status(final, ec))) {
-          throw OutputError("cannot write '" + final.string() + "': a folder is in the way");
-        }
+        const fs::path final = prepare_final(dir, rel, created);
         pending.push_back(Pending{write_temp(final, content), final});
       }
     }
-    for (const auto& p : pending) {
+    std::vector<Pending> renames;
+    for (const StreamedFile* f : streamed) renames.push_back(Pending{f->tmp_, f->final_});
+    renames.insert(renames.end(), pending.begin(), pending.end());
+    for (std::size_t i = 0; i < renames.size(); ++i) {
+      const Pending& p = renames[i];
       // rename() replaces the name itself: a link at the final name is replaced, never followed.
       if (::rename(p.tmp.c_str(), p.final.c_str()) != 0) {
         throw OutputError("cannot write '" + p.final.string() + "': " + std::strerror(errno));
       }
+      if (i < streamed.size()) streamed[i]->committed_ = true;
     }
   } catch (...) {
     cleanup();

@@ -2,7 +2,9 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -11,6 +13,7 @@
 #include <modelmeter/core/sweep.hpp>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 namespace modelmeter::core {
 
@@ -230,8 +233,10 @@ class PointEvaluator {
 
   Entry& entry(const std::vector<std::size_t>& key, const std::vector<std::string>& values) {
     if (last_ != nullptr && last_key_ == key) return *last_;
-    // Bounded: a sweep over many distinct configurations should not hold every stage tree at once.
-    if (memo_.size() >= 4096) memo_.clear();
+    // Bounded: a sweep over many distinct configurations should not hold every stage tree at once. A prepared run
+    // of DeepSeek-OCR holds ~0.3 MB: 256 of them ~75 MB per worker. Past 256 distinct configurations (of the keys
+    // other than decode.max_new_tokens) a sweep over several hardware profiles prepares each again per profile.
+    if (memo_.size() >= kMaxPrepared) memo_.clear();
     auto [it, inserted] = memo_.try_emplace(key);
     if (inserted) {
       const SweepRequest& req = *plan_.req;
@@ -256,6 +261,8 @@ class PointEvaluator {
     return *last_;
   }
 
+  static constexpr std::size_t kMaxPrepared = 256;
+
   const SweepPlan& plan_;
   std::map<std::vector<std::size_t>, Entry> memo_;
   std::vector<std::size_t> last_key_;
@@ -264,7 +271,15 @@ class PointEvaluator {
 
 }  // namespace
 
-std::vector<SweepPoint> run_sweep(const SweepRequest& req) {
+namespace {
+
+// The request checked and planned: what every point needs, and the points [first, last) this shard evaluates.
+struct CheckedSweep {
+  SweepPlan plan;
+  std::size_t first = 0, last = 0;
+};
+
+CheckedSweep check_sweep(const SweepRequest& req) {
   if (req.hardware.empty()) throw InputError("a sweep needs at least one hardware profile");
   std::size_t total = req.hardware.size();
   for (const Vary& v : req.vary) {
@@ -274,7 +289,8 @@ std::vector<SweepPoint> run_sweep(const SweepRequest& req) {
     }
     total *= v.values.size();
   }
-  SweepPlan plan{&req, catalog_for(*req.plugin), total / req.hardware.size(), {}, {}, {}, {}, 0};
+  CheckedSweep checked{SweepPlan{&req, catalog_for(*req.plugin), total / req.hardware.size(), {}, {}, {}, {}, 0}, 0, 0};
+  SweepPlan& plan = checked.plan;
   // Every varied key must exist: checked once, before the first point runs.
   for (const Vary& v : req.vary) {
     if (plan.catalog.find(v.key) == nullptr) {
@@ -309,41 +325,104 @@ std::vector<SweepPoint> run_sweep(const SweepRequest& req) {
       }
     }
   }
-  const auto range = shard_range(total, req.shard, req.shards);
-  const std::size_t first = range.first, last = range.second;  // plain names: lambdas below capture them
+  std::tie(checked.first, checked.last) = shard_range(total, req.shard, req.shards);
+  return checked;
+}
+
+}  // namespace
+
+std::size_t sweep_point_count(const SweepRequest& req) {
+  const CheckedSweep checked = check_sweep(req);
+  return checked.last - checked.first;
+}
+
+std::size_t run_sweep(const SweepRequest& req, const SweepSink& sink) {
+  const CheckedSweep checked = check_sweep(req);
+  const SweepPlan& plan = checked.plan;
+  const std::size_t first = checked.first, last = checked.last;  // plain names: lambdas below capture them
   const std::size_t count = last - first;
 
-  // Blocks of points handed out in order to the workers; the rows come back in point order. On a stop, the
-  // rows of the completed blocks that form a prefix are returned.
+  // Blocks of points handed out in order to the workers. A finished block waits in a window of kWindow slots until
+  // the blocks before it are done, then its rows go to the sink in point order (one thread at a time); a worker
+  // does not start a block more than kWindow blocks ahead of the oldest one not yet handed on, so at most
+  // kWindow × kBlock rows are held whatever the point count. On a stop, the rows of the blocks that form a prefix
+  // (the last one possibly cut short) are handed on.
   constexpr std::size_t kBlock = 256;
   const std::size_t blocks = (count + kBlock - 1) / kBlock;
-  std::vector<std::vector<SweepPoint>> done(blocks);
-  std::vector<char> complete(blocks, 0);
+  unsigned threads = req.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : req.threads;
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(blocks, 1)));
+  const std::size_t window = std::max<std::size_t>(8, 4 * static_cast<std::size_t>(threads));
+  struct Slot {
+    std::vector<SweepPoint> rows;
+    bool filled = false;    // handed in by its worker
+    bool complete = false;  // every point of the block evaluated (false: cut short by a stop)
+  };
+  std::vector<Slot> slots(window);
+  std::mutex mutex;  // guards slots, emitted, emitting
+  std::condition_variable room;
+  std::size_t emitted = 0;  // blocks handed on to the sink
+  bool emitting = false;    // a thread is handing rows on
+  std::size_t rows_out = 0;
   std::atomic<std::size_t> next{0}, points_done{0};
   std::atomic<bool> failed{false};
   std::exception_ptr failure;
   std::mutex failure_mutex;
-  unsigned threads = req.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : req.threads;
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(blocks, 1)));
+  const auto stopping = [&] { return failed.load() || (req.stop != nullptr && req.stop->load()); };
+  // Hands on the complete blocks at the front of the window (called with `lock` held; releases it around the sink).
+  const auto drain = [&](std::unique_lock<std::mutex>& lock) {
+    if (emitting) return;
+    emitting = true;
+    while (!failed.load() && slots[emitted % window].filled && slots[emitted % window].complete) {
+      std::vector<SweepPoint> rows = std::move(slots[emitted % window].rows);
+      slots[emitted % window] = Slot{};
+      lock.unlock();
+      try {
+        for (SweepPoint& p : rows) sink(std::move(p));
+      } catch (...) {
+        lock.lock();
+        emitting = false;
+        throw;
+      }
+      lock.lock();
+      rows_out += rows.size();
+      ++emitted;
+      room.notify_all();
+    }
+    emitting = false;
+  };
   const auto work = [&](bool reports_progress) {
     PointEvaluator ev(plan);
     try {
       for (std::size_t b; (b = next.fetch_add(1)) < blocks;) {
-        if (failed.load() || (req.stop != nullptr && req.stop->load())) return;
-        const std::size_t lo = first + b * kBlock, hi = std::min(last, lo + kBlock);
-        done[b].reserve(hi - lo);
-        for (std::size_t i = lo; i < hi; ++i) {
-          if (req.stop != nullptr && req.stop->load()) return;
-          done[b].push_back(ev.evaluate(i));
-          if (reports_progress && req.progress) req.progress(points_done.load() + done[b].size(), count);
+        {
+          std::unique_lock<std::mutex> lock(mutex);
+          // The stop flag is set by a signal handler that cannot notify: look again every 20 ms.
+          while (b >= emitted + window && !stopping()) room.wait_for(lock, std::chrono::milliseconds(20));
         }
-        complete[b] = 1;
-        points_done += hi - lo;
+        if (stopping()) return;
+        const std::size_t lo = first + b * kBlock, hi = std::min(last, lo + kBlock);
+        std::vector<SweepPoint> rows;
+        rows.reserve(hi - lo);
+        bool complete = true;
+        for (std::size_t i = lo; i < hi; ++i) {
+          if (req.stop != nullptr && req.stop->load()) {
+            complete = false;
+            break;
+          }
+          rows.push_back(ev.evaluate(i));
+          if (reports_progress && req.progress) req.progress(points_done.load() + rows.size(), count);
+        }
+        points_done += rows.size();
+        std::unique_lock<std::mutex> lock(mutex);
+        slots[b % window] = Slot{std::move(rows), true, complete};
+        if (!complete) return;
+        drain(lock);
       }
     } catch (...) {
       const std::lock_guard<std::mutex> lock(failure_mutex);
       if (!failure) failure = std::current_exception();
       failed = true;
+      room.notify_all();
     }
   };
   std::vector<std::thread> pool;
@@ -351,12 +430,21 @@ std::vector<SweepPoint> run_sweep(const SweepRequest& req) {
   work(true);
   for (auto& t : pool) t.join();
   if (failure) std::rethrow_exception(failure);
-  std::vector<SweepPoint> points;
-  points.reserve(count);
-  for (std::size_t b = 0; b < blocks; ++b) {
-    for (auto& p : done[b]) points.push_back(std::move(p));
-    if (!complete[b]) break;  // stopped: the rows done so far, in order
+  // Stopped: the blocks left in the window that continue the prefix, up to the first one cut short or missing.
+  for (; emitted < blocks; ++emitted) {
+    Slot& slot = slots[emitted % window];
+    if (!slot.filled) break;
+    for (SweepPoint& p : slot.rows) sink(std::move(p));
+    rows_out += slot.rows.size();
+    if (!slot.complete) break;
+    slot = Slot{};
   }
+  return rows_out;
+}
+
+std::vector<SweepPoint> run_sweep(const SweepRequest& req) {
+  std::vector<SweepPoint> points;
+  run_sweep(req, [&](SweepPoint&& p) { points.push_back(std::move(p)); });
   return points;
 }
 
@@ -425,6 +513,88 @@ std::unique_ptr<DocTree> build_sweep_doc(const SweepRequest& req, const std::vec
   t.set(root, "interrupted", interrupted);
   tree->freeze();
   return tree;
+}
+
+namespace {
+
+// sweep.csv's fields, exactly as the csv writer writes the sweep document (plugins/writers/csv): RFC 4180 quoting,
+// null empty, booleans true/false, integers and whole doubles below 2^53 as integers, other doubles in their
+// shortest round-trip form.
+void csv_separate(std::string& out, bool& first) {
+  if (!first) out += ',';
+  first = false;
+}
+
+void csv_text(std::string& out, bool& first, std::string_view s) {
+  csv_separate(out, first);
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += s;
+    return;
+  }
+  out += '"';
+  for (const char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+void csv_number(std::string& out, bool& first, const std::optional<double>& v) {
+  csv_separate(out, first);
+  if (!v || !std::isfinite(*v)) return;
+  char buf[64];
+  if (*v == std::floor(*v) && std::fabs(*v) < 9007199254740992.0) {
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, static_cast<long long>(*v)).ptr);
+    return;
+  }
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, *v).ptr);
+}
+
+void csv_int(std::string& out, bool& first, int64_t v) {
+  csv_separate(out, first);
+  char buf[32];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+}  // namespace
+
+std::string sweep_csv_header(const SweepRequest& req) {
+  std::string out;
+  bool first = true;
+  for (const std::string& c : sweep_columns(req)) csv_text(out, first, c);
+  out += '\n';
+  return out;
+}
+
+void append_sweep_csv_row(std::string& out, const SweepPoint& p) {
+  bool first = true;
+  for (const std::string& v : p.values) csv_text(out, first, v);
+  csv_text(out, first, p.hardware);
+  csv_text(out, first, p.feasible ? "true" : "false");
+  csv_text(out, first, p.reason);
+  if (!p.figures) {
+    // The figures' columns, empty: 3 token counts, 3 per stage, 6 summary figures and fits.
+    for (std::size_t i = 0; i < 3 + 3 * 3 + 6 + 1; ++i) csv_separate(out, first);
+    out += '\n';
+    return;
+  }
+  const SweepFigures& f = *p.figures;
+  csv_int(out, first, f.vision_tokens);
+  csv_int(out, first, f.prefill_tokens);
+  csv_int(out, first, f.decode_steps);
+  for (mm_stage st : {MM_STAGE_VISION, MM_STAGE_PREFILL, MM_STAGE_DECODE}) {
+    for (std::size_t m = 0; m < 3; ++m) csv_number(out, first, f.stages[static_cast<std::size_t>(st) * 3 + m]);
+  }
+  for (const auto* v :
+       {&f.ttft_s, &f.tpot_s, &f.decode_tokens_per_s, &f.weights_bytes, &f.kv_cache_bytes, &f.activations_peak_bytes}) {
+    csv_number(out, first, *v);
+  }
+  if (f.fits) {
+    csv_text(out, first, *f.fits ? "true" : "false");
+  } else {
+    csv_separate(out, first);
+  }
+  out += '\n';
 }
 
 }  // namespace modelmeter::core

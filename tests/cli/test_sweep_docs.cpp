@@ -1,14 +1,23 @@
 // `modelmeter sweep` (the prototype's what-if story) and `modelmeter docs`, through the real binary.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cerrno>
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "support/process.hpp"
+
+extern char** environ;
 
 using namespace mm_test;
 
@@ -91,22 +100,39 @@ TEST_CASE("sweep: Ctrl-C writes the rows done and exits 130") {
 }
 
 TEST_CASE("sweep: SIGTERM is handled like Ctrl-C: the rows done, a partial marker, no temporaries, exit 143") {
-  const TempDir out;
-  const ProcessResult r =
-      run_process({"timeout", "--preserve-status", "-s", "TERM", "1", kHost, "sweep", "--plugin", "deepseek_ocr",
-                   "--workload", "std-v1", "--out", out.path(), "--format", "csv,json", "--vary",
-                   "decode.max_new_tokens=1:20000:1", "--vary", "batch.size=1:200:1"});
-  CAPTURE(r.err);
-  CHECK(r.exit_code == 143);
-  CHECK(r.out.find("interrupted") != std::string::npos);
-  const auto lines = csv_lines(out / "sweep.csv");
-  REQUIRE(lines.size() > 2);
-  CHECK(lines.back().rfind("# partial:", 0) == 0);
-  CHECK(read_file(out / "report.json").find("\"interrupted\": true") != std::string::npos);
-  std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(out.path())) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  CHECK(names == std::vector<std::string>{"report.json", "sweep.csv"});  // no temporary left beside them
+  // sweep.csv streamed (4,000,000 points, csv only), then streamed beside a whole-document writer (json: at most
+  // 20,000 points, each a new batch size, so a few seconds on one thread).
+  const std::vector<std::vector<std::string>> cases = {
+      {"--format", "csv", "--vary", "decode.max_new_tokens=1:20000:1", "--vary", "batch.size=1:200:1"},
+      {"--format", "csv,json", "--threads", "1", "--vary", "batch.size=1:20000:1"}};
+  for (const auto& extra : cases) {
+    const TempDir out;
+    std::vector<std::string> args = {"timeout", "--preserve-status", "-s",           "TERM",       "1",      kHost,
+                                     "sweep",   "--plugin",          "deepseek_ocr", "--workload", "std-v1", "--out",
+                                     out.path()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const ProcessResult r = run_process(args);
+    CAPTURE(r.err);
+    CAPTURE(extra[1]);
+    CHECK(r.exit_code == 143);
+    CHECK(r.out.find("interrupted") != std::string::npos);
+    const auto lines = csv_lines(out / "sweep.csv");
+    REQUIRE(lines.size() > 2);
+    CHECK(lines.back().rfind("# partial:", 0) == 0);
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(out.path())) {
+      names.push_back(e.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    if (extra[1] == "csv") {
+      CHECK(names == std::vector<std::string>{"sweep.csv"});  // no temporary left beside it
+      continue;
+    }
+    CHECK(names == std::vector<std::string>{"report.json", "sweep.csv"});
+    const auto doc = boost::json::parse(read_file(out / "report.json"));
+    CHECK(doc.at("interrupted").as_bool());
+    CHECK(doc.at("rows").as_array().size() == lines.size() - 2);  // the same rows: header and marker aside
+  }
 }
 
 TEST_CASE("a complete sweep.csv has no partial marker") {
@@ -231,4 +257,115 @@ TEST_CASE("a sweep's rows equal separate runs exactly, across decode lengths, ba
     }
     CHECK(row[col("fits")] == (mem.at("fits").as_bool() ? "true" : "false"));
   }
+}
+
+namespace {
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MM_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(MM_TEST_ASAN)
+constexpr bool kAsan = true;
+#else
+constexpr bool kAsan = false;
+#endif
+
+struct Measured {
+  int exit_code = -1;
+  long max_rss_kb = -1;  // the child's peak resident memory (getrusage through wait4)
+  double seconds = 0;
+};
+
+// Runs argv with stdout/stderr to files in `dir` and returns its exit code and peak RSS.
+Measured run_measured(std::vector<std::string> args, const std::string& dir,
+                      const std::vector<std::string>& extra_env = {}) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_text(extra_env);
+  for (char** e = environ; *e != nullptr; ++e) env_text.emplace_back(*e);  // extra_env first: it wins
+  std::vector<char*> envp;
+  for (auto& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, (dir + "/stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, (dir + "/stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  const auto t0 = std::chrono::steady_clock::now();
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  Measured m;
+  if (rc != 0) return m;
+  int status = 0;
+  rusage usage{};
+  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  }
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  m.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  m.max_rss_kb = usage.ru_maxrss;
+  return m;
+}
+
+}  // namespace
+
+// The issue's case: a 3,000,000-point sweep held 1.7 GB and grew while it ran. Rows now stream to sweep.csv, so the
+// peak memory does not depend on the point count. 1,000,000 points (250,000 under AddressSanitizer, which is ~4x
+// slower): holding them would take at least 1,000,000 × ~470 bytes (a SweepPoint with its strings and figures)
+// = 470 MB before any document is built (the whole-document path measured ~4 KB a row); the bound is 160 MB.
+// The streaming run measured ~65 MB peak (g++ 12, 2 threads). Under ASan the child runs with a 16 MiB free
+// quarantine (ASan's default 256 MiB would hold freed rows and hide nothing), and the bound is 320 MB against
+// ≥ 250,000 × ~700 bytes with redzones = 175 MB of rows on top of ASan's own base.
+TEST_CASE("sweep: rows stream to sweep.csv, peak memory bounded whatever the point count") {
+  const TempDir out;
+  const std::string last = kAsan ? "2500" : "10000";  // 100 batch sizes × 10,000 (or 2,500) decode lengths
+  const std::size_t points = kAsan ? 250'000 : 1'000'000;
+  const long bound_kb = kAsan ? 320 * 1024 : 160 * 1024;
+  std::vector<std::string> env;
+  if (kAsan) {
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    env.push_back(std::string("ASAN_OPTIONS=") + (asan != nullptr ? std::string(asan) + ":" : "") +
+                  "quarantine_size_mb=16");
+  }
+  const Measured m = run_measured(
+      {kHost, "sweep", "--plugin", "deepseek_ocr", "--workload", "std-v1", "--out", out / "sweep", "--threads", "2",
+       "--vary", "batch.size=1:100:1", "--vary", "decode.max_new_tokens=1:" + last + ":1"},
+      out.path(), env);
+  const std::string err = read_file(out / "stderr");
+  const std::string stdout_text = read_file(out / "stdout");
+  CAPTURE(err);
+  CAPTURE(m.seconds);
+  CAPTURE(m.max_rss_kb);
+  REQUIRE(m.exit_code == 0);
+  CHECK(stdout_text.find(std::to_string(points) + " points") != std::string::npos);
+  // Every row is there, in order: header, the first point, the last point.
+  const std::string csv = read_file(out / "sweep/sweep.csv");
+  CHECK(static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n')) == points + 1);
+  CHECK(csv.find("\n1,1,h100-sxm,true,") != std::string::npos);
+  CHECK(csv.find("\n100," + last + ",h100-sxm,") != std::string::npos);
+  CHECK(csv.find("partial") == std::string::npos);
+  MESSAGE("sweep of " << points << " points: peak RSS " << m.max_rss_kb / 1024 << " MB (bound " << bound_kb / 1024
+                      << " MB), " << m.seconds << " s");
+  CHECK(m.max_rss_kb > 0);
+  CHECK(m.max_rss_kb < bound_kb);
+}
+
+TEST_CASE("sweep: a whole-document writer (json, yaml, md, html) is refused past 20,000 points, before any work") {
+  const TempDir out;
+  const ProcessResult r = sweep(out, {"--format", "csv,json", "--vary", "decode.max_new_tokens=1:20001:1"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("--format json: a sweep of 20001 points is more than the 20000 rows a whole-document writer "
+                   "holds in memory; write csv (streamed, any size) or --shard it") != std::string::npos);
+  CHECK(split_lines(r.err).size() == 1);
+  CHECK_FALSE(std::filesystem::exists(out / "sweep.csv"));
+  CHECK_FALSE(std::filesystem::exists(out / "report.json"));
+  // A shard of it is within the limit.
+  const ProcessResult shard =
+      sweep(out, {"--format", "json", "--vary", "decode.max_new_tokens=1:20001:1", "--shard", "1/2"});
+  CAPTURE(shard.err);
+  CHECK(shard.exit_code == 0);
+  CHECK(shard.out.find("10000 points") != std::string::npos);
 }

@@ -123,3 +123,91 @@ TEST_CASE("layer pages an earlier run left in a subfolder it writes are removed,
   CHECK(slurp(dir / "keep.md") == "top folder\n");
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a StreamedFile writes into a fresh temporary, renamed into place by commit_outputs with the rest") {
+  const auto dir = fresh_dir("mm-streamed");
+  {
+    StreamedFile f(dir / "sub", "rows.csv");
+    CHECK(std::filesystem::is_directory(dir / "sub"));
+    CHECK(f.temp_path().parent_path() == dir / "sub");
+    CHECK(f.temp_path().filename().string().rfind(".rows.csv.tmp.", 0) == 0);
+    std::string expected;
+    for (int i = 0; i < 300000; ++i) {  // ~3 MB through a 1 MiB buffer
+      const std::string line = std::to_string(i) + ",row\n";
+      f.write(line);
+      expected += line;
+    }
+    f.write(std::string(StreamedFile::kBufferBytes + 5, 'x'));  // larger than the buffer
+    expected += std::string(StreamedFile::kBufferBytes + 5, 'x');
+    CHECK_FALSE(std::filesystem::exists(dir / "sub" / "rows.csv"));  // nothing at the final name until the commit
+    f.finish();
+    mm_output other;
+    mm_error err{};
+    REQUIRE(emit_file(&other, "other.txt", "o", 1, &err) == MM_OK);
+    commit_outputs(dir / "sub", {&other}, {&f});
+    CHECK(slurp(dir / "sub" / "rows.csv") == expected);
+    CHECK(slurp(dir / "sub" / "other.txt") == "o");
+  }
+  std::size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir / "sub")) ++entries;
+  CHECK(entries == 2);  // the committed files only: no temporary left
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a StreamedFile destroyed uncommitted removes its temporary and the folders it made") {
+  const auto dir = fresh_dir("mm-streamed-abandon");
+  {
+    StreamedFile f(dir / "a" / "b", "rows.csv");
+    f.write("partial\n");
+    CHECK(std::filesystem::exists(f.temp_path()));
+  }
+  CHECK_FALSE(std::filesystem::exists(dir));  // dir, a and b were made for it: all gone
+  // An existing final file is left as it was.
+  std::filesystem::create_directories(dir);
+  { std::ofstream(dir / "rows.csv") << "before"; }
+  {
+    StreamedFile f(dir, "rows.csv");
+    f.write("new\n");
+    f.finish();
+  }
+  CHECK(slurp(dir / "rows.csv") == "before");
+  std::size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++entries;
+  CHECK(entries == 1);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a StreamedFile never writes through a planted link and refuses bad paths") {
+  const auto dir = fresh_dir("mm-streamed-link");
+  const auto target = fresh_dir("mm-streamed-target");
+  std::filesystem::create_directories(dir);
+  std::filesystem::create_directories(target);
+  std::filesystem::create_directory_symlink(target, dir / "layers");
+  CHECK_THROWS_AS(StreamedFile(dir, "layers/rows.csv"), OutputError);
+  CHECK(std::filesystem::is_empty(target));
+  CHECK_THROWS_AS(StreamedFile(dir, "../rows.csv"), OutputError);
+  // A link at the final name is replaced by the commit, its target untouched.
+  { std::ofstream(target / "victim") << "keep"; }
+  std::filesystem::create_symlink(target / "victim", dir / "rows.csv");
+  {
+    StreamedFile f(dir, "rows.csv");
+    f.write("rows\n");
+    f.finish();
+    commit_outputs(dir, {}, {&f});
+  }
+  CHECK_FALSE(std::filesystem::is_symlink(dir / "rows.csv"));
+  CHECK(slurp(dir / "rows.csv") == "rows\n");
+  CHECK(slurp(target / "victim") == "keep");
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(target);
+}
+
+TEST_CASE("commit_outputs refuses a StreamedFile that was not finished, and leaves nothing") {
+  const auto dir = fresh_dir("mm-streamed-unfinished");
+  {
+    StreamedFile f(dir, "rows.csv");
+    f.write("x\n");
+    CHECK_THROWS_AS(commit_outputs(dir, {}, {&f}), OutputError);
+  }
+  CHECK_FALSE(std::filesystem::exists(dir));
+}

@@ -48,6 +48,10 @@ struct SweepPoint {
 // At most this many points in one sweep (a typo in a range should not run for hours).
 inline constexpr std::size_t kMaxSweepPoints = 10'000'000;
 
+// At most this many rows in a sweep written through a writer that takes the whole document (json, yaml, md, html:
+// every row is held in memory until the writer has run). sweep.csv streams and has no such limit.
+inline constexpr std::size_t kMaxDocumentSweepRows = 20'000;
+
 struct SweepRequest {
   std::shared_ptr<const Plugin> plugin;
   ResolveInputs inputs;  // workload, model, the --set overrides applied to every point
@@ -77,6 +81,27 @@ MM_CORE_API std::pair<std::size_t, std::size_t> parse_shard(std::string_view tex
 // false and the reason; a plugin failure ends the sweep (PluginFailure). Returns the points done (all of them unless
 // `stop` was set).
 MM_CORE_API std::vector<SweepPoint> run_sweep(const SweepRequest& request);
+
+// Receives a sweep's rows in point order, one call at a time (from whichever worker thread hands them on).
+using SweepSink = std::function<void(SweepPoint&&)>;
+
+// run_sweep that hands each row to `sink` as soon as every row before it is done, instead of collecting them: at
+// most a fixed window of rows (a few thousand, set by the thread count, never by the point count) is held at
+// once. A stop hands on the rows done, in order, then returns; an exception from the sink ends the sweep and is
+// rethrown. Returns the number of rows handed on.
+MM_CORE_API std::size_t run_sweep(const SweepRequest& request, const SweepSink& sink);
+
+// The number of points run_sweep evaluates for `request` (its shard's), after the same checks (throws InputError):
+// what a caller needs to refuse or plan before any point runs.
+MM_CORE_API std::size_t sweep_point_count(const SweepRequest& request);
+
+// sweep.csv written row by row, byte for byte what the csv writer makes of the sweep document: the header line
+// (sweep_columns), then one line per row appended to `out`.
+MM_CORE_API std::string sweep_csv_header(const SweepRequest& request);
+MM_CORE_API void append_sweep_csv_row(std::string& out, const SweepPoint& point);
+// The last line of an interrupted sweep's sweep.csv (docs/cli.md).
+inline constexpr std::string_view kSweepCsvPartialMarker =
+    "# partial: the sweep was interrupted; the rows above are the points done\n";
 
 // The sweep's column names, in order: the varied keys, hardware, feasible, reason, the token counts, then
 // <stage>.tc_flops/io_bytes/time_s per stage and the summary figures (sweep.csv's header; the Python module's columns).
