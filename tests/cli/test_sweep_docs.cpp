@@ -369,3 +369,17 @@ TEST_CASE("sweep: a whole-document writer (json, yaml, md, html) is refused past
   CHECK(shard.exit_code == 0);
   CHECK(shard.out.find("10000 points") != std::string::npos);
 }
+
+TEST_CASE("sweep: a full disk while rows stream leaves no partial file, no temporary, no new folder (exit 6)") {
+  const TempDir td;
+  const std::string out = td / "a/b";
+  // A 1 MiB file size limit with SIGXFSZ ignored: sweep.csv's writes fail with EFBIG as on a full disk, mid-sweep
+  // (20,000 rows are ~5 MB).
+  const ProcessResult r =
+      run_process({"sh", "-c", "trap '' XFSZ; ulimit -f 1024; exec \"$0\" \"$@\"", kHost, "sweep", "--plugin",
+                   "deepseek_ocr", "--workload", "std-v1", "--out", out, "--vary", "decode.max_new_tokens=1:20000:1"});
+  CHECK(r.exit_code == 6);
+  CHECK(r.err == "modelmeter: error: cannot write '" + out + "/sweep.csv': File too large\n");
+  CHECK(r.out.empty());
+  CHECK_FALSE(std::filesystem::exists(td / "a"));  // the folders made for it are removed with the temporary
+}
