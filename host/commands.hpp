@@ -77,6 +77,8 @@ struct ValidateOptions {
 };
 
 int cmd_run(const GlobalOptions& g, const RunOptions& o);
+// serving_commands.cpp (docs/serving.md): the serving simulation of the workload's [serving] section.
+int cmd_simulate(const GlobalOptions& g, const RunOptions& o);
 // calibration_commands.cpp
 int cmd_calibrate(const CalibrateOptions& o);
 int cmd_validate(const ValidateOptions& o);

@@ -53,6 +53,20 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--format", run.formats, "comma-separated writers")->capture_default_str();
   run_cmd->add_option("--out", run.out, "output folder")->capture_default_str();
 
+  RunOptions sim;
+  CLI::App* sim_cmd = app.add_subcommand(
+      "simulate", "simulate serving the workload under load (its [serving] section; docs/serving.md)");
+  sim_cmd->add_option("--plugin", sim.plugin, "model plugin: registered name or path to a .so")->required();
+  sim_cmd->add_option("--workload", sim.workload, "bundled workload name or path to a .toml")->required();
+  sim_cmd->add_option("--model", sim.model, "bundled model config name or path (default: the plugin's)");
+  sim_cmd->add_option("--hardware", sim.hardware, "bundled hardware name or path to a .toml")->capture_default_str();
+  sim_cmd->add_option("--calibration", sim.calibration,
+                      "calibrated time: bundled name, path to a .toml, or none (default: the hardware's bundled "
+                      "calibration when one exists, else the roofline)");
+  sim_cmd->add_option("--set", sim.sets, "override a workload key, serving.* included (repeatable)");
+  sim_cmd->add_option("--format", sim.formats, "comma-separated writers")->capture_default_str();
+  sim_cmd->add_option("--out", sim.out, "output folder")->capture_default_str();
+
   CalibrateOptions calibrate;
   CLI::App* calibrate_cmd =
       app.add_subcommand("calibrate", "fit the kernel time model to measured kernel times; write a calibration file");
@@ -159,6 +173,7 @@ int main(int argc, char** argv) {
   try {
     if (*run_cmd) return cmd_run(global, run);
     if (*sweep_cmd) return cmd_sweep(global, sweep);
+    if (*sim_cmd) return cmd_simulate(global, sim);
     if (*calibrate_cmd) return cmd_calibrate(calibrate);
     if (*validate_cmd) return cmd_validate(validate);
     if (*docs_cmd) return cmd_docs(global, docs);

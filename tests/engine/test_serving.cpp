@@ -154,6 +154,7 @@ TEST_CASE("one request alone with host costs 0 reproduces run's TTFT and decode 
     s.concurrency = 1;
     s.num_requests = 1;
     s.warmup_fraction = s.cooldown_fraction = 0;
+    s.host_iteration_s = s.host_sample_s = s.host_page_s = 0;
     core::RunResult run;
     const auto m = sv::derive_cost_model(dsocr(), config, hw, s, &run);
     CHECK(m.time_model == run.time_model());

@@ -36,9 +36,11 @@ const mm_key_decl kServingKeys[] = {
     sdk::key_int("serving.seed", "0", 0, 9.0e15, "random seed (arrivals and lengths)"),
     sdk::key_float("serving.warmup_fraction", "0.1", 0, 0.49, "first completions left out of the metrics"),
     sdk::key_float("serving.cooldown_fraction", "0.1", 0, 0.49, "last completions left out of the metrics"),
-    sdk::key_float("serving.host_iteration_s", "0", 0, 1, "host time per iteration (scheduling, launch), s"),
-    sdk::key_float("serving.host_sample_s", "0", 0, 1, "host time per sampled sequence per iteration, s"),
-    sdk::key_float("serving.host_page_s", "0", 0, 100, "CPU preprocessing per page before queueing, s"),
+    sdk::key_float("serving.host_iteration_s", "0.004", 0, 1,
+                   "host time per iteration (scheduling, input preparation, output processing), s"),
+    sdk::key_float("serving.host_sample_s", "0", 0, 1,
+                   "host time per sampled sequence per iteration (a Python logits processor), s"),
+    sdk::key_float("serving.host_page_s", "0.377", 0, 100, "CPU preprocessing per page before queueing, s"),
 };
 
 const Value& get(const ResolvedConfig& c, const char* key) {
