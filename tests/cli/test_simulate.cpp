@@ -1,0 +1,112 @@
+// `modelmeter simulate` and `modelmeter plan` as a user runs them (docs/serving.md): report.json's `serving`
+// object, the roofline label, determinism, one-line errors for bad serving keys, and plan's ranked table.
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "support/process.hpp"
+
+namespace fs = std::filesystem;
+using namespace mm_test;
+
+namespace {
+
+const std::string kHost = MM_TEST_HOST;
+
+ProcessResult mm(std::vector<std::string> args) {
+  args.insert(args.begin(), kHost);
+  return run_process(args, {}, {});
+}
+
+double num(const boost::json::value& v) {
+  return v.is_int64() ? static_cast<double>(v.as_int64()) : v.as_double();
+}
+
+const std::vector<std::string> kOcr = {"simulate",   "--plugin",  "deepseek_ocr",
+                                       "--workload", "serve-ocr", "--hardware",
+                                       "a100-40g",   "--set",     "serving.num_requests=400",
+                                       "--format",   "json,md"};
+
+}  // namespace
+
+TEST_CASE("simulate --format json writes report.json with a serving object (calibrated on a100-40g)") {
+  const TempDir td;
+  auto args = kOcr;
+  args.insert(args.end(), {"--out", td.path()});
+  const ProcessResult r = mm(args);
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("output tokens/s") != std::string::npos);
+  CHECK(r.out.find("pages/day") != std::string::npos);
+  const auto j = boost::json::parse(read_file((fs::path(td.path()) / "report.json").string()));
+  const auto& s = j.at("serving").as_object();
+  CHECK(s.at("time_model").as_string() == "calibrated:a100-40g");
+  CHECK(s.at("scheduler").at("max_num_seqs").as_int64() == 100);
+  CHECK(s.at("scheduler").at("block_size").as_int64() == 256);
+  CHECK(s.at("scheduler").at("chunked_prefill").as_bool() == false);
+  CHECK(s.at("arrival").at("concurrency").as_int64() == 100);
+  CHECK(s.at("arrival").at("requests").as_int64() == 400);
+  CHECK(s.at("window").at("measured_requests").as_int64() == 320);
+  const double rps = num(s.at("throughput").at("requests_per_s"));
+  const double tps = num(s.at("throughput").at("output_tokens_per_s"));
+  CHECK(rps > 0);
+  CHECK(tps == doctest::Approx(rps * 512).epsilon(1e-9));  // every page yields 512 tokens
+  CHECK(num(s.at("throughput").at("pages_per_day")) == doctest::Approx(rps * 86400).epsilon(1e-9));
+  for (const char* k : {"ttft_s", "tpot_s", "itl_s", "e2e_s"}) {
+    CAPTURE(k);
+    const auto& p = s.at(k).as_object();
+    CHECK(num(p.at("p50")) <= num(p.at("p90")));
+    CHECK(num(p.at("p90")) <= num(p.at("p99")));
+    CHECK(num(p.at("mean")) > 0);
+  }
+  CHECK(s.at("max_batch").as_int64() <= 100);
+  CHECK(num(s.at("kv_cache").at("blocks")) > 0);
+  CHECK(j.at("summary").at("time_model").as_string() == "calibrated:a100-40g");
+  const std::string md = read_file((fs::path(td.path()) / "report.md").string());
+  CHECK(md.find("## Serving simulation") != std::string::npos);
+}
+
+TEST_CASE("simulate without a calibration says its figures are a roofline bound, and is deterministic") {
+  std::string first;
+  for (int i = 0; i < 2; ++i) {
+    const TempDir td;
+    const ProcessResult r = mm({"simulate", "--plugin", "deepseek_ocr", "--workload", "serve-ocr", "--hardware", "h200",
+                                "--set", "serving.num_requests=300", "--set", "serving.arrival=\"poisson\"", "--set",
+                                "serving.rate=5", "--format", "json", "--out", td.path()});
+    CAPTURE(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("roofline bound") != std::string::npos);
+    const std::string text = read_file((fs::path(td.path()) / "report.json").string());
+    const auto j = boost::json::parse(text);
+    CHECK(j.at("serving").at("time_model").as_string() == "roofline");
+    CHECK(std::string(j.at("serving").at("time_model_note").as_string()).find("roofline bound") != std::string::npos);
+    if (i == 0) {
+      first = text;
+    } else {
+      CHECK(text == first);
+    }
+  }
+}
+
+TEST_CASE("bad serving keys are one-line errors with exit code 3") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"serving.max_num_seqs=0", "expected an integer from 1"},
+      {"serving.arrival=\"burst\"", "one of closed, poisson, trace"},
+      {"serving.block_size=-16", "serving.block_size"},
+      {"serving.gpu_memory_utilization=0", "serving.gpu_memory_utilization"},
+      {"serving.max_num_seqs=20000", "serving.max_num_batched_tokens"},
+  };
+  for (const auto& c : cases) {
+    const TempDir td;
+    const ProcessResult r =
+        mm({"simulate", "--plugin", "deepseek_ocr", "--workload", "serve-ocr", "--set", c.first, "--out", td.path()});
+    CAPTURE(c.first);
+    CAPTURE(r.err);
+    CHECK(r.exit_code == 3);
+    CHECK(r.err.find(c.second) != std::string::npos);
+    CHECK(r.err.find('\n') == r.err.size() - 1);
+  }
+}
