@@ -110,3 +110,69 @@ TEST_CASE("bad serving keys are one-line errors with exit code 3") {
     CHECK(r.err.find('\n') == r.err.size() - 1);
   }
 }
+
+TEST_CASE("plan ranks every candidate: SLA first, then output tokens/s per GPU, Pareto front marked") {
+  const TempDir td;
+  const ProcessResult r = mm({"plan",
+                              "--plugin",
+                              "deepseek_ocr",
+                              "--workload",
+                              "serve-ocr",
+                              "--hardware",
+                              "a100-40g,h100-sxm",
+                              "--gpus",
+                              "1,2",
+                              "--max-num-seqs",
+                              "16,64",
+                              "--max-num-batched-tokens",
+                              "2048,8192",
+                              "--requests",
+                              "200",
+                              "--ttft-p99",
+                              "5",
+                              "--format",
+                              "csv,json,md",
+                              "--out",
+                              td.path()});
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("16 candidates") != std::string::npos);
+  const auto j = boost::json::parse(read_file((fs::path(td.path()) / "plan.json").string()));
+  CHECK(j.at("kind").as_string() == "plan");
+  const auto& cols = j.at("columns").as_array();
+  auto col = [&](const char* name) {
+    for (std::size_t i = 0; i < cols.size(); ++i)
+      if (cols[i].as_string() == name) return i;
+    FAIL("no column " << name);
+    return std::size_t{0};
+  };
+  const auto& rows = j.at("rows").as_array();
+  REQUIRE(rows.size() == 16);
+  const std::size_t meets = col("meets_sla"), tps = col("output_tokens_per_s_per_gpu"), ttft = col("ttft_p99_s"),
+                    gpus = col("gpus"), replicas = col("replicas"), pareto = col("pareto");
+  bool seen_miss = false;
+  int pareto_count = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& row = rows[i].as_array();
+    CAPTURE(i);
+    CHECK(row[replicas].as_int64() == row[gpus].as_int64());  // no parallel.* keys: one replica per GPU
+    const bool ok = row[meets].as_bool();
+    CHECK((ok ? num(row[ttft]) <= 5.0 : num(row[ttft]) > 5.0));
+    if (!ok) seen_miss = true;
+    if (ok) CHECK_FALSE(seen_miss);  // every candidate meeting the SLA comes first
+    if (i > 0 && rows[i - 1].as_array()[meets].as_bool() == ok)
+      CHECK(num(rows[i - 1].as_array()[tps]) >= num(row[tps]));
+    pareto_count += row[pareto].as_bool() ? 1 : 0;
+  }
+  CHECK(pareto_count >= 1);
+  CHECK(fs::exists(fs::path(td.path()) / "plan.csv"));
+  CHECK(read_file((fs::path(td.path()) / "plan.md").string()).find("## Pareto front") != std::string::npos);
+}
+
+TEST_CASE("plan: a bad GPU count is a usage error") {
+  const TempDir td;
+  const ProcessResult r =
+      mm({"plan", "--plugin", "deepseek_ocr", "--workload", "serve-ocr", "--gpus", "1,x", "--out", td.path()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--gpus 'x'") != std::string::npos);
+}

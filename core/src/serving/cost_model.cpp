@@ -129,8 +129,17 @@ double Piecewise::operator()(double at) const {
   return y[i] + (y[i + 1] - y[i]) * (at - x[i]) / (x[i + 1] - x[i]);
 }
 
+void size_kv_cache(CostModel& m, const Settings& settings) {
+  m.activation_bytes =
+      std::max(m.activation(static_cast<double>(settings.max_num_batched_tokens)), m.vision_live_bytes);
+  const double free_bytes = m.capacity_bytes * settings.gpu_memory_utilization - m.weights_bytes - m.activation_bytes;
+  const double block_bytes = m.kv_bytes_per_token * static_cast<double>(settings.block_size);
+  m.kv_blocks = free_bytes > 0 && block_bytes > 0 ? static_cast<uint64_t>(std::floor(free_bytes / block_bytes)) : 0;
+}
+
 CostModel derive_cost_model(const std::shared_ptr<const Plugin>& plugin, const ResolvedConfig& config,
-                            const Hardware& hardware, const Settings& settings, RunResult* single) {
+                            const Hardware& hardware, const Settings& settings, RunResult* single,
+                            const std::vector<uint64_t>& extra_grid) {
   CostModel m;
   const uint64_t workload_n = static_cast<uint64_t>(get(config, "decode.max_new_tokens").integer);
 
@@ -164,11 +173,14 @@ CostModel derive_cost_model(const std::shared_ptr<const Plugin>& plugin, const R
   }
 
   // 2. One decode step (N = 2) at each batch size of a grid: body, LM head and vision per batch.
-  const uint64_t top = std::max<uint64_t>({settings.max_num_batched_tokens, settings.max_num_seqs, 2});
+  uint64_t top = std::max<uint64_t>({settings.max_num_batched_tokens, settings.max_num_seqs, 2});
+  for (uint64_t b : extra_grid) top = std::max(top, b);
   std::vector<uint64_t> grid;
   for (double b = 1; b < static_cast<double>(top); b *= std::sqrt(2.0)) grid.push_back(static_cast<uint64_t>(b));
   grid.push_back(top);
-  if (alone.plan.prefill_tokens <= top) grid.push_back(alone.plan.prefill_tokens);
+  grid.push_back(std::max<uint64_t>(alone.plan.prefill_tokens, 1));
+  grid.push_back(settings.max_num_batched_tokens);
+  for (uint64_t b : extra_grid) grid.push_back(std::max<uint64_t>(b, 1));
   std::sort(grid.begin(), grid.end());
   grid.erase(std::unique(grid.begin(), grid.end()), grid.end());
   ResolvedConfig step = config;
@@ -195,14 +207,9 @@ CostModel derive_cost_model(const std::shared_ptr<const Plugin>& plugin, const R
       if (const auto kv = r.kv_cache_bytes()) m.kv_bytes_per_token = *kv / (m.prefill_tokens + 1);
     }
     if (b == 2) a2 = attn;
-    if (b == top) {
-      // vLLM's profiling run: the activations of one iteration at max_num_batched_tokens, plus one page's encoding.
-      double live = d->forward[MM_METRIC_LIVE_BYTES].value_or(0);
-      if (const StageResult* v = alone.stage(MM_STAGE_VISION)) {
-        live = std::max(live, v->forward[MM_METRIC_LIVE_BYTES].value_or(0));
-      }
-      m.activation_bytes = live;
-    }
+    // vLLM's profiling run: the activations of one iteration of b tokens (and one page's encoding, below).
+    m.activation.x.push_back(bx);
+    m.activation.y.push_back(d->forward[MM_METRIC_LIVE_BYTES].value_or(0));
   }
   // Attention of b sequences = one launch latency per attention op + b × each sequence's roofline.
   m.attention_launch_s = std::max(0.0, 2 * a1 - a2);
@@ -214,9 +221,10 @@ CostModel derive_cost_model(const std::shared_ptr<const Plugin>& plugin, const R
   m.prefill_extra_per_token = m.prefill_tokens > 0 ? (prefill_rest - m.body(m.prefill_tokens)) / m.prefill_tokens : 0;
 
   // 4. KV cache: what is left at gpu_memory_utilization after weights and one iteration's activations.
-  const double free_bytes = hardware.capacity * settings.gpu_memory_utilization - m.weights_bytes - m.activation_bytes;
-  const double block_bytes = m.kv_bytes_per_token * static_cast<double>(settings.block_size);
-  m.kv_blocks = free_bytes > 0 && block_bytes > 0 ? static_cast<uint64_t>(std::floor(free_bytes / block_bytes)) : 0;
+  if (const StageResult* v = alone.stage(MM_STAGE_VISION)) {
+    m.vision_live_bytes = v->forward[MM_METRIC_LIVE_BYTES].value_or(0);
+  }
+  size_kv_cache(m, settings);
   if (m.kv_blocks == 0) {
     throw InputError("simulate: no memory left for the KV cache on " + hardware.id + ": " +
                      std::to_string(hardware.capacity * settings.gpu_memory_utilization / 1e9) +

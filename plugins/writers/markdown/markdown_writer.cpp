@@ -612,6 +612,41 @@ std::string sweep_md(const Doc& r) {
   return md + t.text();
 }
 
+// plan.md: the ranked candidates of `modelmeter plan` (docs/serving.md), Pareto ones marked.
+std::string plan_md(const Doc& r) {
+  std::string md = "# Serving plan of " + str(r, "plugin.name") + ", workload " + str(r, "workload.name") + "\n\n";
+  md += "ModelMeter " + str(r, "tool.version") + ". SLA: ";
+  const Doc sla = r["sla"];
+  std::string bounds;
+  if (!sla["ttft_p99_s"].is_null()) bounds += "TTFT p99 ≤ " + seconds(sla["ttft_p99_s"]);
+  if (!sla["tpot_p99_s"].is_null())
+    bounds += (bounds.empty() ? "" : ", ") + ("TPOT p99 ≤ " + seconds(sla["tpot_p99_s"]));
+  md += (bounds.empty() ? std::string("none") : bounds) + ". Layouts: " + str(r, "layouts") +
+        ". Load: " + str(r, "load.arrival") + "; " + str(r, "load.split") + ". " +
+        count(r["requests_per_candidate"].as_number()) + " requests simulated per candidate. " + str(r, "price") +
+        ".\n\n";
+  const Doc columns = r["columns"], rows = r["rows"];
+  std::size_t pareto_col = columns.size();
+  for (std::size_t i = 0; i < columns.size(); ++i)
+    if (columns.at(i).as_string() == "pareto") pareto_col = i;
+  auto table = [&](bool pareto_only) {
+    std::vector<std::string> header;
+    for (std::size_t i = 0; i < columns.size(); ++i) header.push_back(cell(columns.at(i).as_string()));
+    Table t(header);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const Doc row = rows.at(i);
+      if (pareto_only && (pareto_col >= row.size() || !row.at(pareto_col).as_bool())) continue;
+      std::vector<std::string> cells;
+      for (std::size_t c = 0; c < row.size(); ++c) cells.push_back(sweep_cell(columns.at(c).as_string(), row.at(c)));
+      t.row(cells);
+    }
+    return t.text();
+  };
+  md += "## Pareto front (throughput per GPU against p99 TTFT and TPOT)\n\n" + table(true) + "\n";
+  md += "## All candidates, ranked (meeting the SLA first, then by output tokens/s per GPU)\n\n" + table(false);
+  return md;
+}
+
 // ------------------------------------------------------------------------------------------------------
 
 struct MarkdownWriter {
@@ -630,6 +665,8 @@ struct MarkdownWriter {
       write_class_pages(doc["layers"], false, out);
     } else if (kind == "sweep") {
       out.emit("sweep.md", sweep_md(doc));
+    } else if (kind == "plan") {
+      out.emit("plan.md", plan_md(doc));
     } else {
       throw modelmeter::InvalidArgument("unknown document kind '" + std::string(kind) + "'");
     }

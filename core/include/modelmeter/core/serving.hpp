@@ -69,7 +69,10 @@ struct CostModel {
   double prefill_extra_per_token = 0;  // prefill-only ops (e.g. merging vision embeddings), per prefill token
   uint64_t pages_per_request = 0;      // 1 where the model has a vision stage (a request is a page)
   double kv_bytes_per_token = 0;
-  double weights_bytes = 0, activation_bytes = 0, capacity_bytes = 0;
+  double weights_bytes = 0, capacity_bytes = 0;
+  Piecewise activation;                           // tokens -> peak live bytes of one iteration (vLLM's profiling run)
+  double vision_live_bytes = 0;                   // one page's encoding
+  double activation_bytes = 0;                    // at max_num_batched_tokens (set with kv_blocks by size_kv_cache)
   uint64_t kv_blocks = 0;                         // KV cache capacity in blocks of Settings::block_size
   uint64_t prompt_tokens = 0, output_tokens = 0;  // the workload's request
   std::string time_model;                         // "roofline" or "calibrated:<name>"
@@ -86,9 +89,15 @@ struct CostModel {
 // Derives the cost model from the engine once (docs/serving.md, "Deriving the cost model"): the workload's
 // request evaluated alone (batch 1), and one decode step at each batch size of a grid up to
 // max(max_num_batched_tokens, max_num_seqs). `single` (optional) receives the batch-1 run of the workload.
+// `extra_grid`: more batch sizes to evaluate exactly (plan adds every max_num_batched_tokens it tries).
 MM_CORE_API CostModel derive_cost_model(const std::shared_ptr<const Plugin>& plugin, const ResolvedConfig& config,
-                                        const Hardware& hardware, const Settings& settings,
-                                        RunResult* single = nullptr);
+                                        const Hardware& hardware, const Settings& settings, RunResult* single = nullptr,
+                                        const std::vector<uint64_t>& extra_grid = {});
+
+// Sets model.activation_bytes and model.kv_blocks for these scheduler settings: the blocks of settings.block_size
+// that fit in capacity x gpu_memory_utilization - weights - max(activations at max_num_batched_tokens, one page's
+// encoding). 0 when nothing is left.
+MM_CORE_API void size_kv_cache(CostModel& model, const Settings& settings);
 
 // One request of the simulation.
 struct Request {
