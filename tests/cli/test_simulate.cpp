@@ -25,10 +25,10 @@ double num(const boost::json::value& v) {
   return v.is_int64() ? static_cast<double>(v.as_int64()) : v.as_double();
 }
 
-const std::vector<std::string> kOcr = {"simulate",   "--plugin",  "deepseek_ocr",
-                                       "--workload", "serve-ocr", "--hardware",
-                                       "a100-40g",   "--set",     "serving.num_requests=400",
-                                       "--format",   "json,md"};
+const std::vector<std::string> kOcr = {"simulate",   "--plugin",    "deepseek_ocr",
+                                       "--workload", "serve-ocr",   "--hardware",
+                                       "a100-40g",   "--set",       "serving.num_requests=400",
+                                       "--format",   "json,md,html"};
 
 }  // namespace
 
@@ -65,8 +65,21 @@ TEST_CASE("simulate --format json writes report.json with a serving object (cali
   CHECK(s.at("max_batch").as_int64() <= 100);
   CHECK(num(s.at("kv_cache").at("blocks")) > 0);
   CHECK(j.at("summary").at("time_model").as_string() == "calibrated:a100-40g");
+  // The CDF quantiles every 5%: the 50% one is p50, the 90% one p90, and they never decrease.
+  const auto& cdf = s.at("latency_cdf").as_object();
+  for (const char* k : {"ttft_s", "e2e_s"}) {
+    CAPTURE(k);
+    const auto& q = cdf.at(k).as_array();
+    REQUIRE(q.size() == 21);
+    CHECK(num(q[10]) == doctest::Approx(num(s.at(k).at("p50"))).epsilon(1e-12));
+    CHECK(num(q[18]) == doctest::Approx(num(s.at(k).at("p90"))).epsilon(1e-12));
+    for (std::size_t i = 1; i < q.size(); ++i) CHECK(num(q[i - 1]) <= num(q[i]));
+  }
   const std::string md = read_file((fs::path(td.path()) / "report.md").string());
   CHECK(md.find("## Serving simulation") != std::string::npos);
+  const std::string html = read_file((fs::path(td.path()) / "report.html").string());
+  CHECK(html.find("id=\"serving-timeline\"") != std::string::npos);
+  CHECK(html.find("id=\"serving-cdf\"") != std::string::npos);
 }
 
 TEST_CASE("simulate without a calibration says its figures are a roofline bound, and is deterministic") {
@@ -131,7 +144,7 @@ TEST_CASE("plan ranks every candidate: SLA first, then output tokens/s per GPU, 
                               "--ttft-p99",
                               "5",
                               "--format",
-                              "csv,json,md",
+                              "csv,json,md,html",
                               "--out",
                               td.path()});
   CAPTURE(r.err);
@@ -167,6 +180,7 @@ TEST_CASE("plan ranks every candidate: SLA first, then output tokens/s per GPU, 
   CHECK(pareto_count >= 1);
   CHECK(fs::exists(fs::path(td.path()) / "plan.csv"));
   CHECK(read_file((fs::path(td.path()) / "plan.md").string()).find("## Pareto front") != std::string::npos);
+  CHECK(read_file((fs::path(td.path()) / "plan.html").string()).find("id=\"plan-chart\"") != std::string::npos);
 }
 
 TEST_CASE("plan: a bad GPU count is a usage error") {

@@ -1,4 +1,6 @@
 // The report's `serving` object (docs/report-schema.md, "serving").
+#include <algorithm>
+#include <cmath>
 #include <modelmeter/core/serving.hpp>
 
 namespace modelmeter::core::serving {
@@ -105,6 +107,22 @@ void add_serving(DocTree& t, DocTree::Node* root, const Settings& s, const CostM
     DocTree::Node* row = t.push_array(grid);
     t.push_number(row, m.body.x[i]);
     t.push_number(row, m.body.y[i]);
+  }
+
+  // Latency distributions as quantiles every 5% (numpy's linear percentile), for CDF charts.
+  DocTree::Node* cdf = t.object(sv, "latency_cdf");
+  DocTree::Node* qs = t.array(cdf, "quantiles");
+  for (int q = 0; q <= 100; q += 5) t.push_number(qs, static_cast<double>(q));
+  for (const auto& [key, each] : {std::pair{"ttft_s", &r.ttft_each}, std::pair{"e2e_s", &r.e2e_each}}) {
+    std::vector<double> v = *each;
+    std::sort(v.begin(), v.end());
+    DocTree::Node* arr = t.array(cdf, key);
+    for (int q = 0; q <= 100 && !v.empty(); q += 5) {
+      const double pos = q / 100.0 * static_cast<double>(v.size() - 1);
+      const auto lo = static_cast<std::size_t>(std::floor(pos));
+      const std::size_t hi = std::min(lo + 1, v.size() - 1);
+      t.push_number(arr, v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo)));
+    }
   }
 
   DocTree::Node* tl = t.array(sv, "timeline");

@@ -637,7 +637,12 @@ std::string plan_md(const Doc& r) {
       const Doc row = rows.at(i);
       if (pareto_only && (pareto_col >= row.size() || !row.at(pareto_col).as_bool())) continue;
       std::vector<std::string> cells;
-      for (std::size_t c = 0; c < row.size(); ++c) cells.push_back(sweep_cell(columns.at(c).as_string(), row.at(c)));
+      for (std::size_t c = 0; c < row.size(); ++c) {
+        const std::string_view name = columns.at(c).as_string();
+        const Doc v = row.at(c);
+        const bool rate = name.find("per_s") != std::string_view::npos && !v.is_null();
+        cells.push_back(rate ? sig3(v.as_number()) : sweep_cell(name, v));
+      }
       t.row(cells);
     }
     return t.text();
