@@ -2,7 +2,10 @@
 // preemption, and one request alone against `run` on DeepSeek-OCR.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <modelmeter/core/calibration.hpp>
 #include <modelmeter/core/errors.hpp>
 #include <modelmeter/core/hardware.hpp>
@@ -196,4 +199,81 @@ TEST_CASE("bad serving keys are one-line errors naming key, value and what is al
   expect("serving.max_num_seq=8", "serving.max_num_seq", "serving.max_num_seqs");
   expect("serving.arrival=trace", "serving.trace_file", "trace");
   expect("serving.max_num_batched_tokens=16", "serving.max_num_batched_tokens", "max_num_seqs");
+}
+
+TEST_CASE("chunked prefill splits a prompt over iterations; without it a prompt over the budget is an error") {
+  // 100-token prompts, 32 tokens per iteration: ceil(100 / 32) = 4 iterations to the first token.
+  const double tau = 0.01;
+  const auto m = trivial(tau, 100, 5, 1000000);
+  auto s = closed_loop(1, 10);
+  s.max_num_seqs = 1;
+  s.max_num_batched_tokens = 32;
+  const auto r = sv::simulate(m, s, sv::make_requests(s, m));
+  CHECK(r.ttft_s.mean == doctest::Approx(4 * tau).epsilon(1e-12));
+  CHECK(r.e2e_s.mean == doctest::Approx((4 + 4) * tau).epsilon(1e-12));  // then 4 decode iterations
+  s.chunked_prefill = false;
+  std::string msg;
+  try {
+    sv::simulate(m, s, sv::make_requests(s, m));
+  } catch (const core::InputError& e) {
+    msg = e.what();
+  }
+  CHECK(msg.find("serving.max_num_batched_tokens") != std::string::npos);
+  CHECK(msg.find("100 tokens") != std::string::npos);
+}
+
+TEST_CASE("without chunked prefill (vLLM V0) prefills run alone: decodes pause while a new request starts") {
+  // Concurrency 2, outputs 2 and 4 tokens: when the first finishes, the next request is prefilled in an iteration
+  // of its own, and the running sequence skips that iteration.
+  const double tau = 0.01;
+  auto m = trivial(tau, 4, 3, 1000000);
+  sv::Settings s = closed_loop(2, 3);
+  s.chunked_prefill = false;
+  std::vector<sv::Request> reqs(3);
+  reqs[0] = {0, 4, 2, 0};
+  reqs[1] = {0, 4, 4, 0};
+  reqs[2] = {0, 4, 2, 0};
+  const auto r = sv::simulate(m, s, reqs);
+  // t=0.01: both prefilled (tokens 1). 0.02: decode both (r0 done). 0.03: prefill r2 alone. 0.04: decode r1, r2
+  // (r2 done at its 2nd token). 0.05: decode r1 (4th token).
+  CHECK(r.iterations == 5);
+  // r1 waited an iteration for r2's prefill: E2E 0.05 s, and one inter-token gap of 2 iterations among five
+  // gaps (r0: 1, r1: 3, r2: 1), so the mean ITL is (4 x 0.01 + 0.02) / 5.
+  CHECK(*std::max_element(r.e2e_each.begin(), r.e2e_each.end()) == doctest::Approx(0.05).epsilon(1e-12));
+  CHECK(r.itl_s.mean == doctest::Approx(0.012).epsilon(1e-12));
+  CHECK(r.itl_s.p99 == doctest::Approx(0.0196).epsilon(1e-12));  // numpy's linear percentile of the five gaps
+}
+
+TEST_CASE("trace arrivals: arrival times and lengths from a CSV; bad rows name file, line and value") {
+  const auto dir = std::filesystem::temp_directory_path() / "mm_serving_trace_test";
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "trace.csv").string();
+  {
+    std::ofstream f(path);
+    f << "arrival_s,prompt_tokens,output_tokens\n0.5,1,3\n0.0,1,2\n";
+  }
+  auto m = trivial(0.01, 1, 8, 1000000);
+  sv::Settings s = closed_loop(1, 1);
+  s.arrival = "trace";
+  s.trace_file = path;
+  const auto reqs = sv::make_requests(s, m);
+  REQUIRE(reqs.size() == 2);
+  CHECK(reqs[0].arrival_s == 0.0);  // sorted by arrival
+  CHECK(reqs[0].output_tokens == 2);
+  const auto r = sv::simulate(m, s, reqs);
+  CHECK(r.e2e_s.mean == doctest::Approx((0.02 + 0.03) / 2).epsilon(1e-12));  // no overlap: each alone
+  CHECK(r.window_end_s == doctest::Approx(0.53).epsilon(1e-12));
+  {
+    std::ofstream f(path);
+    f << "arrival_s,prompt_tokens,output_tokens\n0.5,1,x3\n";
+  }
+  std::string msg;
+  try {
+    sv::make_requests(s, m);
+  } catch (const core::InputError& e) {
+    msg = e.what();
+  }
+  CHECK(msg.find(path + ":2") != std::string::npos);
+  CHECK(msg.find("output_tokens = 'x3'") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }
