@@ -95,8 +95,9 @@ struct ValidateOptions {
 };
 
 int cmd_run(const GlobalOptions& g, const RunOptions& o);
-// serving_commands.cpp (docs/serving.md): the serving simulation of the workload's [serving] section.
-int cmd_simulate(const GlobalOptions& g, const RunOptions& o);
+// serving_commands.cpp (docs/serving.md): the serving simulation of the workload's [serving] section; with
+// `vary` (key=start:stop:step or key=a,b,c, as sweep's --vary), one simulation per combination, as sweep rows.
+int cmd_simulate(const GlobalOptions& g, const RunOptions& o, const std::vector<std::string>& vary = {});
 // The search of hardware x GPU count x layout x batch limits under an SLA (plan.csv / plan.md / plan.json).
 int cmd_plan(const GlobalOptions& g, const PlanOptions& o);
 // calibration_commands.cpp

@@ -64,6 +64,9 @@ int main(int argc, char** argv) {
                       "calibrated time: bundled name, path to a .toml, or none (default: the hardware's bundled "
                       "calibration when one exists, else the roofline)");
   sim_cmd->add_option("--set", sim.sets, "override a workload key, serving.* included (repeatable)");
+  std::vector<std::string> sim_vary;
+  sim_cmd->add_option("--vary", sim_vary,
+                      "simulate every combination: key=start:stop:step or key=a,b,c (repeatable; rows to sweep.csv)");
   sim_cmd->add_option("--format", sim.formats, "comma-separated writers")->capture_default_str();
   sim_cmd->add_option("--out", sim.out, "output folder")->capture_default_str();
 
@@ -196,7 +199,7 @@ int main(int argc, char** argv) {
   try {
     if (*run_cmd) return cmd_run(global, run);
     if (*sweep_cmd) return cmd_sweep(global, sweep);
-    if (*sim_cmd) return cmd_simulate(global, sim);
+    if (*sim_cmd) return cmd_simulate(global, sim, sim_vary);
     if (*plan_cmd) return cmd_plan(global, plan);
     if (*calibrate_cmd) return cmd_calibrate(calibrate);
     if (*validate_cmd) return cmd_validate(validate);

@@ -12,6 +12,7 @@
 #include <modelmeter/core/report.hpp>
 #include <modelmeter/core/run.hpp>
 #include <modelmeter/core/serving.hpp>
+#include <modelmeter/core/sweep.hpp>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -86,7 +87,92 @@ Prepared prepare(const GlobalOptions& g, const RunOptions& o) {
 
 }  // namespace
 
-int cmd_simulate(const GlobalOptions& g, const RunOptions& o) {
+namespace {
+
+// simulate --vary: one simulation per combination of the varied values (the last varies fastest), as a sweep
+// document whose rows are the serving figures.
+int simulate_sweep(const GlobalOptions& g, const RunOptions& o, const std::vector<std::string>& vary_args) {
+  const auto writers = load_writers(g, split_list(o.formats, "--format"));
+  std::vector<core::Vary> vary;
+  std::size_t total = 1;
+  for (const auto& v : vary_args) {
+    vary.push_back(core::parse_vary(v));
+    total *= vary.back().values.size();
+    if (total > 100000) throw InputError("simulate --vary: more than 100,000 combinations");
+  }
+  const core::RunRequest base = run_request(g, o);
+  const core::KeyCatalog catalog = sv::catalog(*base.plugin);
+  auto doc = core::new_document("sweep", *base.plugin, kToolVersion);
+  core::DocTree& t = *doc;
+  auto* root = t.root();
+  t.set(t.object(root, "workload"), "name", o.workload);
+  auto* varied = t.array(root, "varied");
+  for (const auto& v : vary) t.push(varied, v.key);
+  const std::vector<std::string> figures = {
+      "hardware",           "feasible",      "reason",      "time_model", "requests_per_s", "output_tokens_per_s",
+      "total_tokens_per_s", "pages_per_day", "ttft_mean_s", "ttft_p50_s", "ttft_p99_s",     "tpot_mean_s",
+      "tpot_p99_s",         "itl_p99_s",     "e2e_p99_s",   "mean_batch", "max_batch",      "kv_blocks",
+      "preemptions"};
+  auto* cols = t.array(root, "columns");
+  for (const auto& v : vary) t.push(cols, v.key);
+  for (const auto& f : figures) t.push(cols, f);
+  auto* rows = t.array(root, "rows");
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  std::size_t feasible = 0;
+  for (std::size_t i = 0; i < total; ++i) {
+    core::ResolveInputs inputs = base.inputs;
+    std::vector<std::string> values;
+    std::size_t rest = i;
+    for (std::size_t k = vary.size(); k-- > 0;) {
+      values.insert(values.begin(), vary[k].values[rest % vary[k].values.size()]);
+      rest /= vary[k].values.size();
+    }
+    for (std::size_t k = 0; k < vary.size(); ++k) {
+      inputs.overrides.push_back(core::parse_override(vary[k].key + "=" + values[k]));
+    }
+    auto* row = t.push_array(rows);
+    for (const auto& v : values) t.push(row, v);
+    t.push(row, base.hardware.id);
+    try {
+      const core::ResolvedConfig config = core::resolve_config(catalog, inputs);
+      const sv::Settings s = sv::read_settings(config);
+      const sv::CostModel m = sv::derive_cost_model(base.plugin, config, base.hardware, s);
+      const sv::Result r = sv::simulate(m, s, sv::make_requests(s, m));
+      ++feasible;
+      t.push_bool(row, true);
+      t.push(row, "");
+      t.push(row, m.time_model);
+      for (double v : {r.requests_per_s, r.output_tokens_per_s, r.total_tokens_per_s}) t.push_number(row, v);
+      t.push_number(row, r.pages_per_day);
+      for (double v : {r.ttft_s.mean, r.ttft_s.p50, r.ttft_s.p99, r.tpot_s.mean, r.tpot_s.p99, r.itl_s.p99, r.e2e_s.p99,
+                       r.mean_batch}) {
+        t.push_number(row, v);
+      }
+      t.push_int(row, static_cast<int64_t>(r.max_batch));
+      t.push_int(row, static_cast<int64_t>(m.kv_blocks));
+      t.push_int(row, static_cast<int64_t>(r.preemptions));
+    } catch (const InputError& e) {
+      t.push_bool(row, false);
+      t.push(row, e.what());
+      for (std::size_t k = 3; k < figures.size(); ++k) t.push_null(row);
+    }
+    if (tty) {
+      std::fprintf(stderr, "\r%zu/%zu simulations%s", i + 1, total, i + 1 == total ? "\n" : "");
+      std::fflush(stderr);
+    }
+  }
+  t.set(root, "interrupted", false);
+  const auto written = write_outputs(writers, doc->freeze(), o.out);
+  std::cout << "simulate of " << base.plugin->name() << ", workload " << o.workload << " on " << base.hardware.id
+            << ": " << total << " combinations (" << feasible << " simulated)\n";
+  for (const auto& f : written) std::cout << "wrote " << f << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int cmd_simulate(const GlobalOptions& g, const RunOptions& o, const std::vector<std::string>& vary) {
+  if (!vary.empty()) return simulate_sweep(g, o, vary);
   const auto writers = load_writers(g, split_list(o.formats, "--format"));
   const Prepared p = prepare(g, o);
   core::RunResult single;

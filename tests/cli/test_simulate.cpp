@@ -190,3 +190,19 @@ TEST_CASE("plan: a bad GPU count is a usage error") {
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--gpus 'x'") != std::string::npos);
 }
+
+TEST_CASE("simulate --vary sweeps serving keys: one row per combination, a bad value is a row with its reason") {
+  const TempDir td;
+  const ProcessResult r = mm({"simulate", "--plugin", "deepseek_ocr", "--workload", "serve-ocr", "--hardware",
+                              "a100-40g", "--set", "serving.num_requests=200", "--vary", "serving.concurrency=10,100",
+                              "--vary", "serving.max_num_seqs=0,50", "--format", "csv", "--out", td.path()});
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("4 combinations (2 simulated)") != std::string::npos);
+  const std::string csv = read_file((fs::path(td.path()) / "sweep.csv").string());
+  CHECK(csv.rfind("serving.concurrency,serving.max_num_seqs,hardware,feasible,reason,", 0) == 0);
+  CHECK(csv.find("\n10,0,a100-40g,false,") != std::string::npos);
+  CHECK(csv.find("expected an integer from 1") != std::string::npos);
+  CHECK(csv.find("\n10,50,a100-40g,true,") != std::string::npos);
+  CHECK(csv.find("\n100,50,a100-40g,true,") != std::string::npos);
+}
