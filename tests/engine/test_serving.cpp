@@ -201,7 +201,7 @@ TEST_CASE("bad serving keys are one-line errors naming key, value and what is al
   expect("serving.max_num_batched_tokens=16", "serving.max_num_batched_tokens", "max_num_seqs");
 }
 
-TEST_CASE("chunked prefill splits a prompt over iterations; without it a prompt over the budget is an error") {
+TEST_CASE("chunked prefill splits a prompt over iterations, and without it a prompt over the budget is an error") {
   // 100-token prompts, 32 tokens per iteration: ceil(100 / 32) = 4 iterations to the first token.
   const double tau = 0.01;
   const auto m = trivial(tau, 100, 5, 1000000);
@@ -244,7 +244,7 @@ TEST_CASE("without chunked prefill (vLLM V0) prefills run alone: decodes pause w
   CHECK(r.itl_s.p99 == doctest::Approx(0.0196).epsilon(1e-12));  // numpy's linear percentile of the five gaps
 }
 
-TEST_CASE("trace arrivals: arrival times and lengths from a CSV; bad rows name file, line and value") {
+TEST_CASE("trace arrivals: arrival times and lengths from a CSV, and bad rows name file, line and value") {
   const auto dir = std::filesystem::temp_directory_path() / "mm_serving_trace_test";
   std::filesystem::create_directories(dir);
   const auto path = (dir / "trace.csv").string();
