@@ -5,12 +5,15 @@
 //   evaluate_totals  the stage totals a sweep row needs
 //   decode_1M        the decode stage over 10^6 new tokens (closed-form range sums + bisected crossover)
 //   sweep_100k       a 10^5-point sweep (decode tokens × batch × hardware) through run_sweep, as the CLI runs it
+//   simulate_10k     the serving simulator: 10,000 requests at concurrency 100 (serve-ocr on a100-40g, calibrated),
+//                    cost model derived once outside the loop; serving_cost_model: that derivation
 #include <benchmark/benchmark.h>
 
 #include <modelmeter/core/calibration.hpp>
 #include <modelmeter/core/hardware.hpp>
 #include <modelmeter/core/plugin.hpp>
 #include <modelmeter/core/run.hpp>
+#include <modelmeter/core/serving.hpp>
 #include <modelmeter/core/sweep.hpp>
 #include <string>
 
@@ -130,5 +133,40 @@ void sweep_100k(benchmark::State& state) {
 BENCHMARK(sweep_100k)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
 }  // namespace
+
+struct ServeOcr {
+  core::Hardware hw;
+  core::ResolvedConfig config;
+  core::serving::Settings settings;
+};
+ServeOcr serve_ocr() {
+  ServeOcr s;
+  s.hw = hardware("a100-40g");
+  s.hw.calibration =
+      std::make_shared<const core::Calibration>(core::load_calibration(kConfigs + "/calibrations/a100-40g.toml"));
+  core::ResolveInputs in;
+  in.workload_file = kConfigs + "/workloads/serve-ocr.toml";
+  in.workload_name = "serve-ocr";
+  in.overrides = {core::parse_override("serving.num_requests=10000")};
+  s.config = core::resolve_config(core::serving::catalog(*plugin()), in);
+  s.settings = core::serving::read_settings(s.config);
+  return s;
+}
+
+void serving_cost_model(benchmark::State& state) {
+  const ServeOcr s = serve_ocr();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(core::serving::derive_cost_model(plugin(), s.config, s.hw, s.settings));
+  }
+}
+BENCHMARK(serving_cost_model)->Unit(benchmark::kMillisecond);
+
+void simulate_10k(benchmark::State& state) {
+  const ServeOcr s = serve_ocr();
+  const auto model = core::serving::derive_cost_model(plugin(), s.config, s.hw, s.settings);
+  const auto requests = core::serving::make_requests(s.settings, model);
+  for (auto _ : state) benchmark::DoNotOptimize(core::serving::simulate(model, s.settings, requests));
+}
+BENCHMARK(simulate_10k)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

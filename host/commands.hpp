@@ -44,6 +44,24 @@ struct SweepOptions {
   unsigned threads = 0;  // 0: one per core
 };
 
+struct PlanOptions {
+  std::string plugin;
+  std::string workload;
+  std::string model;
+  std::string hardware = "a100-40g,a100-80g,h100-sxm,h200,l40s";  // comma-separated
+  std::string calibration;
+  std::vector<std::string> sets;
+  std::string gpus = "1,2,4,8";                     // GPU counts
+  std::string max_num_seqs = "8,16,32,64,128,256";  // serving.max_num_seqs values
+  std::string max_num_batched_tokens = "2048,4096,8192,16384";
+  double ttft_p99 = 0;       // s; 0: no bound
+  double tpot_p99 = 0;       // s; 0: no bound
+  uint64_t requests = 1000;  // simulated per candidate
+  unsigned threads = 0;      // 0: one per core
+  std::string formats = "csv,md";
+  std::string out = "modelmeter-out";
+};
+
 struct DocsOptions {
   std::string plugin;
   std::string formats = "md";
@@ -77,6 +95,11 @@ struct ValidateOptions {
 };
 
 int cmd_run(const GlobalOptions& g, const RunOptions& o);
+// serving_commands.cpp (docs/serving.md): the serving simulation of the workload's [serving] section; with
+// `vary` (key=start:stop:step or key=a,b,c, as sweep's --vary), one simulation per combination, as sweep rows.
+int cmd_simulate(const GlobalOptions& g, const RunOptions& o, const std::vector<std::string>& vary = {});
+// The search of hardware x GPU count x layout x batch limits under an SLA (plan.csv / plan.md / plan.json).
+int cmd_plan(const GlobalOptions& g, const PlanOptions& o);
 // calibration_commands.cpp
 int cmd_calibrate(const CalibrateOptions& o);
 int cmd_validate(const ValidateOptions& o);

@@ -53,6 +53,46 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--format", run.formats, "comma-separated writers")->capture_default_str();
   run_cmd->add_option("--out", run.out, "output folder")->capture_default_str();
 
+  RunOptions sim;
+  CLI::App* sim_cmd = app.add_subcommand(
+      "simulate", "simulate serving the workload under load (its [serving] section; docs/serving.md)");
+  sim_cmd->add_option("--plugin", sim.plugin, "model plugin: registered name or path to a .so")->required();
+  sim_cmd->add_option("--workload", sim.workload, "bundled workload name or path to a .toml")->required();
+  sim_cmd->add_option("--model", sim.model, "bundled model config name or path (default: the plugin's)");
+  sim_cmd->add_option("--hardware", sim.hardware, "bundled hardware name or path to a .toml")->capture_default_str();
+  sim_cmd->add_option("--calibration", sim.calibration,
+                      "calibrated time: bundled name, path to a .toml, or none (default: the hardware's bundled "
+                      "calibration when one exists, else the roofline)");
+  sim_cmd->add_option("--set", sim.sets, "override a workload key, serving.* included (repeatable)");
+  std::vector<std::string> sim_vary;
+  sim_cmd->add_option("--vary", sim_vary,
+                      "simulate every combination: key=start:stop:step or key=a,b,c (repeatable; rows to sweep.csv)");
+  sim_cmd->add_option("--format", sim.formats, "comma-separated writers")->capture_default_str();
+  sim_cmd->add_option("--out", sim.out, "output folder")->capture_default_str();
+
+  PlanOptions plan;
+  CLI::App* plan_cmd = app.add_subcommand(
+      "plan", "search hardware x GPUs x layout x batch limits for the best throughput per GPU under an SLA");
+  plan_cmd->add_option("--plugin", plan.plugin, "model plugin: registered name or path to a .so")->required();
+  plan_cmd->add_option("--workload", plan.workload, "workload with a [serving] section")->required();
+  plan_cmd->add_option("--model", plan.model, "bundled model config name or path (default: the plugin's)");
+  plan_cmd->add_option("--hardware", plan.hardware, "hardware names, comma-separated")->capture_default_str();
+  plan_cmd->add_option("--calibration", plan.calibration,
+                       "calibrated time for every hardware: bundled name, path, or none (default: each hardware's)");
+  plan_cmd->add_option("--set", plan.sets, "override a workload key for every candidate (repeatable)");
+  plan_cmd->add_option("--gpus", plan.gpus, "GPU counts, comma-separated")->capture_default_str();
+  plan_cmd->add_option("--max-num-seqs", plan.max_num_seqs, "serving.max_num_seqs values")->capture_default_str();
+  plan_cmd->add_option("--max-num-batched-tokens", plan.max_num_batched_tokens, "serving.max_num_batched_tokens values")
+      ->capture_default_str();
+  plan_cmd->add_option("--ttft-p99", plan.ttft_p99, "SLA: p99 TTFT in seconds (0: none)")->capture_default_str();
+  plan_cmd->add_option("--tpot-p99", plan.tpot_p99, "SLA: p99 TPOT in seconds (0: none)")->capture_default_str();
+  plan_cmd->add_option("--requests", plan.requests, "requests simulated per candidate")->capture_default_str();
+  plan_cmd->add_option("--threads", plan.threads, "worker threads; 0 = one per core")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 1024u));
+  plan_cmd->add_option("--format", plan.formats, "comma-separated writers")->capture_default_str();
+  plan_cmd->add_option("--out", plan.out, "output folder")->capture_default_str();
+
   CalibrateOptions calibrate;
   CLI::App* calibrate_cmd =
       app.add_subcommand("calibrate", "fit the kernel time model to measured kernel times; write a calibration file");
@@ -159,6 +199,8 @@ int main(int argc, char** argv) {
   try {
     if (*run_cmd) return cmd_run(global, run);
     if (*sweep_cmd) return cmd_sweep(global, sweep);
+    if (*sim_cmd) return cmd_simulate(global, sim, sim_vary);
+    if (*plan_cmd) return cmd_plan(global, plan);
     if (*calibrate_cmd) return cmd_calibrate(calibrate);
     if (*validate_cmd) return cmd_validate(validate);
     if (*docs_cmd) return cmd_docs(global, docs);

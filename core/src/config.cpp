@@ -72,6 +72,15 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
+// What follows "unknown key 'x'": the closest declared key, or where serving keys are read, or describe.
+std::string unknown_hint(std::string_view key, const std::string& near) {
+  if (!near.empty()) return "; did you mean '" + near + "'?";
+  if (key.starts_with("serving.")) {
+    return "; [serving] keys are read by 'modelmeter simulate' and 'modelmeter plan' (docs/serving.md)";
+  }
+  return "; run 'modelmeter describe' to see the accepted keys";
+}
+
 bool bounded(const KeyDecl& d) {
   return d.min <= d.max;
 }
@@ -237,9 +246,7 @@ void apply_table(const KeyCatalog& catalog, const toml::table& root, const std::
     const std::string where = location(file, node.source());
     if (d == nullptr) {
       const std::string near = catalog.closest(key);
-      throw InputError(location(file, k.source()) + ": unknown key '" + key + "'" +
-                       (near.empty() ? std::string("; run 'modelmeter describe' to see the accepted keys")
-                                     : "; did you mean '" + near + "'?"));
+      throw InputError(location(file, k.source()) + ": unknown key '" + key + "'" + unknown_hint(key, near));
     }
     cfg.settings[key] = Setting{from_node(*d, node, where), source};
   }
@@ -544,9 +551,7 @@ ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& in
     const std::string where = "--set " + o.key + "=" + o.text;
     if (d == nullptr) {
       const std::string near = catalog.closest(o.key);
-      throw InputError(where + ": unknown key '" + o.key + "'" +
-                       (near.empty() ? std::string("; run 'modelmeter describe' to see the accepted keys")
-                                     : "; did you mean '" + near + "'?"));
+      throw InputError(where + ": unknown key '" + o.key + "'" + unknown_hint(o.key, near));
     }
     cfg.settings[o.key] = Setting{parse_value_text(*d, o.text, where), "--set"};
   }

@@ -225,7 +225,7 @@ std::unique_ptr<DocTree> new_document(std::string_view kind, const Plugin& plugi
   return tree;
 }
 
-std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view tool_version) {
+std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view tool_version, bool freeze) {
   auto tree = new_document("report", *run.plugin, tool_version);
   DocTree& t = *tree;
   Node* root = t.root();
@@ -400,7 +400,7 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
   }
   Node* warnings = t.array(root, "warnings");
   for (const std::string& wmsg : run.warnings) t.push(warnings, wmsg);
-  tree->freeze();
+  if (freeze) tree->freeze();
   return tree;
 }
 

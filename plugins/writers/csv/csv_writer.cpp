@@ -164,6 +164,8 @@ struct CsvWriter {
       out.emit("report.csv", report_csv(doc));
     } else if (kind == "sweep") {
       out.emit("sweep.csv", sweep_csv(doc));
+    } else if (kind == "plan") {
+      out.emit("plan.csv", sweep_csv(doc));  // a plan's columns and rows have a sweep's shape
     } else if (kind == "docs") {
       throw modelmeter::InvalidArgument("the csv writer writes reports and sweeps, not layer pages");
     } else {

@@ -616,6 +616,8 @@ std::string bound_html(const Doc& b) {
   return esc(b.is_null() ? std::string("n/a") : str(b));
 }
 
+std::string serving_html(const Doc& doc);  // below, with the plan page
+
 std::string write_report(const Doc& doc) {
   const Doc summary = doc["summary"], hw = doc["hardware"], prec = doc["precision"], stages = doc["stages"];
   const Doc mem = summary["memory"];
@@ -651,6 +653,7 @@ std::string write_report(const Doc& doc) {
   for (std::size_t i = 0; i < warnings.size(); ++i) h += "<p class=\"warn\">" + esc(str(warnings.at(i))) + "</p>\n";
 
   // run
+  if (!doc["serving"].is_null()) h += serving_html(doc);
   h += "<h2>Run</h2>\n";
   const Doc batch_size = doc.path("workload.values")["batch.size"];
   kv_table(h, {
@@ -1029,6 +1032,203 @@ std::string write_sweep(const Doc& doc) {
   return h + kPageTail;
 }
 
+// ------------------------------------------------------------------------------------------------------
+// Serving (`modelmeter simulate`) and plans (`modelmeter plan`), docs/serving.md
+
+// Batch size and KV-cache use over time, both as a share of their limits, and the latency CDFs.
+std::string serving_html(const Doc& doc) {
+  const Doc sv = doc["serving"];
+  std::string h = "<h2>Serving simulation</h2>\n";
+  h += "<p class=\"sub\">Time model <code>" + esc(str(sv["time_model"])) +
+       "</code>: " + esc(str(sv["time_model_note"])) + ". The rest of this page is one request alone (batch 1).</p>\n";
+  const Doc th = sv["throughput"], sc = sv["scheduler"], kv = sv["kv_cache"];
+  h += "<div class=\"kpis\">\n";
+  auto kpi = [&](const std::string& label, const std::string& value) {
+    h +=
+        "<div class=\"kpi\"><div class=\"v\">" + esc(value) + "</div><div class=\"l\">" + esc(label) + "</div></div>\n";
+  };
+  kpi("output tokens/s", fixed(num(th["output_tokens_per_s"]), 0));
+  kpi("requests/s", fixed(num(th["requests_per_s"]), 3));
+  if (!th["pages_per_day"].is_null()) kpi("pages/day", fixed(num(th["pages_per_day"]), 0));
+  kpi("TTFT p99", seconds(num(sv["ttft_s"]["p99"])));
+  kpi("TPOT p99", seconds(num(sv["tpot_s"]["p99"])));
+  h += "</div>\n";
+  std::vector<std::vector<Cell>> rows;
+  for (const char* k : {"ttft_s", "tpot_s", "itl_s", "e2e_s"}) {
+    const Doc p = sv[k];
+    rows.push_back({txt(k), numc(seconds(num(p["mean"]))), numc(seconds(num(p["p50"]))), numc(seconds(num(p["p90"]))),
+                    numc(seconds(num(p["p99"])))});
+  }
+  table(h, {txt("latency"), numc("mean"), numc("p50"), numc("p90"), numc("p99")}, rows);
+
+  constexpr double W = 920, L = 80, R = 880, T = 18, B = 250;
+  // Batch and KV use over time.
+  const Doc tl = sv["timeline"];
+  const double seqs = num(sc["max_num_seqs"]), blocks = num(kv["blocks"]);
+  if (tl.size() > 1 && seqs > 0 && blocks > 0) {
+    const double t0 = num(tl.at(0)["t_s"]), t1 = num(tl.at(tl.size() - 1)["t_s"]);
+    const Axis ax{t0, t1 > t0 ? t1 : t0 + 1, L, R, false}, ay{0, 1, B, T, false};
+    Svg svg(W, B + 60, "serving-timeline", "serving-timeline", "batch size and KV-cache use over time");
+    for (double v : {0.0, 0.25, 0.5, 0.75, 1.0}) {
+      svg.line(L, ay(v), R, ay(v), "grid");
+      svg.text(L - 8, ay(v) + 4, fixed(100 * v, 0) + "%", "end");
+    }
+    for (int i = 0; i <= 5; ++i) {
+      const double v = t0 + (ax.hi - t0) * i / 5;
+      svg.text(ax(v), B + 18, seconds(v), "middle");
+    }
+    svg.line(L, B, R, B, "axis");
+    svg.line(L, T, L, B, "axis");
+    std::vector<std::pair<double, double>> batch, used;
+    for (std::size_t i = 0; i < tl.size(); ++i) {
+      const Doc p = tl.at(i);
+      batch.emplace_back(ax(num(p["t_s"])), ay(std::min(1.0, num(p["batch"]) / seqs)));
+      used.emplace_back(ax(num(p["t_s"])), ay(std::min(1.0, num(p["kv_blocks"]) / blocks)));
+    }
+    svg.polyline(batch, "series", "#4e79a7");
+    svg.polyline(used, "series", "#e15759");
+    svg.legend(L, B + 44, W - 10,
+               {{"sequences in the iteration, % of max_num_seqs", "#4e79a7"},
+                {"KV blocks in use, % of the cache", "#e15759"}});
+    h += "<h3>Batch size and KV-cache use over time</h3>\n" + svg.done();
+  }
+  // Latency CDFs.
+  const Doc cdf = sv["latency_cdf"], q = cdf["quantiles"];
+  double lo = INFINITY, hi = 0;
+  for (const char* k : {"ttft_s", "e2e_s"}) {
+    for (std::size_t i = 0; i < cdf[k].size(); ++i) {
+      const double v = num(cdf[k].at(i));
+      if (v > 0) lo = std::min(lo, v), hi = std::max(hi, v);
+    }
+  }
+  if (q.size() > 1 && hi > 0) {
+    const auto [x0, x1] = decades(lo, hi);
+    const Axis ax{x0, x1, L, R, true}, ay{0, 1, B, T, false};
+    Svg svg(W, B + 60, "serving-cdf", "serving-cdf", "latency CDFs");
+    for (double v : {0.0, 0.25, 0.5, 0.75, 1.0}) {
+      svg.line(L, ay(v), R, ay(v), "grid");
+      svg.text(L - 8, ay(v) + 4, fixed(100 * v, 0) + "%", "end");
+    }
+    for (double v : log_ticks(x0, x1, x1 / x0 <= 1000)) {
+      svg.line(ax(v), T, ax(v), B, "grid");
+      svg.text(ax(v), B + 18, tick_label(v, "s"), "middle");
+    }
+    svg.line(L, B, R, B, "axis");
+    svg.line(L, T, L, B, "axis");
+    ColourMap colours;
+    for (const char* k : {"ttft_s", "e2e_s"}) {
+      std::vector<std::pair<double, double>> pts;
+      for (std::size_t i = 0; i < cdf[k].size() && i < q.size(); ++i) {
+        const double v = num(cdf[k].at(i));
+        if (v > 0) pts.emplace_back(ax(v), ay(num(q.at(i)) / 100));
+      }
+      svg.polyline(pts, "series", colours(k));
+    }
+    svg.legend(L, B + 44, W - 10, {{"TTFT", colours("ttft_s")}, {"end-to-end latency", colours("e2e_s")}});
+    h += "<h3>Latency CDFs (share of measured requests at or below)</h3>\n" + svg.done();
+  }
+  return h;
+}
+
+// plan.html: throughput per GPU against p99 TTFT, one point per candidate that ran (coloured by hardware, the
+// Pareto front outlined and joined), then the ranked table.
+std::string write_plan(const Doc& doc) {
+  const Doc columns = doc["columns"], rows = doc["rows"];
+  auto column = [&](std::string_view name) -> std::size_t {
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      if (columns.at(i).as_string() == name) return i;
+    throw modelmeter::InvalidArgument("plan document without a '" + std::string(name) + "' column");
+  };
+  const std::size_t hw = column("hardware"), tps = column("output_tokens_per_s_per_gpu"), ttft = column("ttft_p99_s"),
+                    pareto = column("pareto"), meets = column("meets_sla"), gpus = column("gpus");
+  const std::string workload = str(doc.path("workload.name")), plugin = str(doc.path("plugin.name"));
+  std::string h = page_head("ModelMeter plan: " + plugin + ", " + workload);
+  h += "<h1>Serving plan: " + esc(plugin) + " &middot; " + esc(workload) + "</h1>\n";
+  h += "<p class=\"sub\">" + std::to_string(rows.size()) + " candidates, " +
+       esc(fixed(num(doc["requests_per_candidate"]), 0)) +
+       " requests simulated each. Layouts: " + esc(str(doc["layouts"])) + ". " + esc(str(doc["price"])) + ".</p>\n";
+  double xlo = INFINITY, xhi = 0, yhi = 0;
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const Doc row = rows.at(r);
+    const double x = num(row.at(ttft)), y = num(row.at(tps));
+    if (!(x > 0) || !(y >= 0)) continue;
+    xlo = std::min(xlo, x), xhi = std::max(xhi, x), yhi = std::max(yhi, y);
+  }
+  if (xhi > 0 && yhi > 0) {
+    constexpr double W = 920, L = 90, R = 880, T = 18, B = 360;
+    const auto [x0, x1] = decades(xlo, xhi);
+    const Axis ax{x0, x1, L, R, true}, ay{0, yhi * 1.08, B, T, false};
+    Svg svg(W, B + 70, "plan-chart", "plan-chart", "throughput per GPU against p99 TTFT");
+    for (int i = 0; i <= 5; ++i) {
+      const double v = ay.hi * i / 5;
+      svg.line(L, ay(v), R, ay(v), "grid");
+      svg.text(L - 8, ay(v) + 4, fixed(v, 0), "end");
+    }
+    for (double v : log_ticks(x0, x1, x1 / x0 <= 1000)) {
+      svg.line(ax(v), T, ax(v), B, "grid");
+      svg.text(ax(v), B + 18, tick_label(v, "s"), "middle");
+    }
+    svg.line(L, B, R, B, "axis");
+    svg.line(L, T, L, B, "axis");
+    svg.text((L + R) / 2, B + 40, "p99 TTFT (log scale)", "middle");
+    svg.text(16, (T + B) / 2, "output tokens/s per GPU", "middle", {}, -90);
+    ColourMap colours;
+    for (std::size_t r = rows.size(); r-- > 0;) {  // best last, drawn on top
+      const Doc row = rows.at(r);
+      const double x = num(row.at(ttft)), y = num(row.at(tps));
+      if (!(x > 0) || !(y >= 0)) continue;
+      const std::string c = colours(row.at(hw).as_string());
+      const bool on_front = row.at(pareto).as_bool();
+      svg.circle(ax(x), ay(y), on_front ? 5 : 3, row.at(meets).as_bool() ? c : "#ffffff", "pt",
+                 str(row.at(hw)) + " x" + std::to_string(row.at(gpus).as_int()) + ": " + fixed(y, 0) +
+                     " tokens/s/GPU, TTFT p99 " + seconds(x) + (on_front ? " (Pareto)" : ""),
+                 on_front ? "#1d2330" : c);
+    }
+    // The line is the two-dimensional front of this chart: by rising p99 TTFT, each point with more throughput
+    // per GPU than every point left of it.
+    std::vector<std::pair<double, double>> all;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const double x = num(rows.at(r).at(ttft)), y = num(rows.at(r).at(tps));
+      if (x > 0 && y >= 0) all.emplace_back(x, y);
+    }
+    std::sort(all.begin(), all.end(), [](const auto& p, const auto& q) {
+      return p.first < q.first || (p.first == q.first && p.second > q.second);
+    });
+    std::vector<std::pair<double, double>> stair;
+    double best = -1;
+    for (const auto& [x, y] : all) {
+      if (y <= best) continue;
+      best = y;
+      stair.emplace_back(ax(x), ay(y));
+    }
+    if (stair.size() > 1) svg.polyline(stair, "series dashed", "#1d2330");
+    std::vector<std::pair<std::string, std::string>> legend = colours.assigned;
+    svg.legend(L, B + 62, W - 10, legend);
+    h +=
+        "<h2>Throughput per GPU against p99 TTFT</h2>\n<p class=\"note\">Filled: meets the SLA; hollow: misses it; "
+        "outlined: on the Pareto front of throughput per GPU, p99 TTFT and p99 TPOT; dashed: the front of this chart's "
+        "two figures.</p>\n" +
+        svg.done();
+  }
+  h += "<h2>Candidates, ranked</h2>\n<div class=\"scroll\">\n<table>\n<thead><tr>";
+  for (std::size_t i = 0; i < columns.size(); ++i) h += "<th>" + esc(columns.at(i).as_string()) + "</th>";
+  h += "</tr></thead>\n<tbody>\n";
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const Doc row = rows.at(r);
+    h += row.at(meets).as_bool() ? "<tr>" : "<tr class=\"infeasible\">";
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      const std::string_view name = c < columns.size() ? columns.at(c).as_string() : "";
+      const Doc v = row.at(c);
+      const bool rate = name.find("per_s") != std::string_view::npos && !v.is_null();
+      const Cell cell = rate ? numc(fixed(num(v), 1)) : sweep_cell(name, v);
+      h += (cell.numeric ? "<td class=\"num\">" : "<td>") + cell.html + "</td>";
+    }
+    h += "</tr>\n";
+  }
+  h += "</tbody>\n</table>\n</div>\n";
+  return h + kPageTail;
+}
+
 struct HtmlWriter {
   static constexpr const char* kName = "html";
   static constexpr const char* kVersion = "0.1.0";
@@ -1042,6 +1242,8 @@ struct HtmlWriter {
       out.emit("report.html", write_report(doc));
     } else if (kind == "sweep") {
       out.emit("sweep.html", write_sweep(doc));
+    } else if (kind == "plan") {
+      out.emit("plan.html", write_plan(doc));
     } else {
       throw modelmeter::InvalidArgument("only reports and sweeps are rendered as HTML, not '" + std::string(kind) +
                                         "' documents (use --format md)");

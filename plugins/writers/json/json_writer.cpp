@@ -109,7 +109,7 @@ struct JsonWriter {
     text.reserve(1 << 16);
     write_value(text, report, 0);
     text += '\n';
-    out.emit("report.json", text);
+    out.emit(report["kind"].as_string() == "plan" ? "plan.json" : "report.json", text);
   }
 };
 

@@ -490,6 +490,53 @@ std::string classes_section(const Doc& layers) {
          t.text();
 }
 
+// The `serving` object of `modelmeter simulate` (docs/serving.md), when the report has one.
+std::string serving_section(const Doc& r) {
+  const Doc s = r["serving"];
+  std::string md = "## Serving simulation\n\n";
+  md += "Time model `" + std::string(s["time_model"].as_string()) +
+        "`: " + std::string(s["time_model_note"].as_string()) +
+        ". The summary below is one request alone (batch 1).\n\n";
+  const Doc a = s["arrival"], sc = s["scheduler"], w = s["window"], th = s["throughput"], kv = s["kv_cache"];
+  std::string arrival = std::string(a["kind"].as_string());
+  if (!a["concurrency"].is_null()) arrival += " loop at concurrency " + count(a["concurrency"].as_number());
+  if (!a["rate_per_s"].is_null()) arrival += " at " + sig3(a["rate_per_s"].as_number()) + " requests/s";
+  Table t({"figure", "value"});
+  t.row({"arrivals",
+         cell(arrival) + ", " + count(a["requests"].as_number()) + " requests, seed " + count(a["seed"].as_number())});
+  t.row({"request", count(a["prompt_tokens"].as_number()) + " prompt tokens, " + count(a["output_tokens"].as_number()) +
+                        " output tokens (" + cell(a["output_dist"].as_string()) + ")"});
+  t.row({"scheduler", "max_num_seqs " + count(sc["max_num_seqs"].as_number()) + ", max_num_batched_tokens " +
+                          count(sc["max_num_batched_tokens"].as_number()) + ", chunked prefill " +
+                          (sc["chunked_prefill"].as_bool() ? "on" : "off")});
+  t.row({"KV cache", count(kv["blocks"].as_number()) + " blocks of " + count(sc["block_size"].as_number()) +
+                         " tokens; mean use " + percent(kv["mean_use"].as_number())});
+  t.row({"measured", count(w["measured_requests"].as_number()) + " requests (" +
+                         count(w["warmup_requests"].as_number()) + " warm-up, " +
+                         count(w["cooldown_requests"].as_number()) + " cool-down completions left out)"});
+  t.row({"request throughput", sig3(th["requests_per_s"].as_number()) + " requests/s"});
+  t.row({"output throughput", sig3(th["output_tokens_per_s"].as_number()) + " tokens/s"});
+  t.row({"total throughput", sig3(th["total_tokens_per_s"].as_number()) + " tokens/s"});
+  if (!th["pages_per_day"].is_null()) t.row({"pages per day", count(std::round(th["pages_per_day"].as_number()))});
+  t.row({"batch", "mean " + sig3(s["mean_batch"].as_number()) + ", max " + count(s["max_batch"].as_number())});
+  t.row({"preemptions", count(s["preemptions"].as_number())});
+  md += t.text() + "\n";
+  Table p({"latency", "mean", "p50", "p90", "p99"});
+  for (const char* k : {"ttft_s", "tpot_s", "itl_s", "e2e_s"}) {
+    const Doc x = s[k];
+    p.row({k, seconds(x["mean"]), seconds(x["p50"]), seconds(x["p90"]), seconds(x["p99"])});
+  }
+  md += p.text() + "\n";
+  const Doc tb = s["time_breakdown_s"];
+  double total = 0;
+  for (std::size_t i = 0; i < tb.size(); ++i) total += tb.at(i).as_number();
+  Table b({"iteration time term", "time in window", "share"});
+  for (std::size_t i = 0; i < tb.size(); ++i) {
+    b.row({cell(tb.key(i)), seconds(tb.at(i)), percent(total > 0 ? tb.at(i).as_number() / total : 0)});
+  }
+  return md + b.text();
+}
+
 std::string report_md(const Doc& r) {
   std::string md;
   md += "# ModelMeter report: " + str(r, "model.name") + ", workload " + str(r, "workload.name") + ", " +
@@ -507,6 +554,7 @@ std::string report_md(const Doc& r) {
     for (std::size_t i = 0; i < warnings.size(); ++i) md += "- " + std::string(warnings.at(i).as_string()) + "\n";
     md += "\n";
   }
+  if (!r["serving"].is_null()) md += serving_section(r) + "\n";
   md += summary_section(r) + "\n";
   md += memory_section(r) + "\n";
   md += workload_section(r) + "\n";
@@ -564,6 +612,46 @@ std::string sweep_md(const Doc& r) {
   return md + t.text();
 }
 
+// plan.md: the ranked candidates of `modelmeter plan` (docs/serving.md), Pareto ones marked.
+std::string plan_md(const Doc& r) {
+  std::string md = "# Serving plan of " + str(r, "plugin.name") + ", workload " + str(r, "workload.name") + "\n\n";
+  md += "ModelMeter " + str(r, "tool.version") + ". SLA: ";
+  const Doc sla = r["sla"];
+  std::string bounds;
+  if (!sla["ttft_p99_s"].is_null()) bounds += "TTFT p99 ≤ " + seconds(sla["ttft_p99_s"]);
+  if (!sla["tpot_p99_s"].is_null())
+    bounds += (bounds.empty() ? "" : ", ") + ("TPOT p99 ≤ " + seconds(sla["tpot_p99_s"]));
+  md += (bounds.empty() ? std::string("none") : bounds) + ". Layouts: " + str(r, "layouts") +
+        ". Load: " + str(r, "load.arrival") + "; " + str(r, "load.split") + ". " +
+        count(r["requests_per_candidate"].as_number()) + " requests simulated per candidate. " + str(r, "price") +
+        ".\n\n";
+  const Doc columns = r["columns"], rows = r["rows"];
+  std::size_t pareto_col = columns.size();
+  for (std::size_t i = 0; i < columns.size(); ++i)
+    if (columns.at(i).as_string() == "pareto") pareto_col = i;
+  auto table = [&](bool pareto_only) {
+    std::vector<std::string> header;
+    for (std::size_t i = 0; i < columns.size(); ++i) header.push_back(cell(columns.at(i).as_string()));
+    Table t(header);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const Doc row = rows.at(i);
+      if (pareto_only && (pareto_col >= row.size() || !row.at(pareto_col).as_bool())) continue;
+      std::vector<std::string> cells;
+      for (std::size_t c = 0; c < row.size(); ++c) {
+        const std::string_view name = columns.at(c).as_string();
+        const Doc v = row.at(c);
+        const bool rate = name.find("per_s") != std::string_view::npos && !v.is_null();
+        cells.push_back(rate ? sig3(v.as_number()) : sweep_cell(name, v));
+      }
+      t.row(cells);
+    }
+    return t.text();
+  };
+  md += "## Pareto front (throughput per GPU against p99 TTFT and TPOT)\n\n" + table(true) + "\n";
+  md += "## All candidates, ranked (meeting the SLA first, then by output tokens/s per GPU)\n\n" + table(false);
+  return md;
+}
+
 // ------------------------------------------------------------------------------------------------------
 
 struct MarkdownWriter {
@@ -582,6 +670,8 @@ struct MarkdownWriter {
       write_class_pages(doc["layers"], false, out);
     } else if (kind == "sweep") {
       out.emit("sweep.md", sweep_md(doc));
+    } else if (kind == "plan") {
+      out.emit("plan.md", plan_md(doc));
     } else {
       throw modelmeter::InvalidArgument("unknown document kind '" + std::string(kind) + "'");
     }

@@ -60,7 +60,9 @@ class MM_CORE_API DocTree {
 MM_CORE_API std::unique_ptr<DocTree> new_document(std::string_view kind, const Plugin& plugin,
                                                   std::string_view tool_version);
 
-MM_CORE_API std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view tool_version);
+// `freeze` false leaves the tree open, for a caller that adds keys (simulate adds `serving`) and freezes it itself.
+MM_CORE_API std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view tool_version,
+                                                  bool freeze = true);
 
 // The report's `summary` object (spec §7.1), added under `parent` as key "summary": build_report uses it, and
 // so does the server, whose run responses therefore hold the summary exactly as report.json has it.
