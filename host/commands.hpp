@@ -54,10 +54,12 @@ struct PlanOptions {
   std::string gpus = "1,2,4,8";                     // GPU counts
   std::string max_num_seqs = "8,16,32,64,128,256";  // serving.max_num_seqs values
   std::string max_num_batched_tokens = "2048,4096,8192,16384";
-  double ttft_p99 = 0;       // s; 0: no bound
-  double tpot_p99 = 0;       // s; 0: no bound
-  uint64_t requests = 1000;  // simulated per candidate
-  unsigned threads = 0;      // 0: one per core
+  double ttft_p99 = 0;                 // s; 0: no bound
+  double tpot_p99 = 0;                 // s; 0: no bound
+  uint64_t requests = 1000;            // simulated per candidate
+  unsigned threads = 0;                // 0: one per core
+  std::string prices;                  // "HW=USD,..." per GPU-hour, overriding the profiles' [price]
+  std::string rank_by = "throughput";  // throughput | cost
   std::string formats = "csv,md";
   std::string out = "modelmeter-out";
 };

@@ -87,6 +87,10 @@ int main(int argc, char** argv) {
   plan_cmd->add_option("--ttft-p99", plan.ttft_p99, "SLA: p99 TTFT in seconds (0: none)")->capture_default_str();
   plan_cmd->add_option("--tpot-p99", plan.tpot_p99, "SLA: p99 TPOT in seconds (0: none)")->capture_default_str();
   plan_cmd->add_option("--requests", plan.requests, "requests simulated per candidate")->capture_default_str();
+  plan_cmd->add_option("--price", plan.prices,
+                       "US dollars per GPU-hour, HW=USD comma-separated (overrides the profiles' [price])");
+  plan_cmd->add_option("--rank-by", plan.rank_by, "order of the candidates that meet the SLA: throughput | cost")
+      ->capture_default_str();
   plan_cmd->add_option("--threads", plan.threads, "worker threads; 0 = one per core")
       ->capture_default_str()
       ->check(CLI::Range(0u, 1024u));

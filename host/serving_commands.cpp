@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
+#include <map>
 #include <modelmeter/core/errors.hpp>
 #include <modelmeter/core/report.hpp>
 #include <modelmeter/core/run.hpp>
@@ -225,6 +227,7 @@ struct Layout {
 
 struct Entry {  // one (hardware, layout): its cost model, derived once
   std::string hardware;
+  double price = 0;  // US dollars per GPU-hour; 0 = none
   Layout layout;
   sv::Settings base;
   std::optional<sv::CostModel> model;
@@ -239,7 +242,33 @@ struct Candidate {
   sv::Result result;
   uint64_t kv_blocks = 0;
   double tokens_per_gpu = 0, requests_per_gpu = 0;
+  // US dollars per million output tokens and per thousand requests (pages for DeepSeek-OCR); unset without a
+  // price or a throughput.
+  std::optional<double> usd_per_million_tokens, usd_per_thousand_requests;
 };
+
+// --price "h100-sxm=4.9,a100-40g=1.8": US dollars per GPU-hour by hardware name.
+std::map<std::string, double> parse_prices(const std::string& text) {
+  std::map<std::string, double> prices;
+  if (text.empty()) return prices;
+  for (const auto& item : split_list(text, "--price")) {
+    const auto eq = item.find('=');
+    double v = 0;
+    if (eq != std::string::npos && eq > 0) {
+      const std::string num = item.substr(eq + 1);
+      char* end = nullptr;
+      v = std::strtod(num.c_str(), &end);
+      if (num.empty() || end != num.c_str() + num.size()) v = 0;
+    }
+    if (eq == std::string::npos || eq == 0 || !(v > 0) || !std::isfinite(v) || v > 10000) {
+      throw core::Failure(kExitUsage, "--price '" + item +
+                                          "': expected HARDWARE=USD with USD a number in (0, 10000] "
+                                          "(US dollars per GPU-hour)");
+    }
+    prices[item.substr(0, eq)] = v;
+  }
+  return prices;
+}
 
 }  // namespace
 
@@ -250,6 +279,16 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   const auto seqs = parse_counts(o.max_num_seqs, "--max-num-seqs");
   const auto tokens = parse_counts(o.max_num_batched_tokens, "--max-num-batched-tokens");
   if (o.requests == 0) throw core::Failure(kExitUsage, "--requests must be at least 1");
+  if (o.rank_by != "throughput" && o.rank_by != "cost") {
+    throw core::Failure(kExitUsage, "--rank-by '" + o.rank_by + "': allowed values are throughput, cost");
+  }
+  std::map<std::string, double> prices = parse_prices(o.prices);
+  for (const auto& [name, usd] : prices) {
+    (void)usd;
+    if (std::find(hardware.begin(), hardware.end(), name) == hardware.end()) {
+      throw core::Failure(kExitUsage, "--price '" + name + "': not one of the --hardware names");
+    }
+  }
 
   // Layouts are sets of workload overrides, enumerated from the keys the plugin declares: tensor parallelism
   // when it declares parallel.tp; otherwise each GPU holds a whole replica.
@@ -280,6 +319,8 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
       Entry e;
       e.hardware = req.hardware.id;
       e.layout = layout;
+      const auto given = prices.find(h);
+      e.price = given != prices.end() ? given->second : req.hardware.price_usd_per_gpu_hour;
       core::ResolveInputs inputs = req.inputs;
       for (const auto& ov : layout.overrides) inputs.overrides.push_back(core::parse_override(ov));
       const core::ResolvedConfig config = core::resolve_config(catalog, inputs);
@@ -358,6 +399,11 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
             c.ran = true;
             c.tokens_per_gpu = c.result.output_tokens_per_s / static_cast<double>(e.layout.gpus);
             c.requests_per_gpu = c.result.requests_per_s / static_cast<double>(e.layout.gpus);
+            if (e.price > 0 && c.tokens_per_gpu > 0)
+              c.usd_per_million_tokens = e.price / (c.tokens_per_gpu * 3600) * 1e6;
+            if (e.price > 0 && c.requests_per_gpu > 0) {
+              c.usd_per_thousand_requests = e.price / (c.requests_per_gpu * 3600) * 1e3;
+            }
             const bool ttft_ok = o.ttft_p99 <= 0 || c.result.ttft_s.p99 <= o.ttft_p99;
             const bool tpot_ok = o.tpot_p99 <= 0 || c.result.tpot_s.p99 <= o.tpot_p99;
             c.meets = ttft_ok && tpot_ok;
@@ -400,6 +446,15 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
     const Candidate &x = cands[a], &y = cands[b];
     if (x.meets != y.meets) return x.meets;
     if (x.ran != y.ran) return x.ran;
+    if (o.rank_by == "cost") {
+      // Priced candidates first, the cheapest per million output tokens first.
+      if (x.usd_per_million_tokens.has_value() != y.usd_per_million_tokens.has_value()) {
+        return x.usd_per_million_tokens.has_value();
+      }
+      if (x.usd_per_million_tokens && *x.usd_per_million_tokens != *y.usd_per_million_tokens) {
+        return *x.usd_per_million_tokens < *y.usd_per_million_tokens;
+      }
+    }
     if (x.tokens_per_gpu != y.tokens_per_gpu) return x.tokens_per_gpu > y.tokens_per_gpu;
     return x.gpus < y.gpus;
   });
@@ -421,7 +476,20 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   t.set(root, "layouts",
         layouts.size() > 1 ? "tensor parallelism (parallel.tp) as the plugin declares it; replicas = GPUs / tp"
                            : "one whole replica per GPU: the plugin declares no parallel.* keys");
-  t.set(root, "price", "no hardware profile carries a price per GPU-hour: cost per million tokens is not ranked");
+  std::string priced, unpriced;
+  for (const auto& e : entries) {
+    std::string& list = e.price > 0 ? priced : unpriced;
+    const std::string item = e.price > 0 ? e.hardware + " $" + fmt("%g", e.price) : e.hardware;
+    if (list.find(item) == std::string::npos) list += (list.empty() ? "" : ", ") + item;
+  }
+  std::string price_text = priced.empty() ? "no hardware has a price per GPU-hour (a profile's [price] or --price): "
+                                            "cost is not computed"
+                                          : "US dollars per GPU-hour: " + priced;
+  if (!priced.empty() && !unpriced.empty()) price_text += "; no price for " + unpriced + " (cost null)";
+  t.set(root, "price", price_text);
+  t.set(root, "rank_by",
+        o.rank_by == "cost" ? "SLA met, then cost per million output tokens (priced first)"
+                            : "SLA met, then output tokens/s per GPU");
   const std::vector<std::string> columns = {"rank",
                                             "hardware",
                                             "gpus",
@@ -433,6 +501,8 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
                                             "pareto",
                                             "output_tokens_per_s_per_gpu",
                                             "requests_per_s_per_gpu",
+                                            "usd_per_million_output_tokens",
+                                            "usd_per_thousand_requests",
                                             "ttft_p99_s",
                                             "tpot_p99_s",
                                             "e2e_p99_s",
@@ -461,6 +531,8 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
     auto num = [&](bool have, double v) { t.push_number(row, have ? std::optional<double>(v) : std::nullopt); };
     num(c.ran, c.tokens_per_gpu);
     num(c.ran, c.requests_per_gpu);
+    t.push_number(row, c.usd_per_million_tokens);
+    t.push_number(row, c.usd_per_thousand_requests);
     num(c.ran, c.result.ttft_s.p99);
     num(c.ran, c.result.tpot_s.p99);
     num(c.ran, c.result.e2e_s.p99);
@@ -482,16 +554,17 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   if (o.tpot_p99 > 0) std::cout << " (TPOT p99 <= " << ms(o.tpot_p99) << ")";
   std::cout << "\n";
   char line[256];
-  std::snprintf(line, sizeof line, "%4s %-10s %4s %-8s %5s %6s %14s %10s %10s %s\n", "rank", "hardware", "gpus",
-                "layout", "seqs", "tokens", "tokens/s/GPU", "TTFT p99", "TPOT p99", "");
+  std::snprintf(line, sizeof line, "%4s %-10s %4s %-8s %5s %6s %14s %10s %10s %10s %s\n", "rank", "hardware", "gpus",
+                "layout", "seqs", "tokens", "tokens/s/GPU", "$/Mtok", "TTFT p99", "TPOT p99", "");
   std::cout << line;
   for (std::size_t k = 0; k < std::min<std::size_t>(10, order.size()); ++k) {
     const Candidate& c = cands[order[k]];
     const Entry& e = entries[c.entry];
     std::snprintf(
-        line, sizeof line, "%4zu %-10s %4llu %-8s %5llu %6llu %14s %10s %10s %s\n", k + 1, e.hardware.c_str(),
+        line, sizeof line, "%4zu %-10s %4llu %-8s %5llu %6llu %14s %10s %10s %10s %s\n", k + 1, e.hardware.c_str(),
         static_cast<unsigned long long>(c.gpus), e.layout.name.c_str(), static_cast<unsigned long long>(c.max_num_seqs),
         static_cast<unsigned long long>(c.max_num_batched_tokens), c.ran ? fmt("%.0f", c.tokens_per_gpu).c_str() : "-",
+        c.usd_per_million_tokens ? fmt("%.3f", *c.usd_per_million_tokens).c_str() : "-",
         c.ran ? ms(c.result.ttft_s.p99).c_str() : "-", c.ran ? ms(c.result.tpot_s.p99).c_str() : "-",
         c.meets ? (c.pareto ? "pareto" : "") : c.reason.c_str());
     std::cout << line;

@@ -138,7 +138,7 @@ namespace {
 
 Hardware from_table(const std::filesystem::path& path, const toml::table& root) {
   only_keys(path, root, "",
-            {"name", "vendor", "tensor_core", "cuda_core", "memory", "efficiency", "chip", "interconnect"});
+            {"name", "vendor", "tensor_core", "cuda_core", "memory", "efficiency", "chip", "interconnect", "price"});
   Hardware hw;
   hw.id = path.stem().string();
   hw.path = path;
@@ -196,6 +196,22 @@ Hardware from_table(const std::filesystem::path& path, const toml::table& root) 
     if (const toml::node* n = ic.get(key); n != nullptr && !n->is_string()) {
       throw InputError(where(path, *n) + ": key 'interconnect." + key + "' must be a string (a description)");
     }
+  }
+  const toml::table& price = section(path, root, "price", false);
+  only_keys(path, price, "price", {"usd_per_gpu_hour", "source"});
+  hw.price_usd_per_gpu_hour = positive(path, price, "price", "usd_per_gpu_hour", false, 0);
+  if (hw.price_usd_per_gpu_hour > 10000) {
+    throw InputError("hardware file '" + path.string() +
+                     "': key 'price.usd_per_gpu_hour' must be at most 10000 (US dollars per GPU-hour)");
+  }
+  if (const toml::node* n = price.get("source"); n != nullptr) {
+    if (!n->is_string())
+      throw InputError(where(path, *n) + ": key 'price.source' must be a string (where the price comes from)");
+    hw.price_source = *n->value<std::string>();
+  }
+  if (hw.price_usd_per_gpu_hour > 0 && hw.price_source.empty()) {
+    throw InputError("hardware file '" + path.string() +
+                     "': key 'price.usd_per_gpu_hour' needs 'price.source' (where the price comes from)");
   }
   return hw;
 }

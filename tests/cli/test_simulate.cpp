@@ -183,6 +183,66 @@ TEST_CASE("plan ranks every candidate: SLA first, then output tokens/s per GPU, 
   CHECK(read_file((fs::path(td.path()) / "plan.html").string()).find("id=\"plan-chart\"") != std::string::npos);
 }
 
+TEST_CASE("plan --rank-by cost: US dollars per million output tokens = price / (tokens/s per GPU x 3600) x 1e6") {
+  const TempDir td;
+  const ProcessResult r = mm({"plan", "--plugin", "deepseek_ocr", "--workload", "serve-ocr", "--hardware",
+                              "a100-40g,h100-sxm,l40s", "--gpus", "1", "--max-num-seqs", "16,64",
+                              "--max-num-batched-tokens", "8192", "--requests", "100", "--price", "h100-sxm=2",
+                              "--rank-by", "cost", "--format", "json", "--out", td.path()});
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto j = boost::json::parse(read_file((fs::path(td.path()) / "plan.json").string()));
+  CHECK(j.at("price").as_string() ==
+        "US dollars per GPU-hour: a100-40g $1.844, h100-sxm $2; no price for l40s (cost null)");
+  const auto& cols = j.at("columns").as_array();
+  auto col = [&](const char* name) {
+    for (std::size_t i = 0; i < cols.size(); ++i)
+      if (cols[i].as_string() == name) return i;
+    FAIL("no column " << name);
+    return std::size_t{0};
+  };
+  const std::size_t hw = col("hardware"), tps = col("output_tokens_per_s_per_gpu"),
+                    rps = col("requests_per_s_per_gpu"), mtok = col("usd_per_million_output_tokens"),
+                    kreq = col("usd_per_thousand_requests");
+  const auto& rows = j.at("rows").as_array();
+  REQUIRE(rows.size() == 6);
+  double last = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& row = rows[i].as_array();
+    CAPTURE(i);
+    const std::string h(row[hw].as_string());
+    if (h == "l40s") {  // no price: null, and ranked after every priced candidate
+      CHECK(row[mtok].is_null());
+      CHECK(row[kreq].is_null());
+      CHECK(i >= 4);
+      continue;
+    }
+    const double price = h == "h100-sxm" ? 2.0 : 1.844;  // --price overrides the profile's 4.916
+    CHECK(num(row[mtok]) == doctest::Approx(price / (num(row[tps]) * 3600) * 1e6).epsilon(1e-12));
+    CHECK(num(row[kreq]) == doctest::Approx(price / (num(row[rps]) * 3600) * 1e3).epsilon(1e-12));
+    CHECK(num(row[mtok]) >= last);  // cheapest first
+    last = num(row[mtok]);
+  }
+}
+
+TEST_CASE("plan: bad --price and --rank-by values are usage errors naming the value") {
+  const TempDir td;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--price=h100-sxm", "--price 'h100-sxm': expected HARDWARE=USD"},
+      {"--price=h100-sxm=-3", "--price 'h100-sxm=-3': expected HARDWARE=USD"},
+      {"--price=h100-sxm=1e9", "--price 'h100-sxm=1e9': expected HARDWARE=USD with USD a number in (0, 10000]"},
+      {"--price=b200=3", "--price 'b200': not one of the --hardware names"},
+      {"--rank-by=money", "--rank-by 'money': allowed values are throughput, cost"}};
+  for (const auto& c : cases) {
+    CAPTURE(c.first);
+    const ProcessResult r = mm({"plan", "--plugin", "deepseek_ocr", "--workload", "serve-ocr", "--hardware",
+                                "h100-sxm", c.first, "--out", td.path()});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(c.second) != std::string::npos);
+    CHECK(r.out.empty());
+  }
+}
+
 TEST_CASE("plan: a bad GPU count is a usage error") {
   const TempDir td;
   const ProcessResult r =

@@ -106,3 +106,23 @@ TEST_CASE("a figure that overflows its unit is refused (found by fuzz_hardware),
   CHECK_THROWS_WITH_AS(parse_hardware("name = \n", "mem/chip.toml"),
                        doctest::Contains("hardware file mem/chip.toml:1:"), InputError);
 }
+
+TEST_CASE("a price per GPU-hour is optional, needs its source and is bounded") {
+  const std::string t = kGood;
+  CHECK(load_hardware(write_temp(t)).price_usd_per_gpu_hour == 0);  // no [price]: none
+  const Hardware priced = load_hardware(write_temp(t + "[price]\nusd_per_gpu_hour = 2.5\nsource = \"a quote\"\n"));
+  CHECK(priced.price_usd_per_gpu_hour == 2.5);
+  CHECK(priced.price_source == "a quote");
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[price]\nusd_per_gpu_hour = 2.5\n")),
+                       doctest::Contains("key 'price.usd_per_gpu_hour' needs 'price.source'"), InputError);
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[price]\nusd_per_gpu_hour = -1\nsource = \"x\"\n")),
+                       doctest::Contains("key 'price.usd_per_gpu_hour' must be > 0, got -1"), InputError);
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[price]\nusd_per_gpu_hour = 20000\nsource = \"x\"\n")),
+                       doctest::Contains("must be at most 10000"), InputError);
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[price]\nusd = 1\n")),
+                       doctest::Contains("unknown key 'price.usd' (allowed: source, usd_per_gpu_hour)"), InputError);
+  // The bundled prices: AWS Capacity Blocks' effective accelerator hourly rates (the profiles cite them).
+  CHECK(load_hardware(kConfigs / "h100-sxm.toml").price_usd_per_gpu_hour == 4.916);
+  CHECK(load_hardware(kConfigs / "a100-40g.toml").price_usd_per_gpu_hour == 1.844);
+  CHECK(load_hardware(kConfigs / "l40s.toml").price_usd_per_gpu_hour == 0);
+}

@@ -42,6 +42,10 @@ struct Hardware {
   double gpus_per_node = 0;
   double link_bandwidth = 0;
   double network_bandwidth = 0;
+  // [price] (optional): what one GPU of this kind costs per hour, in US dollars, and where the figure comes from
+  // (`plan` ranks by cost per million output tokens with it); 0 = no price.
+  double price_usd_per_gpu_hour = 0;
+  std::string price_source;
   // The calibration applied to times (null: roofline). Set by whoever resolves --calibration.
   std::shared_ptr<const Calibration> calibration;
 
