@@ -4,6 +4,7 @@
 #
 #   bench/serve/run.sh [BUILD_DIR] [CONNECTIONS] [SECONDS] [WRK_THREADS]     # defaults: build 4 10 1
 #   SERVE_ARGS="--cache 0" bench/serve/run.sh build 4 10 1                  # options for the server
+#   SCRIPT=post_varied.lua bench/serve/run.sh build 4 10 1                  # another wrk script (here: misses)
 #
 # Prints wrk's report (requests/s, latency percentiles with --latency), then the server's peak RSS (VmHWM)
 # and its result-cache hit and miss counts. The figures in docs/serve.md come from this script.
@@ -25,9 +26,9 @@ for _ in $(seq 100); do grep -q listening "$out" && break; sleep 0.1; done
 port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$out")
 [[ -n "$port" ]] || { echo "run.sh: the server did not start" >&2; exit 1; }
 url="http://127.0.0.1:$port/v1/runs"
-echo "modelmeter serve on port $port (${SERVE_ARGS:-default options}); $(nproc) cores; wrk -t$wthreads -c$conns -d${secs}s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-wrk -t"$wthreads" -c"$conns" -d2s -s "$here/post_runs.lua" "$url" >/dev/null  # warm-up
-wrk -t"$wthreads" -c"$conns" -d"${secs}s" --latency -s "$here/post_runs.lua" "$url"
+echo "modelmeter serve on port $port (${SERVE_ARGS:-default options}); $(nproc) cores; wrk -t$wthreads -c$conns -d${secs}s ${SCRIPT:-post_runs.lua}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+wrk -t"$wthreads" -c"$conns" -d2s -s "$here/${SCRIPT:-post_runs.lua}" "$url" >/dev/null  # warm-up
+wrk -t"$wthreads" -c"$conns" -d"${secs}s" --latency -s "$here/${SCRIPT:-post_runs.lua}" "$url"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "server peak RSS: $(sed -n 's/^VmHWM:[[:space:]]*//p' "/proc/$pid/status")"
 kill -TERM $pid
