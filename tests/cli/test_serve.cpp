@@ -741,11 +741,19 @@ TEST_CASE("serve: the result cache answers with the bytes an evaluation gives an
   const std::string bad = R"({"plugin":"deepseek_ocr","workload":"std-v1","set":{"decode.max_new_tokens":-1}})";
   const std::string first = api_error(c.Post("/v1/runs", bad, "application/json"), 400).message;
   CHECK(api_error(c.Post("/v1/runs", bad, "application/json"), 400).message == first);
+  // The checks before the cache still apply to a cached body: a Content-Type that is not JSON is refused.
+  CHECK(api_error(c.Post("/v1/runs", kStd, "text/plain"), 415).code == "unsupported_media_type");
+  // A path refused twice, with the same message: refusals are not cached either.
+  const std::string path = R"({"plugin":"hf_decoder","workload":"llm-1024","set":{"model.config":"/etc/passwd"}})";
+  const ApiError refused = api_error(c.Post("/v1/runs", path, "application/json"), 400);
+  CHECK(refused.code == "invalid_input");
+  CHECK(api_error(c.Post("/v1/runs", path, "application/json"), 400).message == refused.message);
   const auto [code, out] = cached.stop();
   CHECK(code == 0);
   CHECK(out.find("stopped") != std::string::npos);
-  // 8 misses in the first round, 8 hits in the second; the failing body: two misses.
-  CHECK(cached.err().find("result cache: 8 hits, 10 misses, 8 entries") != std::string::npos);
+  // 8 misses in the first round, 8 hits in the second; the failing bodies: two misses each (the 415 is refused
+  // before the cache is looked at).
+  CHECK(cached.err().find("result cache: 8 hits, 12 misses, 8 entries") != std::string::npos);
 }
 
 TEST_CASE("serve: --cache 1 keeps only the last result and still answers every request correctly") {
