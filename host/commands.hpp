@@ -75,11 +75,13 @@ struct ServeOptions {
   int port = 8470;  // 0: any free port (the one chosen is printed)
   int threads = 0;  // 0: the default, max(8, 2 x cores)
   std::size_t max_runs = 1000;
+  std::size_t cache = 1024;              // results of POST /v1/runs kept by request body; 0: no cache
   double timeout_s = 5;                  // read/write timeout of a connection
   std::vector<std::string> allow_hosts;  // Host names answered besides IP literals and localhost
 };
 inline constexpr int kMaxServeThreads = 256;
 inline constexpr std::size_t kMaxServeRuns = 1000000;
+inline constexpr std::size_t kMaxServeCache = 100000;
 
 struct CalibrateOptions {
   std::string hardware;

@@ -177,6 +177,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, kMaxServeRuns));
   serve_cmd
+      ->add_option("--cache", serve.cache,
+                   "results of POST /v1/runs kept by request body (also at most 32 MiB; 0: no cache)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{0}, kMaxServeCache));
+  serve_cmd
       ->add_option("--timeout", serve.timeout_s, "seconds to receive a request's headers, its body, or send a response")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));

@@ -361,6 +361,9 @@ int cmd_serve(const GlobalOptions& g, const ServeOptions& o) {
   if (o.max_runs < 1 || o.max_runs > kMaxServeRuns) {
     throw core::Failure(kExitUsage, "--max-runs must be 1 to " + std::to_string(kMaxServeRuns));
   }
+  if (o.cache > kMaxServeCache) {
+    throw core::Failure(kExitUsage, "--cache must be 0 to " + std::to_string(kMaxServeCache));
+  }
   if (o.threads < 0 || o.threads > kMaxServeThreads) {
     throw core::Failure(kExitUsage, "--threads must be 1 to " + std::to_string(kMaxServeThreads) + " (0: the default)");
   }
@@ -381,7 +384,7 @@ int cmd_serve(const GlobalOptions& g, const ServeOptions& o) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up mid-response is an error on its socket, not our death
 
-  Service service(g, o.max_runs);  // loads every plugin and writer once, before the port opens
+  Service service(g, o.max_runs, o.cache);  // loads every plugin and writer once, before the port opens
 
   boost::system::error_code ec;
   auto address = asio::ip::make_address(o.host, ec);
@@ -441,7 +444,7 @@ int cmd_serve(const GlobalOptions& g, const ServeOptions& o) {
   const std::string host_text = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
   std::cout << "modelmeter serve: listening on http://" << host_text << ":" << port << "/ ("
             << service.model_plugin_count() << " model plugins, " << service.writer_count() << " writers, " << threads
-            << " threads, max runs " << o.max_runs << ")" << std::endl;
+            << " threads, max runs " << o.max_runs << ", cache " << o.cache << ")" << std::endl;
 
   // Wait for a stop signal (or for every worker to have ended, which only a bug would cause).
   int sig = 0;
@@ -483,6 +486,9 @@ int cmd_serve(const GlobalOptions& g, const ServeOptions& o) {
     std::_Exit(kExitOk);
   }
   for (auto& t : pool) t.join();
+  const Service::CacheStats cache = service.cache_stats();
+  log_info("result cache: " + std::to_string(cache.hits) + " hits, " + std::to_string(cache.misses) + " misses, " +
+           std::to_string(cache.entries) + " entries, " + std::to_string(cache.bytes) + " bytes");
   std::cout << "modelmeter serve: stopped" << std::endl;
   return kExitOk;
 }

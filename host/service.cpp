@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <deque>
+#include <list>
 #include <modelmeter/core/errors.hpp>
 #include <modelmeter/core/files.hpp>
 #include <modelmeter/core/hardware.hpp>
@@ -241,16 +242,34 @@ struct Service::State {
   std::map<std::string, std::shared_ptr<const core::Calibration>, std::less<>> calibrations, default_calibration;
   std::map<std::string, fs::path, std::less<>> models;
 
+  fs::path models_dir;  // where bundled model names resolve (apply_model's), found once
+
   struct StoredRun {
-    core::RunRequest request;
-    std::string summary_body;  // the POST response: {id, summary}
+    std::shared_ptr<const core::RunRequest> request;  // shared with the result cache's entry
+    std::string summary_body;                         // the POST response: {id, summary}
   };
   std::mutex runs_mutex;
   std::unordered_map<std::string, std::shared_ptr<const StoredRun>> runs;
   std::deque<std::string> order;  // oldest first
   std::mt19937_64 rng{std::random_device{}()};
 
-  State(const GlobalOptions& g, std::size_t max) : global(g), max_runs(max) {
+  // The result cache (docs/serve.md, "The result cache"): POST /v1/runs bodies that gave a 201, by their exact
+  // bytes, least recently used first out. An entry is the validated request and the response around its id;
+  // a hit answers with the same bytes the evaluation would have given, under a new id.
+  struct CachedRun {
+    std::string body;                                 // the request body: the key
+    std::shared_ptr<const core::RunRequest> request;  // what a stored run re-evaluates for its reports
+    std::string before_id, after_id;                  // the 201 body is before_id + id + after_id
+    std::size_t bytes = 0;                            // what the entry is counted as, against kMaxCacheBytes
+  };
+  std::size_t cache_entries;
+  mutable std::mutex cache_mutex;
+  std::list<CachedRun> cache_lru;                                                    // most recently used first
+  std::unordered_map<std::string_view, std::list<CachedRun>::iterator> cache_index;  // keys: the entries' bodies
+  std::size_t cache_bytes = 0;
+  unsigned long long cache_hits = 0, cache_misses = 0;
+
+  State(const GlobalOptions& g, std::size_t max, std::size_t cache) : global(g), max_runs(max), cache_entries(cache) {
     const core::SearchPath sp = search_path(g, false);
     for (const auto& file : core::plugin_files(sp)) {
       const std::string stem = file.stem().string();
@@ -278,6 +297,7 @@ struct Service::State {
     if (!json_writer) throw core::PluginLoadError("serve needs the json writer; none found on the writer path");
 
     const fs::path configs = configs_dir();
+    models_dir = configs / "models";
     for (const auto& name : bundled_names(configs / "workloads", ".toml")) {
       const fs::path p = configs / "workloads" / (name + ".toml");
       workloads.emplace(name, Workload{p, core::read_regular_file(p, "workload file")});
@@ -413,8 +433,8 @@ struct Service::State {
       bad_request("'workload' must be a bundled workload name or an object with the TOML's fields", "workload");
     }
 
-    apply_model(req.inputs, *req.plugin, "");  // where bundled model names resolve
-    req.inputs.names_only = true;              // a request never names a file (docs/serve.md, threat model)
+    req.inputs.models_dir = models_dir;  // where bundled model names resolve (as apply_model sets it)
+    req.inputs.names_only = true;        // a request never names a file (docs/serve.md, threat model)
     if (body.contains("model")) {
       const std::string name = string_field(body, "model");
       if (name.find('/') != std::string::npos || name.ends_with(".toml") || name.ends_with(".json")) {
@@ -461,28 +481,75 @@ struct Service::State {
 
   // ---- runs --------------------------------------------------------------------------------------------
 
-  std::string store(const std::shared_ptr<StoredRun>& run, const core::RunResult& result) {
+  // A fresh random id, not in use.
+  std::string new_id() {
+    std::lock_guard<std::mutex> lock(runs_mutex);
     std::string id;
-    {
-      std::lock_guard<std::mutex> lock(runs_mutex);
-      do {
-        char buf[17];
-        std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
-        id = buf;
-      } while (runs.count(id));
-    }
+    do {
+      char buf[17];
+      std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+      id = buf;
+    } while (runs.count(id));
+    return id;
+  }
+
+  // {id, summary} as the json writer prints it: the POST response and GET …/summary.
+  std::string summary_body(const std::string& id, const core::RunResult& result) {
     core::DocTree doc;
     doc.set(doc.root(), "id", id);
     core::add_summary(doc, doc.root(), result);
-    run->summary_body = render_file(json_writer, doc.freeze(), "report.json");
+    return render_file(json_writer, doc.freeze(), "report.json");
+  }
+
+  void store(const std::string& id, std::shared_ptr<const StoredRun> run) {
     std::lock_guard<std::mutex> lock(runs_mutex);
-    runs.emplace(id, run);
+    runs.emplace(id, std::move(run));
     order.push_back(id);
     while (order.size() > max_runs) {
       runs.erase(order.front());
       order.pop_front();
     }
-    return id;
+  }
+
+  // ---- the result cache ------------------------------------------------------------------------------------
+
+  std::optional<CachedRun> cache_find(const std::string& body) {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    const auto it = cache_index.find(body);
+    if (it == cache_index.end()) {
+      ++cache_misses;
+      return std::nullopt;
+    }
+    ++cache_hits;
+    cache_lru.splice(cache_lru.begin(), cache_lru, it->second);  // now the most recently used
+    const CachedRun& e = *it->second;
+    return CachedRun{{}, e.request, e.before_id, e.after_id, 0};
+  }
+
+  void cache_insert(CachedRun entry) {
+    const core::ResolveInputs& in = entry.request->inputs;
+    std::size_t bytes = sizeof(CachedRun) + sizeof(core::RunRequest) + 256 + 2 * entry.body.size() +
+                        entry.before_id.size() + entry.after_id.size() + in.workload_name.size() +
+                        in.workload_file.native().size() + in.models_dir.native().size() +
+                        entry.request->hardware.id.size() + entry.request->hardware.name.size() +
+                        entry.request->hardware.vendor.size() + entry.request->hardware.path.native().size();
+    if (in.workload_text) bytes += in.workload_text->size();
+    if (in.model_text) bytes += in.model_text->size();
+    if (in.model_config) bytes += in.model_config->size();
+    if (in.model_file) bytes += in.model_file->native().size();
+    for (const auto& o : in.overrides) bytes += sizeof o + o.key.size() + o.text.size();
+    entry.bytes = bytes;
+    if (bytes > kMaxCacheBytes / 4) return;  // never one entry that would crowd out the rest
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    if (cache_index.count(entry.body)) return;  // another thread evaluated the same body meanwhile
+    while (!cache_lru.empty() && (cache_lru.size() >= cache_entries || cache_bytes + bytes > kMaxCacheBytes)) {
+      cache_bytes -= cache_lru.back().bytes;
+      cache_index.erase(cache_lru.back().body);
+      cache_lru.pop_back();
+    }
+    cache_lru.push_front(std::move(entry));
+    cache_index.emplace(cache_lru.front().body, cache_lru.begin());
+    cache_bytes += bytes;
   }
 
   std::shared_ptr<const StoredRun> find_run(const std::string& id) {
@@ -508,14 +575,38 @@ struct Service::State {
       throw RequestError{415, "unsupported_media_type",
                          "Content-Type '" + content_type + "' is not JSON; send Content-Type: application/json", ""};
     }
+    const bool cacheable = cache_entries > 0 && body.size() <= kMaxCachedBodyBytes;
     auto run = std::make_shared<StoredRun>();
-    run->request = parse_run_request(body);
-    const core::RunResult result = evaluate(run->request);
-    const std::string id = store(run, result);  // `run` stays alive here even if evicted at once
+    const std::string id = new_id();
+    if (std::optional<CachedRun> hit = cacheable ? cache_find(body) : std::nullopt) {
+      run->request = std::move(hit->request);
+      run->summary_body = hit->before_id + id + hit->after_id;
+    } else {
+      auto request = std::make_shared<const core::RunRequest>(parse_run_request(body));
+      const core::RunResult result = evaluate(*request);
+      run->request = request;
+      if (cacheable) {
+        // Rendered once around a placeholder id, which the json writer prints first (the summary follows it),
+        // so that a hit only puts its own id in between.
+        static const std::string placeholder = "0000000000000000";
+        const std::string text = summary_body(placeholder, result);
+        const std::size_t at = text.find('"' + placeholder + '"');
+        if (at != std::string::npos && at < text.find("\"summary\"")) {
+          CachedRun entry{body, request, text.substr(0, at + 1), text.substr(at + 1 + placeholder.size()), 0};
+          run->summary_body = entry.before_id + id + entry.after_id;
+          cache_insert(std::move(entry));
+        } else {
+          run->summary_body = summary_body(id, result);
+        }
+      } else {
+        run->summary_body = summary_body(id, result);
+      }
+    }
     HttpResponse r;
     r.status = 201;
     r.body = run->summary_body;
     r.headers.emplace_back("Location", "/v1/runs/" + id);
+    store(id, std::move(run));  // evicted at once when --max-runs is 1 and another POST comes: r is a copy
     return r;
   }
 
@@ -532,7 +623,7 @@ struct Service::State {
                          "no report format '" + format + "'; available: " + (names.empty() ? "(none)" : join(names)),
                          ""};
     }
-    const core::RunResult result = evaluate(run->request);
+    const core::RunResult result = evaluate(*run->request);
     const auto doc = core::build_report(result, kToolVersion);
     HttpResponse r;
     r.content_type = content_type_of(format);
@@ -686,7 +777,8 @@ std::string key_of(const std::string& message) {
 
 }  // namespace
 
-Service::Service(const GlobalOptions& g, std::size_t max_runs) : s_(std::make_unique<State>(g, max_runs)) {}
+Service::Service(const GlobalOptions& g, std::size_t max_runs, std::size_t cache_entries)
+    : s_(std::make_unique<State>(g, max_runs, cache_entries)) {}
 Service::~Service() = default;
 
 std::size_t Service::model_plugin_count() const {
@@ -695,6 +787,10 @@ std::size_t Service::model_plugin_count() const {
 }
 std::size_t Service::writer_count() const {
   return s_->writers.size();
+}
+Service::CacheStats Service::cache_stats() const {
+  std::lock_guard<std::mutex> lock(s_->cache_mutex);
+  return {s_->cache_lru.size(), s_->cache_bytes, s_->cache_hits, s_->cache_misses};
 }
 
 HttpResponse Service::handle(const std::string& method, const std::string& path, const std::string& content_type,

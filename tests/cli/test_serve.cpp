@@ -678,3 +678,99 @@ TEST_CASE("serve: a model by bundled name, TOML (deepseek_ocr) or config.json (h
                   400)
             .message.find("not paths") != std::string::npos);
 }
+
+TEST_CASE("serve: the result cache answers with the bytes an evaluation gives and never another request's") {
+  Server cached({}, {"-v"});  // -v: the hit and miss counts are logged at stop
+  Server uncached({"--cache", "0"});
+  auto c = cached.client();
+  auto u = uncached.client();
+  // Bodies that differ in one input each, one only in spacing (another key, the same result), an inline
+  // workload and a config.json model: none may get another's answer.
+  const std::vector<std::string> bodies = {
+      kStd,
+      R"({"plugin":"deepseek_ocr","workload":"std-v1","set":{"decode.max_new_tokens":2048}})",
+      R"({"plugin":"deepseek_ocr","workload":"std-v1","set":{"decode.max_new_tokens":1024}})",
+      R"({"plugin":"deepseek_ocr","workload":"std-v1","hardware":"h200"})",
+      R"({"plugin":"deepseek_ocr","workload":"std-v1","calibration":"none"})",
+      R"({"plugin": "deepseek_ocr", "workload": "std-v1"})",
+      R"({"plugin":"deepseek_ocr","workload":{"decode":{"max_new_tokens":64},"vision":{"mode":"tiny"}}})",
+      R"({"plugin":"hf_decoder","model":"llama-2-7b","workload":"llm-1024"})",
+  };
+  // The 201 body with its id replaced by a fixed one, so that two runs' bodies compare.
+  auto without_id = [](const std::string& body, const std::string& id) {
+    std::string s = body;
+    const auto at = s.find('"' + id + '"');
+    REQUIRE(at != std::string::npos);
+    s.replace(at + 1, id.size(), "ID");
+    return s;
+  };
+  std::vector<std::string> answers, ids;
+  for (int round = 0; round < 2; ++round) {  // the first round fills the cache, the second hits it
+    for (std::size_t i = 0; i < bodies.size(); ++i) {
+      CAPTURE(round);
+      CAPTURE(bodies[i]);
+      const auto want = u.Post("/v1/runs", bodies[i], "application/json");
+      const auto got = c.Post("/v1/runs", bodies[i], "application/json");
+      REQUIRE(want);
+      REQUIRE(got);
+      REQUIRE(want->status == 201);
+      REQUIRE(got->status == 201);
+      const std::string want_id(parse_object(want->body).at("id").as_string());
+      const std::string got_id(parse_object(got->body).at("id").as_string());
+      CHECK(got->get_header_value("Location") == "/v1/runs/" + got_id);
+      CHECK(without_id(got->body, got_id) == without_id(want->body, want_id));
+      CHECK(c.Get("/v1/runs/" + got_id + "/summary")->body == got->body);
+      CHECK(c.Get("/v1/runs/" + got_id)->body == u.Get("/v1/runs/" + want_id)->body);
+      CHECK(c.Get("/v1/runs/" + got_id + "/report.md")->body == u.Get("/v1/runs/" + want_id + "/report.md")->body);
+      if (round == 0) {
+        answers.push_back(without_id(got->body, got_id));
+        ids.push_back(got_id);
+      } else {
+        CHECK(without_id(got->body, got_id) == answers[i]);
+        CHECK(got_id != ids[i]);  // a hit is a new run
+      }
+    }
+  }
+  CHECK(answers[1] != answers[0]);  // decode.max_new_tokens changes the summary
+  CHECK(answers[1] != answers[2]);
+  CHECK(answers[3] != answers[0]);  // hardware
+  CHECK(answers[4] != answers[0]);  // calibration
+  CHECK(answers[5] == answers[0]);  // spacing only
+  CHECK(answers[7] != answers[0]);
+  // A request that fails is never cached: the same failing body fails again, with the same message.
+  const std::string bad = R"({"plugin":"deepseek_ocr","workload":"std-v1","set":{"decode.max_new_tokens":-1}})";
+  const std::string first = api_error(c.Post("/v1/runs", bad, "application/json"), 400).message;
+  CHECK(api_error(c.Post("/v1/runs", bad, "application/json"), 400).message == first);
+  // The checks before the cache still apply to a cached body: a Content-Type that is not JSON is refused.
+  CHECK(api_error(c.Post("/v1/runs", kStd, "text/plain"), 415).code == "unsupported_media_type");
+  // A path refused twice, with the same message: refusals are not cached either.
+  const std::string path = R"({"plugin":"hf_decoder","workload":"llm-1024","set":{"model.config":"/etc/passwd"}})";
+  const ApiError refused = api_error(c.Post("/v1/runs", path, "application/json"), 400);
+  CHECK(refused.code == "invalid_input");
+  CHECK(api_error(c.Post("/v1/runs", path, "application/json"), 400).message == refused.message);
+  const auto [code, out] = cached.stop();
+  CHECK(code == 0);
+  CHECK(out.find("stopped") != std::string::npos);
+  // 8 misses in the first round, 8 hits in the second; the failing bodies: two misses each (the 415 is refused
+  // before the cache is looked at).
+  CHECK(cached.err().find("result cache: 8 hits, 12 misses, 8 entries") != std::string::npos);
+}
+
+TEST_CASE("serve: --cache 1 keeps only the last result and still answers every request correctly") {
+  Server server({"--cache", "1"}, {"-v"});
+  auto c = server.client();
+  const std::string other = R"({"plugin":"deepseek_ocr","workload":"std-v1","hardware":"h200"})";
+  std::vector<std::string> summaries;
+  for (const std::string& body : {kStd, other, kStd, kStd, other}) {  // miss, miss, miss, hit, miss
+    const auto r = c.Post("/v1/runs", body, "application/json");
+    REQUIRE(r);
+    REQUIRE(r->status == 201);
+    summaries.push_back(summary_text(r->body));
+  }
+  CHECK(summaries[0] == summaries[2]);
+  CHECK(summaries[0] == summaries[3]);
+  CHECK(summaries[1] == summaries[4]);
+  CHECK(summaries[0] != summaries[1]);
+  CHECK(server.stop().first == 0);
+  CHECK(server.err().find("result cache: 1 hits, 4 misses, 1 entries") != std::string::npos);
+}

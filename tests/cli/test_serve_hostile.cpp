@@ -541,6 +541,7 @@ TEST_CASE("serve hostile: options out of range are refused before anything liste
       {{"--threads", "2000"}, "--threads"}, {{"--threads", "-3"}, "--threads"},
       {{"--timeout", "0"}, "--timeout"},    {{"--timeout", "1e9"}, "--timeout"},
       {{"--port", "70000"}, "--port"},      {{"--host", "not-an-address"}, "not-an-address"},
+      {{"--cache", "100001"}, "--cache"},   {{"--cache", "-1"}, "--cache"},
   };
   for (const auto& k : cases) {
     std::vector<std::string> argv = {kHost, "serve", "--port", "0"};
