@@ -389,6 +389,15 @@ ModuleNode evaluate_layer(const mm_layer* root, const std::string& plugin_name, 
   return materialise(*tree, values, 0, "model");
 }
 
+FlatLayer flatten_layer(const mm_layer* root, const std::string& plugin_name) {
+  Evaluator ev{plugin_name, 1, 1, 1, nullptr};
+  FlatLayer f;
+  const auto tree = flatten(root, plugin_name);
+  ev.own_values(*tree, 0, 1, true, f.own);
+  f.tree = tree;
+  return f;
+}
+
 const char* metric_key(mm_metric_id id) {
   return id < MM_METRIC_COUNT ? kMetricKeys[id] : "?";
 }

@@ -215,6 +215,14 @@ struct RooflineRates {
 MM_CORE_API ModuleNode evaluate_layer(const mm_layer* root, const std::string& plugin_name, const RooflineRates& rates,
                                       uint64_t first_step, uint64_t step_count, std::vector<std::string>* warnings);
 
+// A layer tree (not owned) flattened as run_model flattens a stage, with each node's own metrics for one step,
+// forward and backward (what the training model reads; PreparedRun::Stage holds the same for its stages).
+struct FlatLayer {
+  std::shared_ptr<const StageTree> tree;
+  std::vector<NodeValues> own;
+};
+MM_CORE_API FlatLayer flatten_layer(const mm_layer* root, const std::string& plugin_name);
+
 // The catalogue of keys a model plugin accepts (core's and its own).
 MM_CORE_API const KeyCatalog& catalog_for(const Plugin& plugin);  // built once per plugin
 
