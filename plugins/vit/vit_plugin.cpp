@@ -1,5 +1,6 @@
 // The vit plugin: Vision Transformers (ViT-B/16, ViT-L/16, ViT-H/14, or a Hugging Face ViTConfig config.json)
-// as image classifiers. Its workload keys, its plan and its one stage (a forward pass over a batch of images).
+// as image classifiers. Its workload keys, its plan and its one stage, MM_STAGE_FORWARD (a forward pass over a
+// batch of images), which the host runs for the forward and train tasks (kTasks).
 #include <mutex>
 #include <set>
 #include <string>
@@ -38,6 +39,8 @@ bool first_report(const std::string& file) {
 struct VitPlugin {
   static constexpr const char* kName = "vit";
   static constexpr const char* kVersion = "0.1.0";
+  // Forward passes and training steps; no generation (an encoder has no decode).
+  static constexpr uint32_t kTasks = MM_TASK_BIT(MM_TASK_FORWARD) | MM_TASK_BIT(MM_TASK_TRAIN);
   static constexpr const char* kDescription =
       "Vision Transformer image classifiers (ViT-B/16, ViT-L/16, ViT-H/14, or a Hugging Face ViTConfig "
       "config.json): a forward pass over a batch of images";
@@ -75,7 +78,7 @@ struct VitPlugin {
     mm_plan p{};
     p.vision_tokens = 0;
     p.has_vision = 0;
-    p.prefill_tokens = s.tokens;  // T per image
+    p.prefill_tokens = s.tokens;  // T per image: the forward stage's ctx.query_tokens
     p.max_positions = 0;          // no decode stage
     p.default_attention = MM_ATTENTION_FLASH;
     p.model_name = intern(cfg.model_name);
@@ -84,7 +87,7 @@ struct VitPlugin {
   }
 
   static mm::LayerPtr build(const mm::StageContext& ctx) {
-    if (ctx.stage() != MM_STAGE_PREFILL) return {};
+    if (ctx.stage() != MM_STAGE_FORWARD) return {};
     const mm::Config c = ctx.config();
     const VitConfig cfg = model(c);
     return mm::make_layer<VitModel>(ctx, cfg, shape(c, cfg, ctx.batch()));

@@ -777,7 +777,7 @@ void task_overview(std::string& h, const Doc& doc, const std::string& task, Colo
     rows.clear();
     for (const char* part : {"forward", "backward", "recompute", "optimizer"}) {
       std::vector<Cell> r = {txt(part)};
-      for (Cell& c : metric_cells(training[part])) r.push_back(std::move(c));
+      for (Cell& c : metric_cells(training["parts"][part])) r.push_back(std::move(c));
       rows.push_back(std::move(r));
     }
     table(h, {txt("part"), numc("TC FLOPs"), numc("CUDA FLOPs"), numc("I/O"), numc("time")}, rows);

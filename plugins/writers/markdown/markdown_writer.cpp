@@ -348,7 +348,7 @@ std::string task_summary_section(const Doc& r, std::string_view task) {
                             (tr["master_weights"].as_bool() ? ", fp32 master weights" : ", no master copy")});
     t.row({"step time", seconds(s["step_time_s"])});
     for (const char* part : {"forward", "backward", "recompute", "optimizer"}) {
-      t.row({std::string("… ") + part, seconds(tr[part]["time_s"])});
+      t.row({std::string("… ") + part, seconds(tr["parts"][part]["time_s"])});
     }
   } else {
     t.row({"time", seconds(s["time_s"])});
@@ -366,7 +366,7 @@ std::string task_summary_section(const Doc& r, std::string_view task) {
     md += "\n### Training step (" + std::string(s.path("training.time_model").as_string()) + ")\n\n";
     Table p({"part", "TC FLOPs", "CUDA FLOPs", "I/O bytes", "intensity (FLOP/B)", "time"});
     for (const char* part : {"forward", "backward", "recompute", "optimizer"}) {
-      const Doc g = s["training"][part];
+      const Doc g = s["training"]["parts"][part];
       auto row = metric_cells(g);
       row.insert(row.begin(), part);
       row.push_back(seconds(g["time_s"]));
