@@ -241,6 +241,7 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
   Node* sources = t.object(workload, "sources");
   for (const std::string& key : run.config().order) {
     if (run.task != MM_TASK_GENERATE && key.rfind("decode.", 0) == 0) continue;  // not read by forward or train
+    if (run.task != MM_TASK_TRAIN && key.rfind("train.", 0) == 0) continue;      // read by train only
     const auto it = run.config().settings.find(key);
     if (it == run.config().settings.end()) {
       t.set_null(values, key);
