@@ -36,7 +36,8 @@ PluginCheck check_plugin(const std::shared_ptr<const core::Plugin>& ptr) {
     std::shared_ptr<const core::PreparedRun> prepared;
     try {
       core::ResolvedConfig config = core::resolve_config(catalog, inputs);
-      if (generate && config.settings.at("prompt.text_tokens").value.integer == 0) {  // core's default: no text
+      const auto text = config.settings.find(std::string_view("prompt.text_tokens"));
+      if (text != config.settings.end() && text->second.value.integer == 0) {  // core's default: no text
         inputs.overrides.push_back(core::parse_override("prompt.text_tokens=1"));
         config = core::resolve_config(catalog, inputs);
       }
@@ -48,7 +49,8 @@ PluginCheck check_plugin(const std::shared_ptr<const core::Plugin>& ptr) {
           generate ? std::string("its default keys (with 2 new tokens, and a 1-token prompt if the default is empty) "
                                  "are refused: ") +
                          e.what()
-                   : std::string("its default keys (task ") + core::task_name(task) + ") are refused: " + e.what());
+                   : std::string("its default keys (task ") + core::task_name(task) +
+                         ", and a 1-token prompt if the default is empty) are refused: " + e.what());
     }
     for (const auto& s : prepared->stages) {
       const std::size_t n = s.tree->nodes.size();
