@@ -19,6 +19,7 @@
 #include <modelmeter/core/report.hpp>
 #include <modelmeter/core/run.hpp>
 #include <modelmeter/core/sweep.hpp>
+#include <modelmeter/core/training.hpp>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -67,6 +68,61 @@ std::string opt(const std::optional<double>& v, const char* unit) {
   return v ? si(*v, unit) : "n/a";
 }
 
+// Forward and train: the task's figures, no prompt, TTFT or KV cache (docs/report-schema.md).
+void print_task_summary(std::ostringstream& o, const core::RunResult& r) {
+  const auto params = r.parameters();
+  const bool train = r.training != nullptr;
+  o << "task " << core::task_name(r.task) << ", parameters " << (params ? si(*params, "") : "n/a") << ", "
+    << r.samples() << " samples of " << r.tokens_per_sample() << " tokens\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-9s %12s %12s %12s %10s\n", train ? "part" : "stage", "TC FLOPs", "CUDA FLOPs",
+                "I/O", "time");
+  o << line;
+  const auto row = [&](const char* name, double tc, double cuda, double io, double t) {
+    std::snprintf(line, sizeof line, "%-9s %12s %12s %12s %10s\n", name, si(tc, "FLOP").c_str(),
+                  si(cuda, "FLOP").c_str(), si(io, "B").c_str(), seconds(t).c_str());
+    o << line;
+  };
+  double time = r.forward_time_s();
+  if (train) {
+    const core::training::Step& st = *r.training;
+    row("forward", st.forward.tc_flops, st.forward.cuda_flops, st.forward.io_bytes, st.forward.time_s);
+    row("backward", st.backward.tc_flops, st.backward.cuda_flops, st.backward.io_bytes, st.backward.time_s);
+    row("recompute", st.recompute.tc_flops, st.recompute.cuda_flops, st.recompute.io_bytes, st.recompute.time_s);
+    row("optimizer", st.optimizer.tc_flops, st.optimizer.cuda_flops, st.optimizer.io_bytes, st.optimizer.time_s);
+    time = st.time_s;
+  } else {
+    for (const auto& s : r.stages) {
+      row(core::stage_name(s.stage), s.forward[MM_METRIC_TC_FLOPS].value_or(0),
+          s.forward[MM_METRIC_CUDA_FLOPS].value_or(0), s.forward[MM_METRIC_IO_BYTES].value_or(0), s.time.time_s);
+    }
+  }
+  char rate[128];
+  std::snprintf(rate, sizeof rate, "%.1f samples/s, %.0f tokens/s", r.samples() / time,
+                r.samples() * static_cast<double>(r.tokens_per_sample()) / time);
+  o << (train ? "step time " : "time ") << seconds(time) << ", " << rate;
+  if (train) {
+    char mfu[32];
+    std::snprintf(mfu, sizeof mfu, "%.1f%%", 100 * r.training->mfu(r.hardware.tensor_peak_for(r.compute_dtype)));
+    o << ", MFU " << mfu << " (roofline, recompute " << core::training::recompute_name(r.training_options.recompute)
+      << ")";
+  }
+  o << "\n";
+  if (train) {
+    const core::training::Step& st = *r.training;
+    o << "memory: weights " << si(st.weight_bytes, "B") << " + gradients " << si(st.gradient_bytes, "B")
+      << " + optimizer " << si(st.optimizer_bytes, "B") << " + activations " << si(st.activation_bytes, "B");
+  } else {
+    o << "memory: weights " << opt(r.weights_bytes(), "B") << " + peak activations "
+      << opt(r.activations_peak_bytes(), "B");
+  }
+  if (const auto total = r.task_memory_total_bytes()) {
+    o << " = " << si(*total, "B") << " of " << si(r.hardware.capacity, "B") << ": "
+      << (*total <= r.hardware.capacity ? "fits" : "DOES NOT FIT");
+  }
+  o << "\n";
+}
+
 void print_summary(const core::RunResult& r, const std::string& workload) {
   std::ostringstream o;
   o << "modelmeter " << kToolVersion << ": plugin " << r.plugin->name() << " " << r.plugin->version() << ", model "
@@ -74,6 +130,11 @@ void print_summary(const core::RunResult& r, const std::string& workload) {
     << "), compute " << core::dtype_name(r.compute_dtype) << ", attention "
     << r.config().settings.at("attention.impl").value.string << "\n";
   const auto params = r.parameters();
+  if (r.task != MM_TASK_GENERATE) {
+    print_task_summary(o, r);
+    std::cout << o.str();
+    return;
+  }
   o << "parameters " << (params ? si(*params, "") : "n/a") << ", prompt " << r.plan.prefill_tokens << " tokens ("
     << (r.plan.has_vision ? r.plan.vision_tokens : 0) << " vision), " << r.new_tokens << " new tokens, batch "
     << r.config().settings.at("batch.size").value.integer << "\n";

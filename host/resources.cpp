@@ -319,7 +319,9 @@ core::RunRequest describe_request(const GlobalOptions& g, const DescribeOptions&
   req.hardware = load_hardware(config_file(RunOptions{}.hardware, "hardware", "hardware"));
   if (o.workload.empty()) {
     req.inputs.workload_name = "(defaults)";
-    req.inputs.overrides.push_back(core::parse_override("decode.max_new_tokens=1"));
+    if (core::catalog_for(*req.plugin).find("decode.max_new_tokens") != nullptr) {  // a plugin that generates
+      req.inputs.overrides.push_back(core::parse_override("decode.max_new_tokens=1"));
+    }
   } else {
     req.inputs.workload_file = config_file(o.workload, "workloads", "workload");
     req.inputs.workload_name = o.workload;

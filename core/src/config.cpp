@@ -245,6 +245,11 @@ void apply_table(const KeyCatalog& catalog, const toml::table& root, const std::
     const KeyDecl* d = catalog.find(key);
     const std::string where = location(file, node.source());
     if (d == nullptr) {
+      if (key == kTaskKey) {  // a generation-only plugin asked for a task
+        throw InputError(
+            location(file, k.source()) + ": " +
+            task_refusal(catalog.plugin(), node.is_string() ? *node.value<std::string>() : "?", catalog.tasks()));
+      }
       const std::string near = catalog.closest(key);
       throw InputError(location(file, k.source()) + ": unknown key '" + key + "'" + unknown_hint(key, near));
     }
@@ -330,6 +335,84 @@ KeyCatalog KeyCatalog::core_keys() {
   k.push_back(make_decl("decode.max_new_tokens", MM_VALUE_INT, std::nullopt, 1, 1e9, {},
                         "tokens generated (N): the prefill yields the first, then N-1 decode steps", true));
   return c;
+}
+
+const char* task_name(mm_task task) noexcept {
+  switch (task) {
+    case MM_TASK_GENERATE:
+      return "generate";
+    case MM_TASK_FORWARD:
+      return "forward";
+    case MM_TASK_TRAIN:
+      return "train";
+    default:
+      return "?";
+  }
+}
+
+std::optional<mm_task> parse_task(std::string_view name) noexcept {
+  for (mm_task t : {MM_TASK_GENERATE, MM_TASK_FORWARD, MM_TASK_TRAIN}) {
+    if (name == task_name(t)) return t;
+  }
+  return std::nullopt;
+}
+
+std::string task_list(uint32_t tasks) {
+  if (tasks == 0) tasks = MM_TASK_BIT(MM_TASK_GENERATE);
+  std::string s;
+  for (mm_task t : {MM_TASK_GENERATE, MM_TASK_FORWARD, MM_TASK_TRAIN}) {
+    if ((tasks & MM_TASK_BIT(t)) != 0) s += (s.empty() ? "" : ", ") + std::string(task_name(t));
+  }
+  return s;
+}
+
+std::string task_refusal(const std::string& plugin, std::string_view task, uint32_t tasks) {
+  return "plugin '" + plugin + "' does not support task '" + std::string(task) + "' (" + kTaskKey +
+         "); it supports: " + task_list(tasks);
+}
+
+void KeyCatalog::add_task_keys(const std::string& plugin, uint32_t tasks) {
+  plugin_ = plugin;
+  tasks_ = tasks == 0 ? MM_TASK_BIT(MM_TASK_GENERATE) : tasks;
+  if (tasks_ == MM_TASK_BIT(MM_TASK_GENERATE)) return;  // generation only: the catalog of before ABI 1.3
+  mm_task first = MM_TASK_GENERATE;
+  for (mm_task t : {MM_TASK_TRAIN, MM_TASK_FORWARD, MM_TASK_GENERATE}) {
+    if ((tasks_ & MM_TASK_BIT(t)) != 0) first = t;
+  }
+  keys_.push_back(make_decl(kTaskKey, MM_VALUE_STRING, string_value(task_name(first)), 1, 0,
+                            {"generate", "forward", "train"},
+                            "what a run models: generate (prefill + decode), forward (one pass over a batch) or "
+                            "train (one optimizer step); this plugin supports " +
+                                task_list(tasks_)));
+  if ((tasks_ & MM_TASK_BIT(MM_TASK_GENERATE)) == 0) {
+    // No generation: the prompt and decode keys mean nothing (a workload setting them is refused as unknown).
+    std::erase_if(keys_,
+                  [](const KeyDecl& d) { return d.key == "decode.max_new_tokens" || d.key == "prompt.text_tokens"; });
+  }
+  for (KeyDecl& d : keys_) {
+    if (d.key == "decode.max_new_tokens") {
+      d.required = false;  // required for generate only (prepare_run)
+      d.help += " (task generate only)";
+    }
+  }
+  if ((tasks_ & MM_TASK_BIT(MM_TASK_TRAIN)) != 0) {
+    keys_.push_back(make_decl("train.recompute", MM_VALUE_STRING, string_value("none"), 1, 0,
+                              {"none", "selective", "full"},
+                              "activation recomputation (docs/training.md): none, selective (attention scores) or "
+                              "full (each layer's forward again)"));
+    keys_.push_back(make_decl("train.optimizer", MM_VALUE_STRING, string_value("adam"), 1, 0,
+                              {"adam", "sgd_momentum", "sgd"},
+                              "optimizer state per parameter: adam 8 bytes (two fp32 moments), sgd_momentum 4, sgd 0"));
+    Value yes;
+    yes.type = MM_VALUE_BOOL;
+    yes.boolean = true;
+    keys_.push_back(make_decl("train.master_weights", MM_VALUE_BOOL, yes, 1, 0, {},
+                              "keep an fp32 master copy of the weights (4 bytes per parameter)"));
+    Value no;
+    no.type = MM_VALUE_BOOL;
+    keys_.push_back(make_decl("train.dropout", MM_VALUE_BOOL, no, 1, 0, {},
+                              "dropout masks kept for the backward pass (GPT-style; Korthikanti et al. 2022)"));
+  }
 }
 
 void KeyCatalog::add_plugin_keys(const std::string& plugin, const mm_key_decl* const* keys, size_t count) {
@@ -550,6 +633,7 @@ ResolvedConfig resolve_config(const KeyCatalog& catalog, const ResolveInputs& in
     const KeyDecl* d = catalog.find(o.key);
     const std::string where = "--set " + o.key + "=" + o.text;
     if (d == nullptr) {
+      if (o.key == kTaskKey) throw InputError(where + ": " + task_refusal(catalog.plugin(), o.text, catalog.tasks()));
       const std::string near = catalog.closest(o.key);
       throw InputError(where + ": unknown key '" + o.key + "'" + unknown_hint(o.key, near));
     }

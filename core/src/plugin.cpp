@@ -109,6 +109,7 @@ const KeyCatalog& Plugin::catalog() const {
   if (!catalog_) {
     auto c = std::make_unique<KeyCatalog>(KeyCatalog::core_keys());
     c->add_plugin_keys(name_, info_.keys, info_.key_count);
+    c->add_task_keys(name_, info_.tasks);
     catalog_ = std::move(c);
   }
   return *catalog_;

@@ -4,6 +4,7 @@
 #include <limits>
 #include <modelmeter/core/ops.hpp>
 #include <modelmeter/core/report.hpp>
+#include <modelmeter/core/training.hpp>
 
 namespace modelmeter::core {
 
@@ -239,6 +240,8 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
   Node* values = t.object(workload, "values");
   Node* sources = t.object(workload, "sources");
   for (const std::string& key : run.config().order) {
+    if (run.task != MM_TASK_GENERATE && key.rfind("decode.", 0) == 0) continue;  // not read by forward or train
+    if (run.task != MM_TASK_TRAIN && key.rfind("train.", 0) == 0) continue;      // read by train only
     const auto it = run.config().settings.find(key);
     if (it == run.config().settings.end()) {
       t.set_null(values, key);
@@ -404,9 +407,90 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
   return tree;
 }
 
+namespace {
+
+void part(DocTree& t, DocTree::Node* parent, std::string_view key, const training::Part& p) {
+  DocTree::Node* o = t.object(parent, key);
+  t.set(o, "tc_flops", p.tc_flops);
+  t.set(o, "cuda_flops", p.cuda_flops);
+  t.set(o, "io_bytes", p.io_bytes);
+  t.set(o, "time_s", p.time_s);
+}
+
+// The summary of a forward pass or a training step (docs/report-schema.md, "Tasks"): no TTFT, TPOT or decode
+// figure, no KV cache.
+void add_task_summary(DocTree& t, DocTree::Node* sum, const RunResult& run) {
+  using Node = DocTree::Node;
+  const bool train = run.task == MM_TASK_TRAIN && run.training != nullptr;
+  t.set(sum, "task", task_name(run.task));
+  set_count(t, sum, "parameters", run.parameters());
+  const double samples = run.samples(), tokens = static_cast<double>(run.tokens_per_sample());
+  t.set_int(sum, "samples", static_cast<int64_t>(samples));
+  t.set_int(sum, "tokens_per_sample", static_cast<int64_t>(run.tokens_per_sample()));
+  Node* sst = t.object(sum, "stages");
+  for (const StageResult& s : run.stages) {
+    Node* so = t.object(sst, stage_name(s.stage));
+    t.set(so, "tc_flops", s.forward[MM_METRIC_TC_FLOPS]);
+    t.set(so, "cuda_flops", s.forward[MM_METRIC_CUDA_FLOPS]);
+    t.set(so, "io_bytes", s.forward[MM_METRIC_IO_BYTES]);
+    t.set(so, "time_s", s.time.time_s);
+    t.set(so, "roofline_time_s", s.roofline.time_s);
+    t.set(so, "bound", s.compute_bound() ? "compute" : "memory");
+  }
+  const double time = train ? run.training->time_s : run.forward_time_s();
+  t.set(sum, train ? "step_time_s" : "time_s", time);
+  t.set(sum, "samples_per_s", time > 0 ? samples / time : 0.0);
+  t.set(sum, "tokens_per_s", time > 0 ? samples * tokens / time : 0.0);
+  Node* mem = t.object(sum, "memory");
+  t.set(mem, "weights_bytes", run.weights_bytes());
+  if (train) {
+    const training::Step& st = *run.training;
+    const double peak = run.hardware.tensor_peak_for(run.compute_dtype);
+    t.set(sum, "mfu", st.mfu(peak));
+    Node* tr = t.object(sum, "training");
+    t.set(tr, "recompute", training::recompute_name(run.training_options.recompute));
+    t.set(tr, "optimizer", run.training_options.optimizer.name);
+    t.set(tr, "master_weights", run.training_options.optimizer.master_weight_bytes > 0);
+    t.set(tr, "dropout", run.training_options.dropout);
+    t.set(tr, "time_model", "roofline");
+    Node* parts = t.object(tr, "parts");
+    part(t, parts, "forward", st.forward);
+    part(t, parts, "backward", st.backward);
+    part(t, parts, "recompute", st.recompute);
+    part(t, parts, "optimizer", st.optimizer);
+    t.set(tr, "model_flops", st.model_flops);
+    t.set(tr, "hardware_flops", st.hardware_flops);
+    t.set(tr, "tensor_core_peak_flops", peak);
+    t.set(tr, "layers", st.layers);
+    t.set(mem, "gradients_bytes", st.gradient_bytes);
+    t.set(mem, "optimizer_bytes", st.optimizer_bytes);
+    t.set(mem, "activations_bytes", st.activation_bytes);
+    t.set(mem, "recompute_working_bytes", st.recompute_working_bytes);
+  } else {
+    t.set(mem, "activations_peak_bytes", run.activations_peak_bytes());
+  }
+  const auto total = run.task_memory_total_bytes();
+  t.set(mem, "total_bytes", total);
+  t.set(mem, "capacity_bytes", run.hardware.capacity);
+  if (total) {
+    t.set(mem, "fits", *total <= run.hardware.capacity);
+  } else {
+    t.set_null(mem, "fits");
+  }
+}
+
+}  // namespace
+
 void add_summary(DocTree& t, DocTree::Node* parent, const RunResult& run) {
   using Node = DocTree::Node;
   Node* sum = t.object(parent, "summary");
+  if (run.task != MM_TASK_GENERATE) {
+    t.set(sum, "model", run.model_name);
+    t.set(sum, "hardware", run.hardware.id);
+    t.set(sum, "time_model", run.time_model());
+    add_task_summary(t, sum, run);
+    return;
+  }
   t.set(sum, "model", run.model_name);
   t.set(sum, "hardware", run.hardware.id);
   t.set(sum, "time_model", run.time_model());

@@ -7,6 +7,7 @@
 #include <modelmeter/core/errors.hpp>
 #include <modelmeter/core/plugin_check.hpp>
 #include <modelmeter/core/run.hpp>
+#include <modelmeter/core/training.hpp>
 #include <mutex>
 #include <string_view>
 
@@ -392,6 +393,15 @@ ModuleNode evaluate_layer(const mm_layer* root, const std::string& plugin_name, 
   return materialise(*tree, values, 0, "model");
 }
 
+FlatLayer flatten_layer(const mm_layer* root, const std::string& plugin_name) {
+  Evaluator ev{plugin_name, 1, 1, 1, nullptr};
+  FlatLayer f;
+  const auto tree = flatten(root, plugin_name);
+  ev.own_values(*tree, 0, 1, true, f.own);
+  f.tree = tree;
+  return f;
+}
+
 const char* metric_key(mm_metric_id id) {
   return id < MM_METRIC_COUNT ? kMetricKeys[id] : "?";
 }
@@ -466,6 +476,26 @@ std::optional<double> RunResult::memory_total_bytes() const {
   const auto w = weights_bytes(), kv = kv_cache_bytes(), act = activations_peak_bytes();
   if (!w || !kv || !act) return std::nullopt;
   return *w + *kv + *act;
+}
+
+double RunResult::samples() const noexcept {
+  return static_cast<double>(prepared ? prepared->batch : 1);
+}
+
+uint64_t RunResult::tokens_per_sample() const noexcept {
+  return plan.prefill_tokens;
+}
+
+double RunResult::forward_time_s() const noexcept {
+  const StageResult* f = stage(MM_STAGE_FORWARD);
+  return f == nullptr ? 0 : f->time.time_s;
+}
+
+std::optional<double> RunResult::task_memory_total_bytes() const {
+  if (training) return training->total_bytes();
+  const auto w = weights_bytes(), act = activations_peak_bytes();
+  if (!w || !act) return std::nullopt;
+  return *w + *act;
 }
 
 std::string RunResult::time_model() const {
@@ -548,6 +578,8 @@ RunResult result_head(const std::shared_ptr<const PreparedRun>& prepared, const 
   r.compute_dtype = p.compute_dtype;
   r.new_tokens = N;
   r.warnings = p.warnings;
+  r.task = p.task;
+  r.training_options = p.training;
   return r;
 }
 
@@ -588,6 +620,26 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
   r.plugin = std::move(plugin_ptr);
   r.config = std::move(config);
   const mm_plugin_info& info = plugin.info();
+  // The task (task.kind, validated against generate | forward | train), before anything of the plugin runs.
+  if (const auto it = r.config.settings.find(std::string_view(kTaskKey)); it != r.config.settings.end()) {
+    r.task = parse_task(it->second.value.string).value_or(MM_TASK_GENERATE);
+  }
+  const uint32_t tasks = info.tasks == 0 ? MM_TASK_BIT(MM_TASK_GENERATE) : info.tasks;
+  if ((tasks & MM_TASK_BIT(r.task)) == 0) throw InputError(task_refusal(plugin.name(), task_name(r.task), tasks));
+  const bool generate = r.task == MM_TASK_GENERATE;
+  if (generate && r.config.settings.find("decode.max_new_tokens") == r.config.settings.end()) {
+    throw InputError("workload '" + r.config.workload_name +
+                     "' does not set required key 'decode.max_new_tokens' (an integer from 1 to 1000000000): the "
+                     "generate task needs it");
+  }
+  if (r.task == MM_TASK_TRAIN) {
+    const auto& st = r.config.settings;
+    r.training.recompute = training::parse_recompute(st.at("train.recompute").value.string).value();
+    r.training.optimizer =
+        training::optimizer_named(st.at("train.optimizer").value.string, st.at("train.master_weights").value.boolean)
+            .value();
+    r.training.dropout = st.at("train.dropout").value.boolean;
+  }
   // Plan: token counts and model facts, before any layer exists.
   {
     mm_plan raw{};
@@ -618,13 +670,15 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
   }
   const auto& s = r.config.settings;
   r.batch = static_cast<uint64_t>(s.at("batch.size").value.integer);
-  const uint64_t N = config_new_tokens(r.config);
+  const uint64_t N = generate ? config_new_tokens(r.config) : 0;
   const uint64_t P = r.plan.prefill_tokens;
   if (P == 0) {
     throw InputError("workload '" + r.config.workload_name +
-                     "': the prompt is empty (no vision and prompt.text_tokens = 0); a prefill needs >= 1 token");
+                     (generate
+                          ? "': the prompt is empty (no vision and prompt.text_tokens = 0); a prefill needs >= 1 token"
+                          : "': the plugin's plan gives 0 tokens per sample; a forward pass needs >= 1"));
   }
-  check_context(r, N);
+  if (generate) check_context(r, N);
   r.precision.struct_size = sizeof r.precision;
   r.precision.weights = dtype_setting(r.config, "precision.weights");
   r.precision.activations = dtype_setting(r.config, "precision.activations");
@@ -645,9 +699,10 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
     uint64_t q, kv, steps;
   };
   const StagePlan plans[] = {
-      {MM_STAGE_VISION, r.plan.has_vision != 0, r.plan.vision_tokens, r.plan.vision_tokens, 1},
-      {MM_STAGE_PREFILL, true, P, P, 1},
-      {MM_STAGE_DECODE, true, 1, P + 1, N > 1 ? N - 1 : 1},
+      {MM_STAGE_VISION, generate && r.plan.has_vision != 0, r.plan.vision_tokens, r.plan.vision_tokens, 1},
+      {MM_STAGE_PREFILL, generate, P, P, 1},
+      {MM_STAGE_DECODE, generate, 1, P + 1, N > 1 ? N - 1 : 1},
+      {MM_STAGE_FORWARD, !generate, P, P, 1},  // forward and train: one pass over the batch, no KV cache
   };
   for (const StagePlan& sp : plans) {
     if (!sp.runs) continue;
@@ -662,7 +717,7 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
     ctx.steps = sp.steps;
     ctx.attention = impl;
     ctx.parallel = &kNoParallel;
-    ctx.task = MM_TASK_GENERATE;
+    ctx.task = r.task;
     mm_layer* raw_root = nullptr;
     mm_error err{};
     mm_status st;
@@ -672,6 +727,11 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
     }
     std::unique_ptr<mm_layer, LayerDeleter> root(raw_root);
     if (st == MM_ERR_NOT_FOUND || (st == MM_OK && !root)) {  // the plugin has no such stage
+      if (!generate) {
+        throw PluginFailure("plugin '" + plugin.name() + "' stage 'forward': build() returned no root layer, but the " +
+                            "plugin declares task '" + task_name(r.task) +
+                            "'; return the model run once over ctx.batch samples of ctx.query_tokens tokens");
+      }
       check_missing_stage(plugin, sp.stage, r.plan, N);
       continue;
     }
@@ -689,15 +749,18 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
     stage.tree = std::move(tree);
     r.stages.push_back(std::move(stage));
   }
-  check_prepared_stages(r, N);
+  if (generate) check_prepared_stages(r, N);
   return prepared;
 }
 
 RunResult evaluate_run(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hw) {
   const PreparedRun& p = *prepared;
-  const uint64_t N = config_new_tokens(p.config);
-  check_context(p, N);
-  check_prepared_stages(p, N);
+  const bool generate = p.task == MM_TASK_GENERATE;
+  const uint64_t N = generate ? config_new_tokens(p.config) : 0;
+  if (generate) {
+    check_context(p, N);
+    check_prepared_stages(p, N);
+  }
   RunResult r = result_head(prepared, hw, N);
   Evaluator ev = evaluator_for(p, hw, &r.warnings);
   for (const PreparedRun::Stage& ps : p.stages) {
@@ -721,12 +784,23 @@ RunResult evaluate_run(const std::shared_ptr<const PreparedRun>& prepared, const
     }
     r.stages.push_back(std::move(res));
   }
+  if (p.task == MM_TASK_TRAIN && !p.stages.empty()) {
+    const PreparedRun::Stage& ps = p.stages.front();  // the forward stage
+    const RooflineRates rates{hw.tensor_peak_for(p.compute_dtype) * hw.eff_tensor, hw.cuda_fp32_peak * hw.eff_cuda,
+                              hw.bandwidth * hw.eff_memory};
+    r.training = std::make_shared<const training::Step>(training::training_step(*ps.tree, ps.own, rates, p.training));
+  }
   return r;
 }
 
 RunResult evaluate_totals(const std::shared_ptr<const PreparedRun>& prepared, const Hardware& hw, uint64_t N,
                           TotalsMemo* memo) {
   const PreparedRun& p = *prepared;
+  if (p.task != MM_TASK_GENERATE) {
+    throw InputError("workload '" + p.config.workload_name + "': task '" + task_name(p.task) +
+                     "' is modeled by 'modelmeter run' only; sweeps, simulate and plan model generation "
+                     "(task.kind = \"generate\")");
+  }
   check_context(p, N);
   check_prepared_stages(p, N);
   const std::string memo_key = hw.calibration ? hw.id + "|" + hw.calibration->name : hw.id;

@@ -247,6 +247,10 @@ class PointEvaluator {
       }
       try {
         auto prepared = prepare_run(req.plugin, resolve_config(plan_.catalog, inputs));
+        if (prepared->task != MM_TASK_GENERATE) {
+          throw InputError("task '" + std::string(task_name(prepared->task)) +
+                           "' is modeled by 'modelmeter run' only; sweeps model generation (task.kind = \"generate\")");
+        }
         it->second.config_n =
             static_cast<uint64_t>(prepared->config.settings.at("decode.max_new_tokens").value.integer);
         it->second.prepared = std::move(prepared);

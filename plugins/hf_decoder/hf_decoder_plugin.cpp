@@ -45,6 +45,9 @@ bool first_report(const std::string& file) {
 struct HfDecoderPlugin {
   static constexpr const char* kName = "hf_decoder";
   static constexpr const char* kVersion = "0.1.0";
+  // Generation, and training steps over sequences of prompt.text_tokens tokens (the forward stage: the whole
+  // sequence once, no KV cache, the LM head on every position).
+  static constexpr uint32_t kTasks = MM_TASK_BIT(MM_TASK_GENERATE) | MM_TASK_BIT(MM_TASK_TRAIN);
   static constexpr const char* kDescription =
       "decoder-only LLMs from a Hugging Face config.json: Llama 2/3, Mistral (sliding window), Qwen2, Mixtral "
       "(MoE), DeepSeek-V2 (MLA + MoE)";
@@ -78,6 +81,14 @@ struct HfDecoderPlugin {
     }
     const int64_t text = c.get_int("prompt.text_tokens");
     if (text < 1) throw mm::InvalidArgument("prompt.text_tokens must be >= 1 for a decoder-only model, got 0");
+    const uint64_t limit = c.has("model.max_position_embeddings")
+                               ? static_cast<uint64_t>(c.get_int("model.max_position_embeddings"))
+                               : cfg.max_position_embeddings;
+    if (c.get_string("task.kind") == "train" && static_cast<uint64_t>(text) > limit) {
+      throw mm::InvalidArgument("prompt.text_tokens = " + std::to_string(text) +
+                                " (the training sequence) exceeds the model's maximum of " + std::to_string(limit) +
+                                " positions");
+    }
     mm_plan p{};
     p.vision_tokens = 0;
     p.has_vision = 0;

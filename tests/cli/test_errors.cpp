@@ -160,11 +160,12 @@ TEST_CASE("unknown plugin, workload, hardware and format names list what exists"
   const Scratch s;
   s.fail({{"run", "--plugin", "nope", "--workload", "example"},
           4,
-          {"unknown plugin 'nope'; available: deepseek_ocr, example_transformer, hf_decoder (searched "}});
-  s.fail({run_workload("nope"),
-          3,
-          {"unknown workload 'nope'; available: base-v1, example, llm-1024, llm-batch, serve-chat, serve-ocr, std-v1, "
-           "text-only (or give a path to a .toml file)"}});
+          {"unknown plugin 'nope'; available: deepseek_ocr, example_transformer, hf_decoder, vit (searched "}});
+  s.fail(
+      {run_workload("nope"),
+       3,
+       {"unknown workload 'nope'; available: base-v1, example, llm-1024, llm-batch, llm-train, serve-chat, serve-ocr, "
+        "std-v1, text-only, vit-forward, vit-train (or give a path to a .toml file)"}});
   s.fail({run_workload(s.td / "missing.toml"),
           3,
           {"workload file '" + s.td / "missing.toml" + "' does not exist or is not a file"}});

@@ -141,6 +141,13 @@ CostModel derive_cost_model(const std::shared_ptr<const Plugin>& plugin, const R
                             const Hardware& hardware, const Settings& settings, RunResult* single,
                             const std::vector<uint64_t>& extra_grid) {
   CostModel m;
+  if (const auto t = config.settings.find(std::string_view(kTaskKey));
+      t != config.settings.end() && t->second.value.string != "generate") {
+    throw InputError(
+        "task '" + t->second.value.string +
+        "' is modeled by 'modelmeter run' only; simulate and plan model serving of generation (task.kind = "
+        "\"generate\")");
+  }
   const uint64_t workload_n = static_cast<uint64_t>(get(config, "decode.max_new_tokens").integer);
 
   // 1. The workload's request alone: batch 1, its own decode length (at least 3 steps' worth, for the slope).

@@ -569,21 +569,19 @@ std::string component_bars_svg(const Doc& stages, ColourMap& colours) {
   return svg.done();
 }
 
-std::string memory_bar_svg(const Doc& mem) {
+// One bar of memory parts (name, bytes, colour) against the capacity.
+std::string memory_parts_svg(const std::vector<std::pair<std::string, std::pair<double, const char*>>>& parts,
+                             double cap, bool fits, const std::string& title) {
   constexpr double W = 920, L = 20, R = 900, y = 34, bar = 28;
-  const double weights = num(mem["weights_bytes"]), kv = num(mem["kv_cache_bytes"]);
-  const double act = num(mem["activations_peak_bytes"]), cap = num(mem["capacity_bytes"]);
-  const double total = weights + kv + act;
+  double total = 0;
+  for (const auto& p : parts) total += p.second.first;
   const double scale = std::max(cap > 0 ? cap : 0.0, total > 0 ? total : 1.0);
-  const bool fits = mem["fits"].as_bool();
 
-  Svg svg(W, 112, "bars", "memory", "memory: weights, KV cache and peak activations against capacity");
+  Svg svg(W, 112, "bars", "memory", title);
   svg.text(L, 20,
            "needed " + bytes(total) + " of " + bytes(cap) + " (" + percent(cap > 0 ? total / cap : NAN) +
                "): " + (fits ? "fits" : "does not fit"));
   svg.rect(L, y, R - L, bar, "#dfe3e8", "free: " + bytes(std::max(0.0, cap - total)), " stroke=\"#c9ced6\"");
-  const std::pair<const char*, std::pair<double, const char*>> parts[] = {
-      {"weights", {weights, "#4e79a7"}}, {"KV cache", {kv, "#f28e2b"}}, {"peak activations", {act, "#e15759"}}};
   double x = L;
   std::vector<std::pair<std::string, std::string>> legend;
   for (const auto& [name, vc] : parts) {
@@ -604,6 +602,14 @@ std::string memory_bar_svg(const Doc& mem) {
   return svg.done();
 }
 
+std::string memory_bar_svg(const Doc& mem) {
+  const double weights = num(mem["weights_bytes"]), kv = num(mem["kv_cache_bytes"]);
+  const double act = num(mem["activations_peak_bytes"]), cap = num(mem["capacity_bytes"]);
+  return memory_parts_svg(
+      {{"weights", {weights, "#4e79a7"}}, {"KV cache", {kv, "#f28e2b"}}, {"peak activations", {act, "#e15759"}}}, cap,
+      mem["fits"].as_bool(), "memory: weights, KV cache and peak activations against capacity");
+}
+
 // ------------------------------------------------------------------------------------------------------
 // report.html
 
@@ -618,22 +624,12 @@ std::string bound_html(const Doc& b) {
 
 std::string serving_html(const Doc& doc);  // below, with the plan page
 
-std::string write_report(const Doc& doc) {
+// The headline figures, run, stages and memory of a generation report (vision, prefill, decode).
+void generation_overview(std::string& h, const Doc& doc, ColourMap& colours, std::vector<std::vector<Cell>>& rows) {
   const Doc summary = doc["summary"], hw = doc["hardware"], prec = doc["precision"], stages = doc["stages"];
   const Doc mem = summary["memory"];
   const std::string model = str(doc.path("model.name")), workload = str(doc.path("workload.name"));
   const std::string hw_name = str(hw["name"]);
-
-  std::string h = page_head("ModelMeter: " + model + ", " + workload + ", " + hw_name);
-  h += "<h1>" + esc(model) + " &middot; " + esc(workload) + " &middot; " + esc(hw_name) + "</h1>\n";
-  h += "<p class=\"sub\">ModelMeter " + esc(str(doc.path("tool.version"))) + " analytic performance report, plugin " +
-       esc(str(doc.path("plugin.name"))) + " " + esc(str(doc.path("plugin.version"))) + " (ABI " +
-       esc(str(doc.path("plugin.abi_version_text"))) + "). " + esc(str(hw["roofline"])) + "." +
-       (hw["calibration"].is_null()
-            ? std::string()
-            : " Time model <code>" + esc(str(hw["time_model"])) + "</code>: " + esc(str(hw["calibration"]["note"]))) +
-       "</p>\n";
-
   // headline figures
   const bool fits = mem["fits"].as_bool();
   const Doc tps = summary["decode_tokens_per_s"];
@@ -673,7 +669,6 @@ std::string write_report(const Doc& doc) {
 
   // stages
   h += "<h2>Stages</h2>\n";
-  std::vector<std::vector<Cell>> rows;
   const Doc sstages = summary["stages"];
   for (std::size_t i = 0; i < sstages.size(); ++i) {
     const Doc s = sstages.at(i), full = stages[sstages.key(i)];
@@ -702,7 +697,6 @@ std::string write_report(const Doc& doc) {
          esc(bytes(num(per_step.path("last.kv_cache_bytes")))) + ").</p>\n";
   }
 
-  ColourMap colours;
   h += "<h3>Time by component</h3>\n";
   h += "<p class=\"note\">Each bar is the whole stage; its time is printed at the end. Hover a segment for "
        "details.</p>\n";
@@ -719,6 +713,139 @@ std::string write_report(const Doc& doc) {
                   {"capacity", numc(bytes(num(mem["capacity_bytes"])))},
                   {"fits", Cell{fits ? "<span class=\"yes\">yes</span>" : "<span class=\"no\">no</span>", false}},
               });
+}
+
+// The headline figures, run, stages and memory of a forward pass or a training step (docs/report-schema.md):
+// no time to first token, no decode.
+void task_overview(std::string& h, const Doc& doc, const std::string& task, ColourMap& colours) {
+  const Doc summary = doc["summary"], hw = doc["hardware"], prec = doc["precision"], stages = doc["stages"];
+  const Doc mem = summary["memory"], training = summary["training"];
+  const bool train = task == "train";
+  const bool fits = mem["fits"].as_bool();
+  h += "<div class=\"kpis\">\n";
+  auto kpi = [&](const std::string& label, const std::string& value, std::string_view cls = {}) {
+    h += "<div class=\"kpi\"><div class=\"v" + (cls.empty() ? std::string() : " " + std::string(cls)) + "\">" +
+         esc(value) + "</div><div class=\"l\">" + esc(label) + "</div></div>\n";
+  };
+  kpi(train ? "training step time" : "forward pass time", seconds(num(summary[train ? "step_time_s" : "time_s"])));
+  kpi("samples/s", fixed(num(summary["samples_per_s"]), 1));
+  kpi("tokens/s", fixed(num(summary["tokens_per_s"]), 0));
+  if (train) kpi("model FLOPs utilisation (MFU)", percent(num(summary["mfu"])));
+  kpi("memory " + bytes(num(mem["total_bytes"])) + " of " + bytes(num(mem["capacity_bytes"])),
+      fits ? "fits" : "does not fit", fits ? "yes" : "no");
+  h += "</div>\n";
+  const Doc warnings = doc["warnings"];
+  for (std::size_t i = 0; i < warnings.size(); ++i) h += "<p class=\"warn\">" + esc(str(warnings.at(i))) + "</p>\n";
+
+  h += "<h2>Run</h2>\n";
+  kv_table(h, {
+                  {"task", txt(train ? "train: one optimizer step (forward, backward, recomputation, update)"
+                                     : "forward: one pass over a batch")},
+                  {"model", txt(str(doc.path("model.name")))},
+                  {"plugin", txt(str(doc.path("plugin.name")) + " " + str(doc.path("plugin.version")) + ": " +
+                                 str(doc.path("plugin.description")))},
+                  {"workload", txt(str(doc.path("workload.name")) + ": " + str(doc.path("workload.description")))},
+                  {"hardware", txt(str(hw["name"]) + " (" + str(hw["id"]) + ", " + str(hw["vendor"]) + ")")},
+                  {"precision", txt("weights " + str(prec["weights"]) + ", activations " + str(prec["activations"]) +
+                                    ", compute " + str(prec["compute_dtype"]))},
+                  {"parameters", txt(si(num(summary["parameters"]), "") + " (" + integer(summary["parameters"]) + ")")},
+                  {"samples per batch", txt(integer(summary["samples"]))},
+                  {"tokens per sample", txt(integer(summary["tokens_per_sample"]))},
+              });
+
+  h += "<h2>Stages</h2>\n";
+  std::vector<std::vector<Cell>> rows;
+  const Doc sstages = summary["stages"];
+  for (std::size_t i = 0; i < sstages.size(); ++i) {
+    const Doc s = sstages.at(i), full = stages[sstages.key(i)];
+    std::vector<Cell> r = {txt(sstages.key(i)), numc(integer(full["batch"])), numc(integer(full["query_tokens"]))};
+    for (Cell& c : metric_cells(s)) r.push_back(std::move(c));
+    const double io = num(s["io_bytes"]);
+    r.push_back(numc(io > 0 ? fixed((num(s["tc_flops"]) + num(s["cuda_flops"])) / io, 1) : "n/a"));
+    r.push_back(Cell{bound_html(s["bound"]), false});
+    rows.push_back(std::move(r));
+  }
+  table(h,
+        {txt("stage"), numc("samples"), numc("tokens per sample"), numc("TC FLOPs"), numc("CUDA FLOPs"), numc("I/O"),
+         numc("time"), numc("FLOP/byte"), txt("bound")},
+        rows);
+  if (train) {
+    h += "<h3>Training step</h3>\n";
+    h += "<p class=\"note\">Recomputation <code>" + esc(str(training["recompute"])) + "</code>, optimizer <code>" +
+         esc(str(training["optimizer"])) + "</code>; times are the roofline of each part (" +
+         esc(str(training["time_model"])) + "). docs/training.md has every formula.</p>\n";
+    rows.clear();
+    for (const char* part : {"forward", "backward", "recompute", "optimizer"}) {
+      std::vector<Cell> r = {txt(part)};
+      for (Cell& c : metric_cells(training["parts"][part])) r.push_back(std::move(c));
+      rows.push_back(std::move(r));
+    }
+    table(h, {txt("part"), numc("TC FLOPs"), numc("CUDA FLOPs"), numc("I/O"), numc("time")}, rows);
+    kv_table(h, {
+                    {"model FLOPs per step (3 × forward)", numc(flops(num(training["model_flops"])))},
+                    {"hardware FLOPs per step", numc(flops(num(training["hardware_flops"])))},
+                    {"MFU", numc(percent(num(summary["mfu"])))},
+                });
+  }
+  h += "<h3>Time by component</h3>\n";
+  h += "<p class=\"note\">Each bar is the whole stage (forward pass); its time is printed at the end. Hover a segment "
+       "for details.</p>\n";
+  h += component_bars_svg(stages, colours);
+
+  h += "<h2>Memory</h2>\n";
+  if (train) {
+    h += memory_parts_svg({{"weights", {num(mem["weights_bytes"]), "#4e79a7"}},
+                           {"gradients", {num(mem["gradients_bytes"]), "#59a14f"}},
+                           {"optimizer states", {num(mem["optimizer_bytes"]), "#f28e2b"}},
+                           {"activations", {num(mem["activations_bytes"]), "#e15759"}}},
+                          num(mem["capacity_bytes"]), fits,
+                          "memory: weights, gradients, optimizer states and saved activations against capacity");
+    kv_table(h, {
+                    {"weights", numc(bytes(num(mem["weights_bytes"])))},
+                    {"gradients", numc(bytes(num(mem["gradients_bytes"])))},
+                    {"optimizer states (master weights, moments)", numc(bytes(num(mem["optimizer_bytes"])))},
+                    {"activations kept for the backward pass", numc(bytes(num(mem["activations_bytes"])))},
+                    {"total", numc(bytes(num(mem["total_bytes"])))},
+                    {"capacity", numc(bytes(num(mem["capacity_bytes"])))},
+                    {"fits", Cell{fits ? "<span class=\"yes\">yes</span>" : "<span class=\"no\">no</span>", false}},
+                });
+  } else {
+    h += memory_parts_svg({{"weights", {num(mem["weights_bytes"]), "#4e79a7"}},
+                           {"peak activations", {num(mem["activations_peak_bytes"]), "#e15759"}}},
+                          num(mem["capacity_bytes"]), fits, "memory: weights and peak activations against capacity");
+    kv_table(h, {
+                    {"weights", numc(bytes(num(mem["weights_bytes"])))},
+                    {"peak activations (largest op)", numc(bytes(num(mem["activations_peak_bytes"])))},
+                    {"total", numc(bytes(num(mem["total_bytes"])))},
+                    {"capacity", numc(bytes(num(mem["capacity_bytes"])))},
+                    {"fits", Cell{fits ? "<span class=\"yes\">yes</span>" : "<span class=\"no\">no</span>", false}},
+                });
+  }
+}
+
+std::string write_report(const Doc& doc) {
+  const Doc summary = doc["summary"], hw = doc["hardware"], prec = doc["precision"], stages = doc["stages"];
+  const std::string model = str(doc.path("model.name")), workload = str(doc.path("workload.name"));
+  const std::string hw_name = str(hw["name"]);
+
+  std::string h = page_head("ModelMeter: " + model + ", " + workload + ", " + hw_name);
+  h += "<h1>" + esc(model) + " &middot; " + esc(workload) + " &middot; " + esc(hw_name) + "</h1>\n";
+  h += "<p class=\"sub\">ModelMeter " + esc(str(doc.path("tool.version"))) + " analytic performance report, plugin " +
+       esc(str(doc.path("plugin.name"))) + " " + esc(str(doc.path("plugin.version"))) + " (ABI " +
+       esc(str(doc.path("plugin.abi_version_text"))) + "). " + esc(str(hw["roofline"])) + "." +
+       (hw["calibration"].is_null()
+            ? std::string()
+            : " Time model <code>" + esc(str(hw["time_model"])) + "</code>: " + esc(str(hw["calibration"]["note"]))) +
+       "</p>\n";
+
+  const std::string task(summary["task"].as_string());  // absent: a generation report
+  ColourMap colours;
+  std::vector<std::vector<Cell>> rows;
+  if (task.empty() || task == "generate") {
+    generation_overview(h, doc, colours, rows);
+  } else {
+    task_overview(h, doc, task, colours);
+  }
 
   // hardware
   const Doc eff = hw["efficiency"];
@@ -756,8 +883,10 @@ std::string write_report(const Doc& doc) {
               ? std::string()
               : " (pure roofline " + esc(seconds(num(s["roofline_time_s"]))) + ")") +
          ", " + bound_html(s["bound"]) + "-bound (compute-bound ops " + esc(seconds(num(s["compute_bound_time_s"]))) +
-         "); batch " + esc(integer(s["batch"])) + ", " + esc(integer(s["query_tokens"])) + " query tokens, KV length " +
-         esc(integer(s["kv_len"])) + ", " + esc(integer(s["steps"])) + " step(s).</p>\n";
+         "); batch " + esc(integer(s["batch"])) +
+         (stage == "forward" ? ", " + esc(integer(s["query_tokens"])) + " tokens per sample.</p>\n"
+                             : ", " + esc(integer(s["query_tokens"])) + " query tokens, KV length " +
+                                   esc(integer(s["kv_len"])) + ", " + esc(integer(s["steps"])) + " step(s).</p>\n");
 
     Leaves leaves;
     collect_leaves(s["modules"], leaves);

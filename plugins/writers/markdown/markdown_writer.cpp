@@ -329,6 +329,84 @@ std::string memory_section(const Doc& r) {
   return "## Memory\n\n" + t.text();
 }
 
+// The summary of a forward pass or a training step (summary.task "forward" | "train"): no TTFT, no decode.
+std::string task_summary_section(const Doc& r, std::string_view task) {
+  const Doc s = r["summary"];
+  const bool train = task == "train";
+  std::string md = "## Summary\n\n";
+  Table t({"figure", "value"});
+  t.row({"task", train ? "train: one optimizer step (forward, backward, recomputation, optimizer update)"
+                       : "forward: one pass over a batch"});
+  const Doc params = s["parameters"];
+  t.row({"parameters", params.is_null() ? "n/a" : grouped(params.as_int()) + " (" + si(params.as_number(), "") + ")"});
+  t.row({"samples per batch", count(s["samples"].as_number())});
+  t.row({"tokens per sample", count(s["tokens_per_sample"].as_number())});
+  if (train) {
+    const Doc tr = s["training"];
+    t.row({"recomputation", code(tr["recompute"].as_string())});
+    t.row({"optimizer", code(tr["optimizer"].as_string()) +
+                            (tr["master_weights"].as_bool() ? ", fp32 master weights" : ", no master copy")});
+    t.row({"step time", seconds(s["step_time_s"])});
+    for (const char* part : {"forward", "backward", "recompute", "optimizer"}) {
+      t.row({std::string("… ") + part, seconds(tr["parts"][part]["time_s"])});
+    }
+  } else {
+    t.row({"time", seconds(s["time_s"])});
+  }
+  t.row({"throughput",
+         sig3(s["samples_per_s"].as_number()) + " samples/s, " + sig3(s["tokens_per_s"].as_number()) + " tokens/s"});
+  if (train) {
+    const Doc tr = s["training"];
+    t.row({"model FLOPs per step (3 × forward Tensor-Core FLOPs)", flops(tr["model_flops"])});
+    t.row({"hardware FLOPs per step (with recomputation)", flops(tr["hardware_flops"])});
+    t.row({"model FLOPs utilisation (MFU)", percent(s["mfu"].as_number())});
+  }
+  md += t.text();
+  if (train) {
+    md += "\n### Training step (" + std::string(s.path("training.time_model").as_string()) + ")\n\n";
+    Table p({"part", "TC FLOPs", "CUDA FLOPs", "I/O bytes", "intensity (FLOP/B)", "time"});
+    for (const char* part : {"forward", "backward", "recompute", "optimizer"}) {
+      const Doc g = s["training"]["parts"][part];
+      auto row = metric_cells(g);
+      row.insert(row.begin(), part);
+      row.push_back(seconds(g["time_s"]));
+      p.row(row);
+    }
+    md += p.text();
+  }
+  md += "\n### Per stage (forward pass)\n\n";
+  Table st({"stage", "TC FLOPs", "CUDA FLOPs", "I/O bytes", "intensity (FLOP/B)", "time", "bound"});
+  const Doc stages = s["stages"];
+  for (std::size_t i = 0; i < stages.size(); ++i) {
+    const Doc g = stages.at(i);
+    auto row = metric_cells(g);
+    row.insert(row.begin(), "[" + cell(stages.key(i)) + "](#stage-" + std::string(stages.key(i)) + ")");
+    row.push_back(seconds(g["time_s"]));
+    row.push_back(cell(g["bound"].as_string()));
+    st.row(row);
+  }
+  return md + st.text();
+}
+
+std::string task_memory_section(const Doc& r, std::string_view task) {
+  const Doc m = r.path("summary.memory");
+  Table t({"item", "bytes"});
+  t.row({"weights", bytes(m["weights_bytes"])});
+  if (task == "train") {
+    t.row({"gradients", bytes(m["gradients_bytes"])});
+    t.row({"optimizer states (master weights, moments)", bytes(m["optimizer_bytes"])});
+    t.row({"activations kept for the backward pass (" + cell(r.path("summary.training.recompute").as_string()) +
+               " recomputation)",
+           bytes(m["activations_bytes"])});
+  } else {
+    t.row({"peak activations (largest live set of one op)", bytes(m["activations_peak_bytes"])});
+  }
+  t.row({"**total**", "**" + bytes(m["total_bytes"]) + "**"});
+  t.row({"capacity (" + cell(r.path("hardware.name").as_string()) + ")", bytes(m["capacity_bytes"])});
+  t.row({"fits", m["fits"].is_null() ? "n/a" : m["fits"].as_bool() ? "yes" : "**NO**"});
+  return "## Memory\n\n" + t.text();
+}
+
 std::string workload_section(const Doc& r) {
   const Doc w = r["workload"];
   std::string md = "## Workload `" + cell(w["name"].as_string()) + "`\n\n";
@@ -390,9 +468,11 @@ std::string stage_section(const Doc& r, std::string_view name, const Doc& stage)
   const Doc layers = r["layers"];
   const double stage_time = stage["time_s"].as_number();
   std::string md = "## Stage " + std::string(name) + "\n\n";
-  md += "Batch " + count(stage["batch"].as_number()) + ", " + counted(stage["query_tokens"], "query token") +
-        ", context " + counted(stage["kv_len"], "position") + ", " + counted(stage["steps"], "step") + ": " +
-        seconds(stage["time_s"]) + ", " + cell(stage["bound"].as_string()) + "-bound (compute-bound ops take " +
+  md += "Batch " + count(stage["batch"].as_number()) + ", " +
+        (name == "forward" ? counted(stage["query_tokens"], "token") + " per sample"
+                           : counted(stage["query_tokens"], "query token") + ", context " +
+                                 counted(stage["kv_len"], "position") + ", " + counted(stage["steps"], "step")) +
+        ": " + seconds(stage["time_s"]) + ", " + cell(stage["bound"].as_string()) + "-bound (compute-bound ops take " +
         seconds(stage["compute_bound_time_s"]) + ")" +
         (stage["roofline_time_s"].is_null() || stage["roofline_time_s"].as_number() == stage_time
              ? std::string()
@@ -555,8 +635,14 @@ std::string report_md(const Doc& r) {
     md += "\n";
   }
   if (!r["serving"].is_null()) md += serving_section(r) + "\n";
-  md += summary_section(r) + "\n";
-  md += memory_section(r) + "\n";
+  const std::string_view task = r.path("summary.task").as_string();  // empty: a generation report
+  if (task.empty() || task == "generate") {
+    md += summary_section(r) + "\n";
+    md += memory_section(r) + "\n";
+  } else {
+    md += task_summary_section(r, task) + "\n";
+    md += task_memory_section(r, task) + "\n";
+  }
   md += workload_section(r) + "\n";
   md += hardware_section(r) + "\n";
   md += model_section(r) + "\n";

@@ -255,6 +255,7 @@ struct AttentionPositions {
   uint64_t kv_len = 1;
   bool decode = false;  // context grows by one per step
   mm_attention_impl impl = MM_ATTENTION_FLASH;
+  bool kv_cache = true;  // K/V kept in a cache (generation); false: a forward pass (MM_STAGE_FORWARD, training)
   double tokens() const { return static_cast<double>(batch * query_len); }
 };
 
@@ -281,7 +282,7 @@ std::vector<NamedLayer> gqa_attention(const StageContext& ctx, const GqaDims& d,
   a.kv_len = at.kv_len;
   a.causal = true;
   a.grows_per_step = at.decode;
-  a.writes_kv_cache = true;
+  a.writes_kv_cache = at.kv_cache;
   a.impl = at.impl;
   out.push_back({"attention", make_core(a)});
 
@@ -333,7 +334,7 @@ std::vector<NamedLayer> mla_attention(const StageContext& ctx, const MlaDims& d,
   a.kv_len = at.kv_len;
   a.causal = true;
   a.grows_per_step = at.decode;
-  a.writes_kv_cache = true;
+  a.writes_kv_cache = at.kv_cache;
   a.kv_shared = true;  // V is the first c channels of the cached K
   a.impl = at.impl;
   out.push_back({"attention", ops::attention(ctx, a)});

@@ -61,9 +61,28 @@ class MM_CORE_API KeyCatalog {
   std::string closest(std::string_view key) const;
   const std::vector<KeyDecl>& keys() const noexcept { return keys_; }
 
+  // The tasks a plugin supports (mm_plugin_info.tasks, ABI 1.3; 0 = generation only). A plugin with any task
+  // beyond generation gets `task.kind` (default: its first task) and, with training, the `train.*` keys;
+  // `decode.max_new_tokens` is then required only when the task is generate (checked when the run is prepared).
+  // A generation-only plugin's catalog is unchanged.
+  void add_task_keys(const std::string& plugin, uint32_t tasks);
+  uint32_t tasks() const noexcept { return tasks_; }  // MM_TASK_BIT set, never 0
+  const std::string& plugin() const noexcept { return plugin_; }
+
  private:
   std::vector<KeyDecl> keys_;
+  std::string plugin_;
+  uint32_t tasks_ = 1;  // MM_TASK_BIT(MM_TASK_GENERATE)
 };
+
+// Tasks (docs/workloads.md): what `task.kind` names.
+inline constexpr const char* kTaskKey = "task.kind";
+MM_CORE_API const char* task_name(mm_task task) noexcept;  // "generate", "forward", "train"
+MM_CORE_API std::optional<mm_task> parse_task(std::string_view name) noexcept;
+MM_CORE_API std::string task_list(uint32_t tasks);  // "forward, train" (0 reads as generate)
+// The one-line refusal of a task the plugin lacks: "plugin 'vit' does not support task 'generate' (task.kind);
+// it supports: forward, train".
+MM_CORE_API std::string task_refusal(const std::string& plugin, std::string_view task, uint32_t tasks);
 
 // A `--set section.key=value` override, parsed.
 struct Override {

@@ -12,12 +12,17 @@
 #include <modelmeter/core/export.hpp>
 #include <modelmeter/core/hardware.hpp>
 #include <modelmeter/core/plugin.hpp>
+#include <modelmeter/core/training_options.hpp>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace modelmeter::core {
+
+namespace training {
+struct Step;  // modelmeter/core/training.hpp
+}
 
 // One value per metric ID; nullopt = not provided (a plugin whose ABI predates the metric).
 using MetricValues = std::array<std::optional<double>, MM_METRIC_COUNT>;
@@ -173,6 +178,10 @@ struct PreparedRun {
   };
   std::vector<Stage> stages;  // in stage order; decode's tree is built whenever the plugin has that stage
   std::vector<std::string> warnings;
+  // The workload's task (task.kind; generate when the plugin declares none): generate builds vision, prefill and
+  // decode; forward and train build the one forward stage (MM_STAGE_FORWARD) over plan.prefill_tokens per sample.
+  mm_task task = MM_TASK_GENERATE;
+  training::Options training{};  // train: from the train.* keys
 };
 
 struct RunResult {
@@ -186,6 +195,9 @@ struct RunResult {
   uint64_t new_tokens = 0;          // N
   std::vector<StageResult> stages;  // in stage order, only those that run
   std::vector<std::string> warnings;
+  mm_task task = MM_TASK_GENERATE;
+  std::shared_ptr<const training::Step> training;  // task train: the step (docs/training.md)
+  training::Options training_options{};
 
   const ResolvedConfig& config() const noexcept { return prepared->config; }
   MM_CORE_API const StageResult* stage(mm_stage s) const noexcept;
@@ -199,6 +211,12 @@ struct RunResult {
   MM_CORE_API std::optional<double> decode_tokens_per_s() const;  // batch / tpot
   MM_CORE_API std::optional<double> memory_total_bytes() const;   // weights + KV cache + peak activations
   MM_CORE_API std::optional<bool> fits() const;                   // memory_total_bytes() <= capacity
+  // Forward and train: samples per batch, tokens per sample, the forward pass's time and rates, and the memory of
+  // the task (forward: weights + peak activations; train: the training step's breakdown).
+  MM_CORE_API double samples() const noexcept;
+  MM_CORE_API uint64_t tokens_per_sample() const noexcept;
+  MM_CORE_API double forward_time_s() const noexcept;
+  MM_CORE_API std::optional<double> task_memory_total_bytes() const;
   // "roofline" or "calibrated:<name>" (spec §7.1): what every time_s is.
   MM_CORE_API std::string time_model() const;
 };
@@ -214,6 +232,14 @@ struct RooflineRates {
 // roofline. Used by run_model; exposed for tests. Throws PluginFailure naming `plugin_name`, layer path and call.
 MM_CORE_API ModuleNode evaluate_layer(const mm_layer* root, const std::string& plugin_name, const RooflineRates& rates,
                                       uint64_t first_step, uint64_t step_count, std::vector<std::string>* warnings);
+
+// A layer tree (not owned) flattened as run_model flattens a stage, with each node's own metrics for one step,
+// forward and backward (what the training model reads; PreparedRun::Stage holds the same for its stages).
+struct FlatLayer {
+  std::shared_ptr<const StageTree> tree;
+  std::vector<NodeValues> own;
+};
+MM_CORE_API FlatLayer flatten_layer(const mm_layer* root, const std::string& plugin_name);
 
 // The catalogue of keys a model plugin accepts (core's and its own).
 MM_CORE_API const KeyCatalog& catalog_for(const Plugin& plugin);  // built once per plugin
