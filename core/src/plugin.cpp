@@ -96,7 +96,10 @@ std::string abi_version_text(uint32_t v) {
 
 uint32_t metric_count_for(uint32_t abi_version) noexcept {
   if (MM_ABI_MAJOR_OF(abi_version) != MM_ABI_VERSION_MAJOR) return 0;
-  return MM_ABI_MINOR_OF(abi_version) == 0 ? MM_METRIC_COUNT_1_0 : MM_METRIC_COUNT;
+  const uint32_t minor = MM_ABI_MINOR_OF(abi_version);
+  if (minor == 0) return MM_METRIC_COUNT_1_0;
+  if (minor < 3) return MM_METRIC_COUNT_1_1;
+  return MM_METRIC_COUNT;
 }
 
 Plugin::~Plugin() = default;

@@ -16,16 +16,19 @@ namespace modelmeter::core {
 
 namespace {
 
-constexpr const char* kMetricKeys[] = {"tc_flops",   "cuda_flops",       "io_bytes",       "weight_bytes",
-                                       "parameters", "activation_bytes", "kv_cache_bytes", "live_bytes"};
+constexpr const char* kMetricKeys[] = {"tc_flops",         "cuda_flops",     "io_bytes",   "weight_bytes", "parameters",
+                                       "activation_bytes", "kv_cache_bytes", "live_bytes", "comm_bytes"};
 static_assert(std::size(kMetricKeys) == MM_METRIC_COUNT);
 
-constexpr const char* kCategoryNames[] = {"composite",   "matmul",     "conv",         "attention",
-                                          "norm",        "activation", "elementwise",  "embedding",
-                                          "moe_routing", "positional", "data_movement"};
+constexpr const char* kCategoryNames[] = {"composite",   "matmul",     "conv",          "attention",
+                                          "norm",        "activation", "elementwise",   "embedding",
+                                          "moe_routing", "positional", "data_movement", "communication"};
 static_assert(std::size(kCategoryNames) == MM_CATEGORY_COUNT);
 
-constexpr const char* kStageNames[] = {"vision", "prefill", "decode"};
+constexpr const char* kStageNames[] = {"vision", "prefill", "decode", "forward"};
+// Every layout degree 1: what the stages are built for until workloads can ask for parallelism.
+constexpr mm_parallel kNoParallel = {sizeof(mm_parallel), 1, 1, 1, 1, 0};
+static_assert(std::size(kStageNames) == MM_STAGE_COUNT);
 
 // The class table of a layer, zero-extended to this host's struct (fields it predates are NULL).
 mm_layer_class class_of(const mm_layer* layer) {
@@ -658,6 +661,8 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
     ctx.kv_len = sp.kv;
     ctx.steps = sp.steps;
     ctx.attention = impl;
+    ctx.parallel = &kNoParallel;
+    ctx.task = MM_TASK_GENERATE;
     mm_layer* raw_root = nullptr;
     mm_error err{};
     mm_status st;

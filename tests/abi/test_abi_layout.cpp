@@ -44,9 +44,9 @@ inline constexpr std::string_view kEntrySymbol = MM_PLUGIN_ENTRY_SYMBOL;
 // ------------------------------------------------------------------------------------------------------
 // Versions and constants
 
-static_assert(MM_ABI_VERSION_MAJOR == 1 && MM_ABI_VERSION_MINOR == 2);
+static_assert(MM_ABI_VERSION_MAJOR == 1 && MM_ABI_VERSION_MINOR == 3);
 static_assert(MM_ABI_MAKE_VERSION(1, 1) == 0x00010001u);
-static_assert(MM_ABI_VERSION == 0x00010002u);
+static_assert(MM_ABI_VERSION == 0x00010003u);
 static_assert(MM_ABI_MIN_SUPPORTED == 0x00010000u);
 static_assert(MM_ABI_MAJOR_OF(0x00020003u) == 2 && MM_ABI_MINOR_OF(0x00020003u) == 3);
 static_assert(MM_ERROR_MESSAGE_CAPACITY == 1024);
@@ -90,7 +90,15 @@ MM_FROZEN_FIELD(mm_precision, weight_bytes, 16, double);
 MM_FROZEN_FIELD(mm_precision, activation_bytes, 24, double);
 MM_FROZEN_FIELD(mm_precision, kv_cache_bytes, 32, double);
 
-MM_FROZEN_SIZE(mm_stage_context, 64, 8);
+MM_FROZEN_SIZE(mm_parallel, 24, 4);  // 1.3
+MM_FROZEN_FIELD(mm_parallel, struct_size, 0, uint32_t);
+MM_FROZEN_FIELD(mm_parallel, tp, 4, uint32_t);
+MM_FROZEN_FIELD(mm_parallel, pp, 8, uint32_t);
+MM_FROZEN_FIELD(mm_parallel, ep, 12, uint32_t);
+MM_FROZEN_FIELD(mm_parallel, dp, 16, uint32_t);
+MM_FROZEN_FIELD(mm_parallel, pp_rank, 20, uint32_t);
+
+MM_FROZEN_SIZE(mm_stage_context, 80, 8);
 MM_FROZEN_FIELD(mm_stage_context, struct_size, 0, uint32_t);
 MM_FROZEN_FIELD(mm_stage_context, stage, 4, mm_stage);
 MM_FROZEN_FIELD(mm_stage_context, config, 8, const mm_config*);
@@ -100,6 +108,8 @@ MM_FROZEN_FIELD(mm_stage_context, query_tokens, 32, uint64_t);
 MM_FROZEN_FIELD(mm_stage_context, kv_len, 40, uint64_t);
 MM_FROZEN_FIELD(mm_stage_context, steps, 48, uint64_t);
 MM_FROZEN_FIELD(mm_stage_context, attention, 56, mm_attention_impl);
+MM_FROZEN_FIELD(mm_stage_context, parallel, 64, const mm_parallel*);  // 1.3
+MM_FROZEN_FIELD(mm_stage_context, task, 72, mm_task);                 // 1.3
 
 MM_FROZEN_SIZE(mm_value, 48, 8);
 MM_FROZEN_FIELD(mm_value, type, 0, mm_value_type);
@@ -149,7 +159,7 @@ MM_FROZEN_FIELD(mm_layer_class, destroy, 56, void (*)(mm_layer* self));
 MM_FROZEN_FIELD(mm_layer_class, shapes, 64,
                 mm_status (*)(const mm_layer* self, char* buffer, size_t capacity, mm_error* err));
 
-MM_FROZEN_SIZE(mm_op_spec, 208, 8);
+MM_FROZEN_SIZE(mm_op_spec, 224, 8);
 MM_FROZEN_FIELD(mm_op_spec, struct_size, 0, uint32_t);
 MM_FROZEN_FIELD(mm_op_spec, kind, 4, mm_op_kind);
 MM_FROZEN_FIELD(mm_op_spec, tokens, 8, double);
@@ -180,6 +190,8 @@ MM_FROZEN_FIELD(mm_op_spec, writes_kv_cache, 188, int32_t);
 MM_FROZEN_FIELD(mm_op_spec, quick_gelu, 192, int32_t);
 MM_FROZEN_FIELD(mm_op_spec, shared_weights, 196, int32_t);
 MM_FROZEN_FIELD(mm_op_spec, kv_shared, 200, int32_t);
+MM_FROZEN_FIELD(mm_op_spec, ranks, 208, uint64_t);            // 1.3
+MM_FROZEN_FIELD(mm_op_spec, comm_group, 216, mm_comm_group);  // 1.3
 
 MM_FROZEN_SIZE(mm_doc, 56, 8);
 MM_FROZEN_FIELD(mm_doc, type, 0, mm_doc_type);
@@ -213,7 +225,7 @@ MM_FROZEN_FIELD(mm_plan, default_attention, 36, mm_attention_impl);
 MM_FROZEN_FIELD(mm_plan, model_name, 40, const char*);
 MM_FROZEN_FIELD(mm_plan, idle_parameters, 48, double);
 
-MM_FROZEN_SIZE(mm_plugin_info, 104, 8);
+MM_FROZEN_SIZE(mm_plugin_info, 112, 8);
 MM_FROZEN_FIELD(mm_plugin_info, struct_size, 0, uint32_t);
 MM_FROZEN_FIELD(mm_plugin_info, abi_version, 4, uint32_t);
 MM_FROZEN_FIELD(mm_plugin_info, kind, 8, mm_plugin_kind);
@@ -229,6 +241,8 @@ MM_FROZEN_FIELD(mm_plugin_info, build_stage, 80,
                 mm_status (*)(const mm_stage_context* ctx, mm_layer** out_root, mm_error* err));
 MM_FROZEN_FIELD(mm_plugin_info, format, 88, const char*);
 MM_FROZEN_FIELD(mm_plugin_info, write, 96, mm_status (*)(const mm_doc* report, mm_output* output, mm_error* err));
+MM_FROZEN_FIELD(mm_plugin_info, parallel, 104, uint32_t);  // 1.3
+MM_FROZEN_FIELD(mm_plugin_info, tasks, 108, uint32_t);     // 1.3
 
 MM_FROZEN_SIZE(mm_negotiation, 40, 8);
 MM_FROZEN_FIELD(mm_negotiation, struct_size, 0, uint32_t);
@@ -257,6 +271,8 @@ static_assert(std::is_same_v<mm_op_kind, int32_t>);
 static_assert(std::is_same_v<mm_doc_type, int32_t>);
 static_assert(std::is_same_v<mm_log_level, int32_t>);
 static_assert(std::is_same_v<mm_plugin_kind, int32_t>);
+static_assert(std::is_same_v<mm_task, int32_t>);
+static_assert(std::is_same_v<mm_comm_group, int32_t>);
 static_assert(std::is_same_v<mm_plugin_entry_fn, mm_status (*)(mm_negotiation*, mm_error*)>);
 
 // ------------------------------------------------------------------------------------------------------
@@ -266,14 +282,21 @@ static_assert(MM_OK == 0 && MM_ERR_INVALID_ARGUMENT == 1 && MM_ERR_NOT_MODELED =
               MM_ERR_INTERNAL == 4 && MM_ERR_OUT_OF_MEMORY == 5 && MM_ERR_NOT_FOUND == 6 && MM_ERR_IO == 7);
 static_assert(MM_METRIC_TC_FLOPS == 0 && MM_METRIC_CUDA_FLOPS == 1 && MM_METRIC_IO_BYTES == 2 &&
               MM_METRIC_WEIGHT_BYTES == 3 && MM_METRIC_PARAMETERS == 4 && MM_METRIC_ACTIVATION_BYTES == 5 &&
-              MM_METRIC_KV_CACHE_BYTES == 6 && MM_METRIC_LIVE_BYTES == 7);
-static_assert(MM_METRIC_COUNT_1_0 == 7 && MM_METRIC_COUNT_1_1 == 8 && MM_METRIC_COUNT == 8);
+              MM_METRIC_KV_CACHE_BYTES == 6 && MM_METRIC_LIVE_BYTES == 7 && MM_METRIC_COMM_BYTES == 8);
+static_assert(MM_METRIC_COUNT_1_0 == 7 && MM_METRIC_COUNT_1_1 == 8 && MM_METRIC_COUNT_1_3 == 9 && MM_METRIC_COUNT == 9);
 static_assert(MM_PASS_FORWARD == 0 && MM_PASS_BACKWARD == 1);
 static_assert(MM_CATEGORY_COMPOSITE == 0 && MM_CATEGORY_MATMUL == 1 && MM_CATEGORY_CONV == 2 &&
               MM_CATEGORY_ATTENTION == 3 && MM_CATEGORY_NORM == 4 && MM_CATEGORY_ACTIVATION == 5 &&
               MM_CATEGORY_ELEMENTWISE == 6 && MM_CATEGORY_EMBEDDING == 7 && MM_CATEGORY_MOE_ROUTING == 8 &&
-              MM_CATEGORY_POSITIONAL == 9 && MM_CATEGORY_DATA_MOVEMENT == 10 && MM_CATEGORY_COUNT == 11);
-static_assert(MM_STAGE_VISION == 0 && MM_STAGE_PREFILL == 1 && MM_STAGE_DECODE == 2 && MM_STAGE_COUNT == 3);
+              MM_CATEGORY_POSITIONAL == 9 && MM_CATEGORY_DATA_MOVEMENT == 10 && MM_CATEGORY_COUNT_1_0 == 11 &&
+              MM_CATEGORY_COMMUNICATION == 11 && MM_CATEGORY_COUNT == 12);
+static_assert(MM_STAGE_VISION == 0 && MM_STAGE_PREFILL == 1 && MM_STAGE_DECODE == 2 && MM_STAGE_COUNT_1_0 == 3 &&
+              MM_STAGE_FORWARD == 3 && MM_STAGE_COUNT == 4);
+static_assert(MM_TASK_GENERATE == 0 && MM_TASK_FORWARD == 1 && MM_TASK_TRAIN == 2 && MM_TASK_COUNT == 3);
+static_assert(MM_TASK_BIT(MM_TASK_GENERATE) == 1u && MM_TASK_BIT(MM_TASK_FORWARD) == 2u &&
+              MM_TASK_BIT(MM_TASK_TRAIN) == 4u);
+static_assert(MM_PARALLEL_TP == 1u && MM_PARALLEL_PP == 2u && MM_PARALLEL_EP == 4u);
+static_assert(MM_COMM_GROUP_TP == 0 && MM_COMM_GROUP_EP == 1 && MM_COMM_GROUP_PP == 2 && MM_COMM_GROUP_DP == 3);
 static_assert(MM_DTYPE_FP32 == 0 && MM_DTYPE_BF16 == 1 && MM_DTYPE_FP16 == 2 && MM_DTYPE_FP8 == 3 &&
               MM_DTYPE_INT8 == 4 && MM_DTYPE_INT4 == 5);
 static_assert(MM_ATTENTION_EAGER == 0 && MM_ATTENTION_FLASH == 1);
@@ -281,7 +304,8 @@ static_assert(MM_VALUE_NONE == 0 && MM_VALUE_BOOL == 1 && MM_VALUE_INT == 2 && M
               MM_VALUE_STRING == 4 && MM_VALUE_INT_ARRAY == 5);
 static_assert(MM_OP_LINEAR == 0 && MM_OP_CONV2D == 1 && MM_OP_LAYERNORM == 2 && MM_OP_RMSNORM == 3 && MM_OP_GELU == 4 &&
               MM_OP_SILU == 5 && MM_OP_EMBEDDING == 6 && MM_OP_ADD == 7 && MM_OP_MUL == 8 && MM_OP_SOFTMAX == 9 &&
-              MM_OP_ATTENTION == 10 && MM_OP_COUNT == 11);
+              MM_OP_ATTENTION == 10 && MM_OP_COUNT_1_0 == 11 && MM_OP_ALL_REDUCE == 11 && MM_OP_ALL_GATHER == 12 &&
+              MM_OP_REDUCE_SCATTER == 13 && MM_OP_ALL_TO_ALL == 14 && MM_OP_SEND_RECV == 15 && MM_OP_COUNT == 16);
 static_assert(MM_DOC_NULL == 0 && MM_DOC_BOOL == 1 && MM_DOC_INT == 2 && MM_DOC_NUMBER == 3 && MM_DOC_STRING == 4 &&
               MM_DOC_ARRAY == 5 && MM_DOC_OBJECT == 6);
 static_assert(MM_LOG_DEBUG == 0 && MM_LOG_INFO == 1 && MM_LOG_WARN == 2 && MM_LOG_ERROR == 3);
@@ -320,11 +344,14 @@ MM_SAME_VALUE(MM_CATEGORY_EMBEDDING);
 MM_SAME_VALUE(MM_CATEGORY_MOE_ROUTING);
 MM_SAME_VALUE(MM_CATEGORY_POSITIONAL);
 MM_SAME_VALUE(MM_CATEGORY_DATA_MOVEMENT);
-MM_SAME_VALUE(MM_CATEGORY_COUNT);
+// The *_COUNT markers grow; 1.0's count is the current *_COUNT_1_0.
+static_assert(static_cast<long long>(v1_0::MM_CATEGORY_COUNT) == static_cast<long long>(MM_CATEGORY_COUNT_1_0));
+static_assert(static_cast<long long>(v1_0::MM_STAGE_COUNT) == static_cast<long long>(MM_STAGE_COUNT_1_0));
+static_assert(static_cast<long long>(v1_0::MM_OP_COUNT) == static_cast<long long>(MM_OP_COUNT_1_0));
+static_assert(static_cast<long long>(v1_0::MM_METRIC_COUNT) == static_cast<long long>(MM_METRIC_COUNT_1_0));
 MM_SAME_VALUE(MM_STAGE_VISION);
 MM_SAME_VALUE(MM_STAGE_PREFILL);
 MM_SAME_VALUE(MM_STAGE_DECODE);
-MM_SAME_VALUE(MM_STAGE_COUNT);
 MM_SAME_VALUE(MM_DTYPE_FP32);
 MM_SAME_VALUE(MM_DTYPE_BF16);
 MM_SAME_VALUE(MM_DTYPE_FP16);
@@ -350,7 +377,6 @@ MM_SAME_VALUE(MM_OP_ADD);
 MM_SAME_VALUE(MM_OP_MUL);
 MM_SAME_VALUE(MM_OP_SOFTMAX);
 MM_SAME_VALUE(MM_OP_ATTENTION);
-MM_SAME_VALUE(MM_OP_COUNT);
 MM_SAME_VALUE(MM_DOC_NULL);
 MM_SAME_VALUE(MM_DOC_BOOL);
 MM_SAME_VALUE(MM_DOC_INT);
@@ -379,15 +405,12 @@ MM_SAME_VALUE(MM_PLUGIN_WRITER);
 MM_SAME_STRUCT(mm_error);
 MM_SAME_STRUCT(mm_eval);
 MM_SAME_STRUCT(mm_precision);
-MM_SAME_STRUCT(mm_stage_context);
 MM_SAME_STRUCT(mm_value);
 MM_SAME_STRUCT(mm_key_decl);
 MM_SAME_STRUCT(mm_layer);
-MM_SAME_STRUCT(mm_op_spec);
 MM_SAME_STRUCT(mm_doc);
 MM_SAME_STRUCT(mm_host_api);
 MM_SAME_STRUCT(mm_plan);
-MM_SAME_STRUCT(mm_plugin_info);
 MM_SAME_STRUCT(mm_negotiation);
 
 // mm_layer_class grew in 1.1 (shapes), at the end and only there.
@@ -429,6 +452,15 @@ MM_SAME_FIELD(mm_negotiation, host);
 MM_SAME_FIELD(mm_negotiation, plugin_abi_version);
 MM_SAME_FIELD(mm_negotiation, info);
 MM_SAME_FIELD(mm_stage_context, precision);
+MM_SAME_FIELD(mm_stage_context, steps);
+static_assert(sizeof(v1_0::mm_stage_context) == offsetof(::mm_stage_context, parallel),
+              "the 1.3 fields of mm_stage_context start right where the 1.0 struct ends");
+static_assert(sizeof(v1_0::mm_op_spec) == offsetof(::mm_op_spec, ranks),
+              "the 1.3 fields of mm_op_spec start right where the 1.0 struct ends");
+static_assert(sizeof(v1_0::mm_plugin_info) == offsetof(::mm_plugin_info, parallel),
+              "the 1.3 fields of mm_plugin_info start right where the 1.0 struct ends");
+MM_SAME_FIELD(mm_op_spec, kv_shared);
+MM_SAME_FIELD(mm_plugin_info, description);
 MM_SAME_FIELD(mm_stage_context, attention);
 MM_SAME_FIELD(mm_host_api, config_get);
 MM_SAME_FIELD(mm_host_api, create_op);
@@ -472,7 +504,10 @@ TEST_CASE("the ABI structs have their frozen LP64 layout") {
   CHECK(sizeof(mm_error) == 1028);
   CHECK(sizeof(mm_eval) == 24);
   CHECK(sizeof(mm_precision) == 40);
-  CHECK(sizeof(mm_stage_context) == 64);
+  CHECK(sizeof(mm_stage_context) == 80);  // 1.3 appended `parallel` and `task`
+  CHECK(sizeof(v1_0::mm_stage_context) == 64);
+  CHECK(offsetof(mm_stage_context, parallel) == sizeof(v1_0::mm_stage_context));
+  CHECK(sizeof(mm_parallel) == 24);
   CHECK(sizeof(mm_value) == 48);
   CHECK(sizeof(mm_key_decl) == 72);
   CHECK(sizeof(mm_layer) == 8);
@@ -480,11 +515,13 @@ TEST_CASE("the ABI structs have their frozen LP64 layout") {
   CHECK(sizeof(v1_0::mm_child) == 32);  // 1.1 appended `component`
   CHECK(offsetof(mm_child, component) == sizeof(v1_0::mm_child));
   CHECK(sizeof(mm_layer_class) == 72);
-  CHECK(sizeof(mm_op_spec) == 208);
+  CHECK(sizeof(mm_op_spec) == 224);  // 1.3 appended `ranks` and `comm_group`
+  CHECK(offsetof(mm_op_spec, ranks) == sizeof(v1_0::mm_op_spec));
   CHECK(sizeof(mm_doc) == 56);
   CHECK(sizeof(mm_host_api) == 40);
   CHECK(sizeof(mm_plan) == 56);
-  CHECK(sizeof(mm_plugin_info) == 104);
+  CHECK(sizeof(mm_plugin_info) == 112);  // 1.3 appended `parallel` and `tasks`
+  CHECK(offsetof(mm_plugin_info, parallel) == sizeof(v1_0::mm_plugin_info));
   CHECK(sizeof(mm_negotiation) == 40);
   CHECK(offsetof(mm_layer_class, shapes) == 64);
 #else
@@ -530,8 +567,12 @@ TEST_CASE("the ABI 1.0 layer class table is a strict prefix of the current one")
 
 TEST_CASE("metric IDs and enum values are append-only") {
   CHECK(MM_METRIC_COUNT_1_0 == v1_0::MM_METRIC_COUNT);
-  CHECK(MM_METRIC_LIVE_BYTES == v1_0::MM_METRIC_COUNT);  // the first 1.1 metric takes the next free ID
-  CHECK(MM_METRIC_COUNT == MM_METRIC_LIVE_BYTES + 1);
+  CHECK(MM_METRIC_LIVE_BYTES == v1_0::MM_METRIC_COUNT);     // the first 1.1 metric takes the next free ID
+  CHECK(MM_METRIC_COMM_BYTES == MM_METRIC_LIVE_BYTES + 1);  // 1.3's metric takes the next free ID
+  CHECK(MM_METRIC_COUNT == MM_METRIC_COMM_BYTES + 1);
+  CHECK(static_cast<long long>(MM_STAGE_FORWARD) == static_cast<long long>(v1_0::MM_STAGE_COUNT));
+  CHECK(static_cast<long long>(MM_CATEGORY_COMMUNICATION) == static_cast<long long>(v1_0::MM_CATEGORY_COUNT));
+  CHECK(static_cast<long long>(MM_OP_ALL_REDUCE) == static_cast<long long>(v1_0::MM_OP_COUNT));
   CHECK(MM_ABI_VERSION > v1_0::kVersion);
   CHECK(MM_ABI_MAJOR_OF(MM_ABI_VERSION) == MM_ABI_MAJOR_OF(v1_0::kVersion));
   CHECK(MM_ABI_MIN_SUPPORTED <= v1_0::kVersion);  // this host still loads 1.0 plugins

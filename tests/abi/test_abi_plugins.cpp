@@ -4,10 +4,11 @@
 // This file builds two test executables: `abi_plugins` (everything below except the libc++ cases) and, with
 // MM_TEST_LIBCXX_ONLY defined, `abi_libcxx` (the cases that load the example plugin built with
 // clang++ -stdlib=libc++; they need the CTest fixture that builds it).
-#include "support/process.hpp"
-
 #include <modelmeter/abi.h>
+
 #include <modelmeter/core/exit_codes.hpp>
+
+#include "support/process.hpp"
 
 #if !defined(MM_TEST_LIBCXX_ONLY)
 #include <boost/json/parse.hpp>
@@ -71,7 +72,9 @@ constexpr std::string_view kErrorPrefix = "modelmeter: error: ";
 constexpr int kExitPluginLoad = modelmeter::kExitPluginLoad;        // 4
 constexpr int kExitPluginFailure = modelmeter::kExitPluginFailure;  // 5
 
-bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+bool starts_with(const std::string& s, std::string_view prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
 
 // The stderr of a failed command: exactly one line, "modelmeter: error: ...". Returns that line.
 std::string one_error_line(const ProcessResult& r) {
@@ -122,7 +125,9 @@ double number_at(const boost::json::value& root, std::string_view dotted) {
   return v->to_number<double>();
 }
 
-std::string fixture(const std::string& name) { return std::string(MM_TEST_FIXTURE_DIR) + "/" + name + ".so"; }
+std::string fixture(const std::string& name) {
+  return std::string(MM_TEST_FIXTURE_DIR) + "/" + name + ".so";
+}
 
 // A failed load: exit 4, not killed, one error line naming the path. Returns the line.
 std::string expect_load_error(const std::vector<std::string>& args, const std::string& cwd, const std::string& path) {
@@ -210,8 +215,8 @@ TEST_CASE("a plugin declaring a future ABI is refused before any of its function
       for (const bool run : {false, true}) {
         CAPTURE(run);
         const std::vector<std::string> args =
-            run ? std::vector<std::string>{"run",   "--plugin", path,          "--workload",
-                                           "example", "--format", "json", "--out", tmp / "out"}
+            run ? std::vector<std::string>{"run",      "--plugin", path,    "--workload", "example",
+                                           "--format", "json",     "--out", tmp / "out"}
                 : std::vector<std::string>{"check-plugin", path};
         const std::string line = expect_load_error(args, tmp.path(), path);
         CHECK_MESSAGE(contains(line, c.declared), "the error names the plugin's ABI " << c.declared);
@@ -239,8 +244,8 @@ TEST_CASE("a plugin built against ABI 1.0 loads and runs, with live_bytes null a
 
   SUBCASE("run") {
     const std::string out = tmp / "out";
-    const std::vector<std::string> args{"run", "--plugin", path, "--workload", "example", "--format", "json",
-                                        "--out", out};
+    const std::vector<std::string> args{"run",      "--plugin", path,    "--workload", "example",
+                                        "--format", "json",     "--out", out};
     const ProcessResult r = host(args, tmp.path());
     INFO(describe(args, r));
     CHECK_FALSE(r.signaled);
@@ -275,6 +280,35 @@ TEST_CASE("a plugin built against ABI 1.0 loads and runs, with live_bytes null a
   }
 }
 
+TEST_CASE("a plugin built against ABI 1.2 loads and runs, with comm_bytes null and only generation") {
+  TempDir tmp;
+  const std::string path = fixture("old_abi_1_2");
+  const std::string out = tmp / "out";
+  const std::vector<std::string> args{"run",      "--plugin", path,    "--workload", "example",
+                                      "--format", "json",     "--out", out};
+  const ProcessResult r = host(args, tmp.path());
+  INFO(describe(args, r));
+  CHECK_FALSE(r.signaled);
+  REQUIRE(r.exit_code == 0);
+  const std::string text = read_file(out + "/report.json");
+  CHECK_MESSAGE(contains(text, "\"comm_bytes\": null"), "a metric the plugin's ABI predates is null");
+  CHECK_MESSAGE(!contains(text, "\"live_bytes\": null"), "1.2 knows live_bytes");
+  const auto warnings = lines_containing(r.err, "warning");
+  CHECK_MESSAGE(warnings.size() == 1, "exactly one warning for the missing metric");
+  if (!warnings.empty()) {
+    CHECK(contains(warnings.front(), "1.2"));
+    CHECK(contains(warnings.front(), "comm_bytes"));
+  }
+  // create_op got the plugin's 64-byte copy of the context (with the host's 80-byte struct_size) and still
+  // made the right Linear: w = 64, a 128-token prompt, 31 decode steps.
+  const boost::json::value report = parse_json(text);
+  const double w = 64, prompt = 128, decode_steps = 31;
+  CHECK(number_at(report, "plugin.abi_version") == MM_ABI_MAKE_VERSION(1, 2));
+  CHECK(number_at(report, "summary.parameters") == w * w);
+  CHECK(number_at(report, "summary.stages.prefill.tc_flops") == 2 * prompt * w * w);
+  CHECK(number_at(report, "summary.stages.decode.tc_flops") == 2 * 1 * w * w * decode_steps);
+}
+
 // ------------------------------------------------------------------------------------------------------
 // Plugins that fail: the host reports them in one line and keeps its output clean
 
@@ -293,9 +327,9 @@ TEST_CASE("an exception thrown inside a plugin is a one-line plugin failure (exi
     SUBCASE(c.where) {
       TempDir tmp;
       const std::string out = tmp / "out";
-      const std::vector<std::string> args{"run",    "--plugin", path, "--workload", "example",
-                                          "--set",  std::string("thrower.where=") + c.where,
-                                          "--format", "json",   "--out", out};
+      const std::vector<std::string> args{
+          "run",      "--plugin", path,    "--workload", "example", "--set", std::string("thrower.where=") + c.where,
+          "--format", "json",     "--out", out};
       const ProcessResult r = host(args, tmp.path());
       INFO(describe(args, r));
       CHECK_FALSE(r.signaled);
@@ -311,8 +345,9 @@ TEST_CASE("an exception thrown inside a plugin is a one-line plugin failure (exi
   SUBCASE("none: the same plugin works") {
     TempDir tmp;
     const std::string out = tmp / "out";
-    const std::vector<std::string> args{"run",   "--plugin", path,   "--workload", "example", "--set",
-                                        "thrower.where=none", "--format", "json", "--out", out};
+    const std::vector<std::string> args{"run",   "--plugin",           path,       "--workload", "example",
+                                        "--set", "thrower.where=none", "--format", "json",       "--out",
+                                        out};
     const ProcessResult r = host(args, tmp.path());
     INFO(describe(args, r));
     CHECK_FALSE(r.signaled);
@@ -331,8 +366,8 @@ TEST_CASE("a layer whose children cannot be listed is a one-line plugin failure 
   TempDir tmp;
   const std::string path = fixture("raw_children");
   const std::string out = tmp / "out";
-  const std::vector<std::string> args{"run", "--plugin", path, "--workload", "example", "--format", "json",
-                                      "--out", out};
+  const std::vector<std::string> args{"run",      "--plugin", path,    "--workload", "example",
+                                      "--format", "json",     "--out", out};
   const ProcessResult r = host(args, tmp.path());
   INFO(describe(args, r));
   CHECK_FALSE(r.signaled);
@@ -413,8 +448,8 @@ TEST_CASE("the example plugin built with clang++ and libc++ loads and gives the 
   const char* dirs[2] = {"A", "B"};
   for (int i = 0; i < 2; ++i) {
     const std::string out = tmp / dirs[i];
-    const std::vector<std::string> args{"run", "--plugin", plugins[i], "--workload", "example", "--format", "json",
-                                        "--out", out};
+    const std::vector<std::string> args{"run",      "--plugin", plugins[i], "--workload", "example",
+                                        "--format", "json",     "--out",    out};
     const ProcessResult r = host(args, tmp.path());
     INFO(describe(args, r));
     CHECK_FALSE(r.signaled);
@@ -425,7 +460,7 @@ TEST_CASE("the example plugin built with clang++ and libc++ loads and gives the 
   CHECK(!reports[0].empty());
   const bool identical = reports[0] == reports[1];
   CHECK_MESSAGE(identical, "report.json differs between the libc++ build (A) and the g++ build (B); kept in "
-                              << tmp.path() << "-kept");
+                               << tmp.path() << "-kept");
   if (!identical) {
     // Keep the evidence: the folder survives (TempDir would remove it) under another name.
     std::error_code ec;

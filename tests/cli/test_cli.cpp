@@ -50,7 +50,7 @@ TEST_CASE("run writes report.json and prints a summary naming model, workload an
   const auto j = report(out);
   CHECK(j.at("schema_version").as_int64() == 1);
   CHECK(j.at("plugin").at("name").as_string() == "example_transformer");
-  CHECK(j.at("plugin").at("abi_version").as_int64() == (1 << 16 | 2));
+  CHECK(j.at("plugin").at("abi_version").as_int64() == (1 << 16 | 3));
   CHECK(j.at("workload").at("values").at("attention.impl").as_string() == "flash");
   CHECK(j.at("workload").at("sources").at("attention.impl").as_string() == "model");
 }
@@ -122,7 +122,7 @@ TEST_CASE("the command line: help, version, usage errors") {
   }
   const ProcessResult v = mm({"--version"});
   CHECK(v.exit_code == 0);
-  CHECK(v.out.find("modelmeter 0.1.0 (plugin ABI 1.2)") != std::string::npos);
+  CHECK(v.out.find("modelmeter 0.1.0 (plugin ABI 1.3)") != std::string::npos);
   const ProcessResult missing = mm({"run", "--workload", "example"});
   CHECK(missing.exit_code == 2);
   CHECK(missing.err.find("--plugin is required") != std::string::npos);
@@ -132,9 +132,9 @@ TEST_CASE("the command line: help, version, usage errors") {
 TEST_CASE("list, describe and check-plugin say what is installed") {
   const ProcessResult plugins = mm({"list", "plugins"});
   CHECK(plugins.exit_code == 0);
-  CHECK(plugins.out.find("example_transformer\t0.1.0\tABI 1.2\t") != std::string::npos);
+  CHECK(plugins.out.find("example_transformer\t0.1.0\tABI 1.3\t") != std::string::npos);
   const ProcessResult writers = mm({"list", "writers"});
-  CHECK(writers.out.find("json\t0.1.0\tABI 1.2\tformat json") != std::string::npos);
+  CHECK(writers.out.find("json\t0.1.0\tABI 1.3\tformat json") != std::string::npos);
   const ProcessResult hw = mm({"list", "hardware"});
   CHECK(hw.out == "a100-40g\na100-80g\nh100-sxm\nh200\nl40s\nrtx5090\n");
   const ProcessResult layers = mm({"list", "layers", "--plugin", "example_transformer"});

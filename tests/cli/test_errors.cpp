@@ -189,8 +189,8 @@ TEST_CASE("a plugin file that is missing, truncated, not a plugin or of a future
   s.fail({run(fixture("not_a_plugin")), 4, {"no entry symbol 'modelmeter_plugin_entry' (not a ModelMeter plugin)"}});
   s.fail({run(fixture("future_abi")),
           4,
-          {"cannot load plugin '" + fixture("future_abi") + "': plugin ABI 1.99 is newer than host ABI 1.2"}});
-  s.fail({run(fixture("future_major")), 4, {"plugin ABI 2.0", "host ABI 1.2"}});
+          {"cannot load plugin '" + fixture("future_abi") + "': plugin ABI 1.99 is newer than host ABI 1.3"}});
+  s.fail({run(fixture("future_major")), 4, {"plugin ABI 2.0", "host ABI 1.3"}});
 }
 
 TEST_CASE("a plugin that throws or fails is one line naming plugin, call and layer (exit 5)") {

@@ -70,9 +70,9 @@ TEST_CASE("check-plugin passes a correct plugin and lists the stages it built") 
   INFO("stderr: " << r.err);
   CHECK(r.exit_code == 0);
   CHECK(r.err.empty());
-  CHECK(r.out.find("plugin: mistake_none 0.1.0 (ABI 1.2, model)") != std::string::npos);
+  CHECK(r.out.find("plugin: mistake_none 0.1.0 (ABI 1.3, model)") != std::string::npos);
   CHECK(r.out.find("stages built on the default keys: prefill (3 layers), decode (3 layers)\n") != std::string::npos);
-  CHECK(r.out.find("ok: host ABI 1.2 accepts it") != std::string::npos);
+  CHECK(r.out.find("ok: host ABI 1.3 accepts it") != std::string::npos);
 }
 
 TEST_CASE("check-plugin warns, with exit 0, when the file is named differently from the plugin") {
@@ -83,7 +83,7 @@ TEST_CASE("check-plugin warns, with exit 0, when the file is named differently f
   CHECK(r.err ==
         "modelmeter: warning: file 'mistake_renamed.so' holds plugin 'mistake_none': '--plugin mistake_none' looks "
         "for mistake_none.so on the search path and will not find it; name the file mistake_none.so\n");
-  CHECK(r.out.find("ok: host ABI 1.2 accepts it") != std::string::npos);
+  CHECK(r.out.find("ok: host ABI 1.3 accepts it") != std::string::npos);
 }
 
 TEST_CASE("two layer classes with one name: check-plugin exits 4") {

@@ -376,14 +376,14 @@ TEST_CASE("sweep: a full disk while rows stream leaves no partial file, no tempo
   const std::string out = td / "a/b";
   // A 1 MiB file size limit with SIGXFSZ ignored: sweep.csv's writes fail with EFBIG as on a full disk, mid-sweep
   // (20,000 rows are ~5 MB).
-  const ProcessResult r =
-      run_process({"sh", "-c",
-                   // LeakSanitizer's exit-time tracer crashes under a file size limit (signal 11 in CI's ASan
-                   // build), so leak checking is off for this one child; ASan's other checks stay on.
-                   "trap '' XFSZ; ulimit -f 1024; export ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\"; "
-                   "exec \"$0\" \"$@\"",
-                   kHost, "sweep", "--plugin",
-                   "deepseek_ocr", "--workload", "std-v1", "--out", out, "--vary", "decode.max_new_tokens=1:20000:1"});
+  const ProcessResult r = run_process(
+      {"sh", "-c",
+       // LeakSanitizer's exit-time tracer crashes under a file size limit (signal 11 in CI's ASan
+       // build), so leak checking is off for this one child; ASan's other checks stay on.
+       "trap '' XFSZ; ulimit -f 1024; export ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\"; "
+       "exec \"$0\" \"$@\"",
+       kHost, "sweep", "--plugin", "deepseek_ocr", "--workload", "std-v1", "--out", out, "--vary",
+       "decode.max_new_tokens=1:20000:1"});
   CHECK(r.exit_code == 6);
   CHECK(r.err == "modelmeter: error: cannot write '" + out + "/sweep.csv': File too large\n");
   CHECK(r.out.empty());

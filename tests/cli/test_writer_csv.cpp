@@ -97,7 +97,8 @@ void check_number(const std::string& field, const boost::json::value& v) {
 
 const char* const kHeaderLine =
     "stage,id,name,class,category,component,repeat,multiplicity,shapes,tc_flops,cuda_flops,io_bytes,weight_bytes,"
-    "parameters,activation_bytes,kv_cache_bytes,live_bytes,arithmetic_intensity,time_s,bound,backward_tc_flops,"
+    "parameters,activation_bytes,kv_cache_bytes,live_bytes,comm_bytes,arithmetic_intensity,time_s,bound,"
+    "backward_tc_flops,"
     "backward_cuda_flops,backward_io_bytes";
 
 const std::vector<std::string> kHeader = [] {

@@ -115,7 +115,7 @@ TEST_CASE("yaml: report.yaml holds report.json's plugin, summary and hardware fi
   CHECK(yaml_scalar(lines, {"summary", "memory", "fits"}) == "true");
   // Strings that would read as numbers are quoted; the others are plain.
   CHECK(yaml_scalar(lines, {"plugin", "version"}) == "\"0.1.0\"");
-  CHECK(yaml_scalar(lines, {"plugin", "abi_version_text"}) == "\"1.2\"");
+  CHECK(yaml_scalar(lines, {"plugin", "abi_version_text"}) == "\"1.3\"");
   CHECK(yaml_scalar(lines, {"plugin", "name"}) == "deepseek_ocr");
   for (const char* key : {"tool", "plugin", "summary", "hardware", "precision"}) check_same(j.at(key), lines, {key});
   check_same(j.at("stages").at("prefill").at("totals"), lines, {"stages", "prefill", "totals"});

@@ -20,7 +20,7 @@ TEST_CASE("yaml: report.yaml parses back with yaml-cpp to report.json's values")
   CHECK(y["summary"]["prefill_tokens"].as<int64_t>() == 913);
   CHECK(y["summary"]["ttft_s"].as<double>() == doctest::Approx(sum.at("ttft_s").as_double()).epsilon(1e-15));
   CHECK(y["summary"]["memory"]["fits"].as<bool>());
-  CHECK(y["plugin"]["abi_version_text"].as<std::string>() == "1.2");
+  CHECK(y["plugin"]["abi_version_text"].as<std::string>() == "1.3");
   CHECK(y["stages"]["decode"]["modules"]["children"].size() ==
         j.at("stages").at("decode").at("modules").at("children").as_array().size());
   CHECK(y["layers"]["DeepseekV2MoE"]["doc"].as<std::string>() ==

@@ -135,7 +135,7 @@ grep -qE "libmodelmeter-core\.so\.[0-9.]+ .*=> (/usr)?/lib/$multiarch/libmodelme
 [[ $(realpath "$(ldd /usr/bin/modelmeter | awk '/libmodelmeter-core/ {print $3}')") == /usr/lib/$multiarch/* ]] ||
   fail "/usr/bin/modelmeter does not load /usr/lib/$multiarch/libmodelmeter-core"
 step "the frozen ABI headers: a plugin built against /usr/include/modelmeter/abi_v1_0.h loads as ABI 1.0"
-for minor in 0 1; do [[ -f /usr/include/modelmeter/abi_v1_$minor.h ]] || fail "no /usr/include/modelmeter/abi_v1_$minor.h"; done
+for minor in 0 1 2 3; do [[ -f /usr/include/modelmeter/abi_v1_$minor.h ]] || fail "no /usr/include/modelmeter/abi_v1_$minor.h"; done
 cc -std=c99 -Wall -Wextra -Wpedantic -Werror -shared -fPIC -o "$work/old_abi_1_0.so" \
   "$src/tests/abi/fixtures/old_abi_1_0.c" || fail "the ABI 1.0 fixture does not build against /usr/include"
 modelmeter check-plugin "$work/old_abi_1_0.so" | tee "$work/old.txt"

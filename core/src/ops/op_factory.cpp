@@ -191,6 +191,11 @@ mm_status create_op(const mm_stage_context* ctx, const mm_op_spec* spec, mm_laye
     mm_stage_context c =
         read_sized(ctx, offsetof(mm_stage_context, precision) + sizeof ctx->precision, "stage context");
     if (c.precision == nullptr) throw InvalidArgument("the stage context has no precision");
+    // Core's ops use only the 1.0 fields of the context. The SDKs before 1.3 copied the host's struct_size into
+    // their own, shorter copy, so the fields past `attention` of a plugin-made context cannot be trusted: a
+    // collective gets its GPU count from the op spec (`ranks`), never from `parallel`.
+    c.parallel = nullptr;
+    c.task = MM_TASK_GENERATE;
     const mm_precision p = read_sized(c.precision, offsetof(mm_precision, struct_size) + sizeof(uint32_t), "precision");
     c.precision = &p;
     *out = make_op(StageContext(c), s).release();
@@ -199,7 +204,8 @@ mm_status create_op(const mm_stage_context* ctx, const mm_op_spec* spec, mm_laye
 
 std::span<const mm_layer_class* const> op_classes() noexcept {
   // In mm_op_kind order.
-  static constexpr std::array<const mm_layer_class*, MM_OP_COUNT> kClasses = {
+  // The collectives of ABI 1.3 (MM_OP_ALL_REDUCE ..) have no class yet: create_op refuses them as unknown kinds.
+  static constexpr std::array<const mm_layer_class*, MM_OP_COUNT_1_0> kClasses = {
       &class_table<ops::Linear>,
       &class_table<ops::Conv2d>,
       &class_table<ops::LayerNorm>,

@@ -5,8 +5,8 @@
 // depth-first, a parent before its children):
 //   stage, id, name, class, category, component, repeat, multiplicity, shapes,
 //   tc_flops, cuda_flops, io_bytes, weight_bytes, parameters, activation_bytes, kv_cache_bytes, live_bytes,
-//   arithmetic_intensity, time_s, bound,                   (forward, and the node's roofline time and bound)
-//   backward_tc_flops, backward_cuda_flops, backward_io_bytes
+//   comm_bytes, arithmetic_intensity, time_s, bound,                   (forward, and the node's roofline time and
+//   bound) backward_tc_flops, backward_cuda_flops, backward_io_bytes
 // Figures are the report's: one instance of the node, its children included, over all steps of the stage.
 // `multiplicity` is the product of the repeats from the root down to the node, its own included: figure ×
 // multiplicity is the node's share of the stage.
@@ -93,9 +93,9 @@ class Csv {
 constexpr std::string_view kModuleColumns[] = {"stage",     "id",     "name",         "class", "category",
                                                "component", "repeat", "multiplicity", "shapes"};
 constexpr std::string_view kNodeTexts[] = {"id", "name", "class", "category", "component"};
-constexpr std::string_view kForward[] = {"tc_flops",       "cuda_flops", "io_bytes",
-                                         "weight_bytes",   "parameters", "activation_bytes",
-                                         "kv_cache_bytes", "live_bytes", "arithmetic_intensity"};
+constexpr std::string_view kForward[] = {"tc_flops",   "cuda_flops",          "io_bytes",       "weight_bytes",
+                                         "parameters", "activation_bytes",    "kv_cache_bytes", "live_bytes",
+                                         "comm_bytes", "arithmetic_intensity"};
 constexpr std::string_view kBackward[] = {"tc_flops", "cuda_flops", "io_bytes"};
 
 void module_rows(Csv& csv, std::string_view stage, const Doc& node, double outer_repeat) {

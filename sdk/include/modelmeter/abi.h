@@ -18,8 +18,12 @@
  *     1.0  initial table.
  *     1.1  adds MM_METRIC_LIVE_BYTES, mm_layer_class.shapes and mm_child.component.
  *     1.2  adds mm_child.fusion (kernel fusion groups for calibrated time).
- *   Each version the host loads is also installed frozen, as modelmeter/abi_v<major>_<minor>.h (abi_v1_0.h,
- *   abi_v1_1.h, abi_v1_2.h): build against one of those to make a plugin for an older host. A new minor adds its copy.
+ *     1.3  adds tasks beyond generation (mm_task, MM_STAGE_FORWARD, mm_stage_context.task,
+ *          mm_plugin_info.tasks) and parallelism (mm_parallel, mm_stage_context.parallel,
+ *          mm_plugin_info.parallel, MM_METRIC_COMM_BYTES, MM_CATEGORY_COMMUNICATION, the collective ops
+ *          MM_OP_ALL_REDUCE .. MM_OP_SEND_RECV with mm_op_spec.ranks and mm_op_spec.comm_group).
+ *   Each version the host loads is also installed frozen, as modelmeter/abi_v<major>_<minor>.h (abi_v1_0.h ..
+ *   abi_v1_3.h): build against one of those to make a plugin for an older host. A new minor adds its copy.
  *
  * ENTRY
  *   A plugin exports exactly one symbol, MM_PLUGIN_ENTRY_SYMBOL ("modelmeter_plugin_entry"), of type
@@ -60,7 +64,7 @@ extern "C" {
 #endif
 
 #define MM_ABI_VERSION_MAJOR 1
-#define MM_ABI_VERSION_MINOR 2
+#define MM_ABI_VERSION_MINOR 3
 #define MM_ABI_MAKE_VERSION(major, minor) ((((uint32_t)(major)) << 16) | ((uint32_t)(minor)))
 #define MM_ABI_VERSION MM_ABI_MAKE_VERSION(MM_ABI_VERSION_MAJOR, MM_ABI_VERSION_MINOR)
 /* The oldest plugin ABI this host still loads. */
@@ -116,7 +120,11 @@ enum {
   MM_METRIC_COUNT_1_0 = 7,
   MM_METRIC_LIVE_BYTES = 7, /* state: (1.1) inputs + outputs + workspace live while the op runs      */
   MM_METRIC_COUNT_1_1 = 8,
-  MM_METRIC_COUNT = MM_METRIC_COUNT_1_1
+  /* flow:  (1.3) bytes this GPU sends plus receives over the interconnect (collectives, pipeline sends);
+   *        0 for every op that does not communicate. Older plugins' layers report it as unknown (null). */
+  MM_METRIC_COMM_BYTES = 8,
+  MM_METRIC_COUNT_1_3 = 9,
+  MM_METRIC_COUNT = MM_METRIC_COUNT_1_3
 };
 
 typedef int32_t mm_pass;
@@ -148,14 +156,54 @@ enum {
   MM_CATEGORY_MOE_ROUTING = 8,
   MM_CATEGORY_POSITIONAL = 9, /* RoPE, relative-position terms, position embeddings */
   MM_CATEGORY_DATA_MOVEMENT = 10, /* reshape/pad/concat that moves bytes */
-  MM_CATEGORY_COUNT = 11
+  MM_CATEGORY_COUNT_1_0 = 11,
+  MM_CATEGORY_COMMUNICATION = 11, /* (1.3) collectives and point-to-point transfers between GPUs */
+  MM_CATEGORY_COUNT = 12
 };
 
 /* ---------------------------------------------------------------------------------------------------- */
 /* Stages, precision and the stage context                                                              */
 
 typedef int32_t mm_stage;
-enum { MM_STAGE_VISION = 0, MM_STAGE_PREFILL = 1, MM_STAGE_DECODE = 2, MM_STAGE_COUNT = 3 };
+enum {
+  MM_STAGE_VISION = 0,
+  MM_STAGE_PREFILL = 1,
+  MM_STAGE_DECODE = 2,
+  MM_STAGE_COUNT_1_0 = 3,
+  /* (1.3) one pass over a batch of samples (an encoder, a classifier, the forward half of a training step):
+   * query_tokens = kv_len = tokens per sample, steps = 1, no KV cache is kept. */
+  MM_STAGE_FORWARD = 3,
+  MM_STAGE_COUNT = 4
+};
+
+/* (1.3) What the workload asks for. A plugin lists the tasks it supports in mm_plugin_info.tasks as
+ * MM_TASK_BIT(task); 0 there (every plugin before 1.3) means generation only.
+ *   GENERATE: vision (if any) -> prefill -> decode, the stages above;
+ *   FORWARD:  one MM_STAGE_FORWARD stage, forward pass only;
+ *   TRAIN:    one MM_STAGE_FORWARD stage evaluated for MM_PASS_FORWARD and MM_PASS_BACKWARD, plus the
+ *             optimizer step the host models. */
+typedef int32_t mm_task;
+enum { MM_TASK_GENERATE = 0, MM_TASK_FORWARD = 1, MM_TASK_TRAIN = 2, MM_TASK_COUNT = 3 };
+#define MM_TASK_BIT(task) (1u << (uint32_t)(task))
+
+/* (1.3) How the model is split over GPUs (Megatron/vLLM conventions, docs/parallelism.md): tensor parallel
+ * tp, pipeline parallel pp, expert parallel ep (over tp x dp ranks), data parallel dp. pp_rank is the
+ * pipeline stage a build_stage call builds (0 .. pp-1). Host-owned, valid during the call it is passed to. */
+typedef struct mm_parallel {
+  uint32_t struct_size;
+  uint32_t tp;
+  uint32_t pp;
+  uint32_t ep;
+  uint32_t dp;
+  uint32_t pp_rank;
+} mm_parallel;
+
+/* (1.3) Bits of mm_plugin_info.parallel: the sharding a plugin's layers implement. A workload asking for a
+ * degree > 1 of a kind the plugin does not set is refused before any layer is built (dp needs no bit: it
+ * replicates the whole model). */
+#define MM_PARALLEL_TP 1u
+#define MM_PARALLEL_PP 2u
+#define MM_PARALLEL_EP 4u
 
 typedef int32_t mm_dtype;
 enum { MM_DTYPE_FP32 = 0, MM_DTYPE_BF16 = 1, MM_DTYPE_FP16 = 2, MM_DTYPE_FP8 = 3, MM_DTYPE_INT8 = 4, MM_DTYPE_INT4 = 5 };
@@ -188,6 +236,10 @@ typedef struct mm_stage_context {
   uint64_t kv_len;             /* context length seen by step 0, new tokens included (prefill: P; decode: P+1) */
   uint64_t steps;              /* steps in this stage (vision/prefill: 1; decode: N-1) */
   mm_attention_impl attention; /* the workload's attention.impl */
+  /* 1.3: the layout this stage is built for; NULL (older hosts) = no parallelism, every degree 1. */
+  const mm_parallel* parallel;
+  /* 1.3: the task this stage is part of (MM_TASK_GENERATE from older hosts, which write zero). */
+  mm_task task;
 } mm_stage_context;
 
 /* ---------------------------------------------------------------------------------------------------- */
@@ -291,8 +343,20 @@ enum {
   MM_OP_MUL = 8,        /* elementwise product of two tensors */
   MM_OP_SOFTMAX = 9,    /* over the last `features` */
   MM_OP_ATTENTION = 10, /* scores QKᵀ, softmax, context P·V (projections are separate Linear ops) */
-  MM_OP_COUNT = 11
+  MM_OP_COUNT_1_0 = 11,
+  /* 1.3: collectives over `ranks` GPUs of `comm_group`, on a buffer of tokens × features activation elements
+   * per GPU (cost models in docs/parallelism.md). */
+  MM_OP_ALL_REDUCE = 11,
+  MM_OP_ALL_GATHER = 12,     /* the buffer is each GPU's gathered output */
+  MM_OP_REDUCE_SCATTER = 13, /* the buffer is each GPU's input */
+  MM_OP_ALL_TO_ALL = 14,     /* the buffer is each GPU's input (MoE dispatch and combine) */
+  MM_OP_SEND_RECV = 15,      /* point-to-point: the buffer is sent by one GPU and received by the next */
+  MM_OP_COUNT = 16
 };
+
+/* 1.3: which group of GPUs a collective runs over. */
+typedef int32_t mm_comm_group;
+enum { MM_COMM_GROUP_TP = 0, MM_COMM_GROUP_EP = 1, MM_COMM_GROUP_PP = 2, MM_COMM_GROUP_DP = 3 };
 
 /* Flat description of a generic op; each kind reads the fields its comment names and ignores the others. */
 typedef struct mm_op_spec {
@@ -326,6 +390,9 @@ typedef struct mm_op_spec {
   /* ATTENTION: 1 = keys and values are one cached tensor (MLA's latent): V is the first v_head_dim channels
    * of K, so the cache and its reads hold head_dim channels per position instead of head_dim + v_head_dim. */
   int32_t kv_shared;
+  /* 1.3, collectives: GPUs taking part (0 means the comm_group's degree from the stage's mm_parallel). */
+  uint64_t ranks;
+  mm_comm_group comm_group; /* collectives */
 } mm_op_spec;
 
 /* ---------------------------------------------------------------------------------------------------- */
@@ -414,6 +481,9 @@ typedef struct mm_plugin_info {
   /* Writer plugins --------------------------------------------------------------------------------- */
   const char* format; /* --format name, e.g. "json" */
   mm_status (*write)(const mm_doc* report, mm_output* output, mm_error* err);
+  /* 1.3, model plugins ------------------------------------------------------------------------------ */
+  uint32_t parallel; /* MM_PARALLEL_* bits: the sharding its layers implement (0: none) */
+  uint32_t tasks;    /* MM_TASK_BIT(...) set of the tasks it supports (0: generation only) */
 } mm_plugin_info;
 
 typedef struct mm_negotiation {

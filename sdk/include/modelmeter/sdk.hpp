@@ -174,6 +174,7 @@ struct Metrics {
   double activation_bytes = 0;
   double kv_cache_bytes = 0;
   double live_bytes = 0;
+  double comm_bytes = 0;  // 1.3: interconnect bytes this GPU sends + receives (collectives only)
 
   static constexpr uint32_t kCount = MM_METRIC_COUNT;
 
@@ -195,6 +196,8 @@ struct Metrics {
         return kv_cache_bytes;
       case MM_METRIC_LIVE_BYTES:
         return live_bytes;
+      case MM_METRIC_COMM_BYTES:
+        return comm_bytes;
       default:
         return std::nan("");
     }
@@ -206,12 +209,14 @@ struct Metrics {
     m.tc_flops *= steps;
     m.cuda_flops *= steps;
     m.io_bytes *= steps;
+    m.comm_bytes *= steps;
     return m;
   }
 };
 
 inline constexpr bool is_flow_metric(mm_metric_id id) noexcept {
-  return id == MM_METRIC_TC_FLOPS || id == MM_METRIC_CUDA_FLOPS || id == MM_METRIC_IO_BYTES;
+  return id == MM_METRIC_TC_FLOPS || id == MM_METRIC_CUDA_FLOPS || id == MM_METRIC_IO_BYTES ||
+         id == MM_METRIC_COMM_BYTES;
 }
 
 // ------------------------------------------------------------------------------------------------------
@@ -257,18 +262,27 @@ class Config {
 // A copy of the stage context a layer was created for (the host's struct lives only during the call).
 class StageContext {
  public:
+  // The host is never older than the plugin (negotiation refuses that), so its context has every field this
+  // SDK knows. A NULL `parallel` means no parallelism; a degree of 0 reads as 1.
   explicit StageContext(const mm_stage_context& c)
       : raw_(c), precision_(c.precision != nullptr ? *c.precision : mm_precision{}) {
-    raw_.precision = &precision_;
+    if (c.parallel != nullptr) {
+      std::memcpy(&parallel_, c.parallel, std::min<std::size_t>(c.parallel->struct_size, sizeof parallel_));
+    }
+    raw_.struct_size = sizeof raw_;  // this copy is exactly this SDK's struct (older SDKs kept the host's size)
+    normalise_parallel();
+    fix_pointers();
   }
-  StageContext(const StageContext& o) : raw_(o.raw_), precision_(o.precision_), shared_weights_(o.shared_weights_) {
-    raw_.precision = &precision_;
+  StageContext(const StageContext& o)
+      : raw_(o.raw_), precision_(o.precision_), parallel_(o.parallel_), shared_weights_(o.shared_weights_) {
+    fix_pointers();
   }
   StageContext& operator=(const StageContext& o) {
     raw_ = o.raw_;
     precision_ = o.precision_;
+    parallel_ = o.parallel_;
     shared_weights_ = o.shared_weights_;
-    raw_.precision = &precision_;
+    fix_pointers();
     return *this;
   }
 
@@ -288,13 +302,29 @@ class StageContext {
   uint64_t steps() const noexcept { return raw_.steps; }
   mm_attention_impl attention() const noexcept { return raw_.attention; }
   const mm_precision& precision() const noexcept { return precision_; }
+  // 1.3: the parallel layout (every degree 1 from an older host) and the task (generation from an older host).
+  const mm_parallel& parallel() const noexcept { return parallel_; }
+  mm_task task() const noexcept { return raw_.task; }
   // Valid only while the host's build_stage call runs (read what you need in constructors).
   Config config() const { return Config(raw_.config); }
   const mm_stage_context& raw() const noexcept { return raw_; }
 
  private:
+  void normalise_parallel() noexcept {
+    parallel_.struct_size = sizeof parallel_;
+    if (parallel_.tp == 0) parallel_.tp = 1;
+    if (parallel_.pp == 0) parallel_.pp = 1;
+    if (parallel_.ep == 0) parallel_.ep = 1;
+    if (parallel_.dp == 0) parallel_.dp = 1;
+  }
+  void fix_pointers() noexcept {
+    raw_.precision = &precision_;
+    raw_.parallel = &parallel_;
+  }
+
   mm_stage_context raw_;
   mm_precision precision_;
+  mm_parallel parallel_{sizeof(mm_parallel), 1, 1, 1, 1, 0};
   bool shared_weights_ = false;
 };
 
@@ -678,10 +708,30 @@ constexpr std::array<const T*, N> pointers_to(const T (&items)[N]) {
 //   static constexpr mm_key_decl kKeys[] = {...};              // the workload keys it accepts
 //   static mm_plan plan(const modelmeter::Config&);            // token counts etc. from the resolved config
 //   static modelmeter::LayerPtr build(const modelmeter::StageContext&);  // empty LayerPtr: no such stage
-// and is registered, together with every layer class it defines, with
+// and optionally (ABI 1.3)
+//   static constexpr uint32_t kTasks = MM_TASK_BIT(MM_TASK_GENERATE) | MM_TASK_BIT(MM_TASK_FORWARD) | ...;
+//   static constexpr uint32_t kParallel = MM_PARALLEL_TP | ...;  // the sharding its layers implement
+// (absent: generation only, no sharding), and is registered, together with every layer class it defines, with
 //   MODELMETER_MODEL_PLUGIN(P, LayerA, LayerB, ...)
 
 namespace detail {
+
+template <class P, class = void>
+struct tasks_of {
+  static constexpr uint32_t value = 0;
+};
+template <class P>
+struct tasks_of<P, std::void_t<decltype(P::kTasks)>> {
+  static constexpr uint32_t value = P::kTasks;
+};
+template <class P, class = void>
+struct parallel_of {
+  static constexpr uint32_t value = 0;
+};
+template <class P>
+struct parallel_of<P, std::void_t<decltype(P::kParallel)>> {
+  static constexpr uint32_t value = P::kParallel;
+};
 
 template <class P>
 mm_status tr_plan(const mm_config* config, mm_plan* out, mm_error* err) noexcept {
@@ -759,7 +809,9 @@ inline mm_status negotiate(mm_negotiation* n, const mm_plugin_info* info, mm_err
                                            &::modelmeter::detail::tr_plan<PluginType>,                 \
                                            &::modelmeter::detail::tr_build_stage<PluginType>,          \
                                            nullptr,                                                    \
-                                           nullptr};                                                   \
+                                           nullptr,                                                    \
+                                           ::modelmeter::detail::parallel_of<PluginType>::value,       \
+                                           ::modelmeter::detail::tasks_of<PluginType>::value};         \
   }                                                                                                    \
   extern "C" MM_EXPORT mm_status modelmeter_plugin_entry(mm_negotiation* negotiation, mm_error* err) { \
     return ::modelmeter::detail::negotiate(negotiation, &modelmeter_plugin_detail::kInfo, err);        \
@@ -853,7 +905,9 @@ mm_status tr_write(const mm_doc* report, mm_output* output, mm_error* err) noexc
                                            nullptr,                                                    \
                                            nullptr,                                                    \
                                            WriterType::kFormat,                                        \
-                                           &::modelmeter::detail::tr_write<WriterType>};               \
+                                           &::modelmeter::detail::tr_write<WriterType>,                \
+                                           0,                                                          \
+                                           0};                                                         \
   }                                                                                                    \
   extern "C" MM_EXPORT mm_status modelmeter_plugin_entry(mm_negotiation* negotiation, mm_error* err) { \
     return ::modelmeter::detail::negotiate(negotiation, &modelmeter_plugin_detail::kInfo, err);        \
