@@ -1,5 +1,7 @@
 #include "hf_sparse_moe_block.hpp"
 
+#include <modelmeter/blocks.hpp>
+
 #include "hf_mlp.hpp"
 #include "hf_top_k_router.hpp"
 
@@ -18,12 +20,19 @@ HfSparseMoeBlock::HfSparseMoeBlock(const modelmeter::StageContext& ctx, const Hf
   add_child("gate", modelmeter::make_layer<HfTopKRouter>(ctx, cfg, tokens_));
   touched_ = modelmeter::blocks::experts_touched(experts_, top_k_, tokens_);
   const double slots = tokens_ * top_k_;  // T·k token copies, one per (token, chosen expert)
+  // Tensor parallel: every expert's intermediate size is split over the TP GPUs (as vLLM does without expert
+  // parallelism); the routed and shared outputs are summed by one all-reduce after the combine.
+  const uint64_t tp = modelmeter::blocks::sharding(ctx).tp;
   add_child("experts", modelmeter::make_layer<HfMLP>(ctx, cfg.hidden_size, cfg.moe_intermediate_size, slots, false,
-                                                     cfg.n_routed_experts, touched_));
+                                                     cfg.n_routed_experts, touched_, tp, false));
   if (cfg.n_shared_experts > 0) {
     add_child("shared_experts",
               modelmeter::make_layer<HfMLP>(ctx, cfg.hidden_size, cfg.n_shared_experts * cfg.moe_intermediate_size,
-                                            tokens_, false));
+                                            tokens_, false, 1, 0.0, tp, false));
+  }
+  if (tp > 1) {
+    add_child("all_reduce", modelmeter::ops::all_reduce(ctx, tokens_, cfg.hidden_size, tp, MM_COMM_GROUP_TP), 1,
+              modelmeter::blocks::kCommunication);
   }
 }
 
