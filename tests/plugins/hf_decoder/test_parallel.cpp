@@ -80,7 +80,7 @@ TEST_CASE("Megatron: two all-reduces of b·s·h per layer in the forward pass") 
   CHECK(comm(build(c, 1)) == 0);
 }
 
-TEST_CASE("Llama-2-70B at TP=8: 8 query heads and one KV head per GPU; TP=16 replicates KV heads") {
+TEST_CASE("Llama-2-70B at TP=8: 8 query heads and one KV head per GPU and TP=16 replicates KV heads") {
   const HfConfig c = bundled("llama-2-70b");  // h 8192, 64 heads of 128, 8 KV heads, i 28672, 80 layers
   const auto eight = build(c, 8);
   const auto& attn = child(child(eight, "layers.{0..79}"), "self_attn");
