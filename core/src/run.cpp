@@ -159,6 +159,9 @@ struct Evaluator {
     if (count <= 1) return time_of(parts(whole));
     const Parts w = parts(whole);
     if (w.compute == 0 && w.memory == 0) return {};  // no flows of its own (a pure container): nothing to split
+    // One side empty over the whole range (flows are >= 0, so every step's is): no step can cross over.
+    if (w.memory == 0) return RooflineTime{w.compute, w.compute};  // e.g. a collective's reduction adds
+    if (w.compute == 0) return RooflineTime{w.memory, 0};
     auto step = [&](uint64_t s) { return parts(own_metrics(t, i, MM_PASS_FORWARD, s, 1)); };
     auto side = [](Parts p) { return p.compute >= p.memory; };
     const uint64_t last = first + count - 1;
