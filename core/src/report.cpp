@@ -146,7 +146,10 @@ void metrics(DocTree& t, Node* parent, std::string_view key, const MetricValues&
   t.set(o, "arithmetic_intensity", intensity(m));
 }
 
+// "communication" where collectives take more than half of the time (a collective op, the communication
+// component or category), else compute or memory as before.
 const char* bound_of(const RooflineTime& rt) {
+  if (rt.comm_s * 2 > rt.time_s) return "communication";
   return rt.compute_bound_s * 2 >= rt.time_s ? "compute" : "memory";
 }
 
