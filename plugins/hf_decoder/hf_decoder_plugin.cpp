@@ -61,8 +61,8 @@ struct HfDecoderPlugin {
                      "token embedding counted as a table lookup (no FLOPs) or as a one-hot matmul (2·T·V·h)"),
   };
 
-  // Tensor parallelism through the SDK's building blocks (docs/parallelism.md); no pipeline or expert parallelism yet.
-  static constexpr uint32_t kParallel = MM_PARALLEL_TP;
+  // Tensor and expert parallelism through the SDK's building blocks (docs/parallelism.md); no pipeline parallelism yet.
+  static constexpr uint32_t kParallel = MM_PARALLEL_TP | MM_PARALLEL_EP;
 
   static HfConfig model(const mm::Config& c) { return HfConfig::load(c.get_string("model.config")); }
 
@@ -76,15 +76,31 @@ struct HfDecoderPlugin {
   // The model's own divisibility under tensor parallelism (docs/parallelism.md); one line naming the key, its
   // value, the divisor and the allowed values.
   static void check_layout(const HfConfig& cfg, const mm::blocks::Sharding& sh) {
-    if (sh.tp <= 1) return;
     using mm::blocks::require_divides;
+    if (sh.ep > 1) {
+      if (cfg.n_routed_experts == 0) {
+        throw mm::InvalidArgument("parallel.ep = " + std::to_string(sh.ep) + " needs a mixture-of-experts model; " +
+                                  cfg.model_name + " has no routed experts (allowed: 1)");
+      }
+      require_divides("parallel.ep", sh.ep, "n_routed_experts", cfg.n_routed_experts);
+      if (sh.tp > 1 && sh.ep != sh.tp) {
+        throw mm::InvalidArgument("parallel.ep = " + std::to_string(sh.ep) +
+                                  " must equal parallel.tp = " + std::to_string(sh.tp) +
+                                  " when parallel.tp > 1 (allowed: 1, " + std::to_string(sh.tp) + ")");
+      }
+    }
+    if (sh.tp <= 1) return;
     require_divides("parallel.tp", sh.tp, "num_attention_heads", cfg.num_attention_heads);
     if (!cfg.mla) (void)mm::blocks::kv_heads_per_rank(cfg.num_key_value_heads, sh.tp);
     bool dense = false;
     for (uint64_t i = 0; i < cfg.num_hidden_layers && !dense; ++i) dense = !cfg.is_moe_layer(i);
     if (dense) require_divides("parallel.tp", sh.tp, "intermediate_size", cfg.intermediate_size);
-    if (cfg.n_routed_experts > 0) {
+    if (cfg.n_routed_experts > 0 && sh.ep <= 1) {
       require_divides("parallel.tp", sh.tp, "moe_intermediate_size", cfg.moe_intermediate_size);
+    }
+    if (cfg.n_shared_experts > 0) {
+      require_divides("parallel.tp", sh.tp, "the shared experts' size",
+                      cfg.n_shared_experts * cfg.moe_intermediate_size);
     }
   }
 

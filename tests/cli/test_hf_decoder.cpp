@@ -272,6 +272,17 @@ TEST_CASE("parallel: invalid layouts are exit 3 naming key, value, divisor and a
       {"parallel.tp * parallel.pp * parallel.dp = 16 GPUs exceed hardware 'h100-sxm'", "allowed: at most 8 GPUs"});
   expect_input_error(run("llama-2-7b", {"--set", "parallel.tp=2", "--set", "parallel.ep=4"}),
                      {"workload key 'parallel.ep' = 4 must divide parallel.tp * parallel.dp = 2", "(allowed: 1, 2)"});
+  expect_input_error(run("llama-2-7b", {"--set", "parallel.tp=2", "--set", "parallel.ep=2"}),
+                     {"plugin 'hf_decoder'", "parallel.ep = 2 needs a mixture-of-experts model", "(allowed: 1)"});
+  expect_input_error(run("mixtral-8x7b", {"--set", "parallel.dp=3", "--set", "parallel.ep=3"}),
+                     {"parallel.ep = 3 must divide n_routed_experts = 8", "(allowed: 1, 2, 4, 8)"});
+  expect_input_error(
+      run("mixtral-8x7b", {"--set", "parallel.tp=2", "--set", "parallel.dp=2", "--set", "parallel.ep=4"}),
+      {"parallel.ep = 4 must equal parallel.tp = 2 when parallel.tp > 1", "(allowed: 1, 2)"});
+  // Mixtral with ep = 2 over 2 data-parallel GPUs runs (two all-to-alls per MoE layer).
+  const Run ep = run("mixtral-8x7b", {"--set", "parallel.dp=2", "--set", "parallel.ep=2"});
+  CAPTURE(ep.process.err);
+  CHECK(ep.process.exit_code == 0);
   expect_input_error(
       run("llama-2-7b", {"--set", "parallel.pp=2"}),
       {"plugin 'hf_decoder'", "does not support pipeline parallelism", "workload key 'parallel.pp' = 2 (allowed: 1)"});

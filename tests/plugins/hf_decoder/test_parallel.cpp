@@ -14,14 +14,18 @@ namespace {
 struct TpStage {
   Stage stage;
   mm_parallel parallel{sizeof(mm_parallel), 1, 1, 1, 1, 0};
-  TpStage(uint64_t tp, uint64_t batch, uint64_t prompt) : stage(prefill(batch, prompt)) {
+  TpStage(uint64_t tp, uint64_t batch, uint64_t prompt, uint64_t ep = 1, uint64_t dp = 1)
+      : stage(prefill(batch, prompt)) {
     parallel.tp = static_cast<uint32_t>(tp);
+    parallel.ep = static_cast<uint32_t>(ep);
+    parallel.dp = static_cast<uint32_t>(dp);
     stage.raw.parallel = &parallel;
   }
 };
 
-modelmeter::core::ModuleNode build(const HfConfig& c, uint64_t tp, uint64_t batch = 1, uint64_t prompt = 128) {
-  const TpStage s(tp, batch, prompt);
+modelmeter::core::ModuleNode build(const HfConfig& c, uint64_t tp, uint64_t batch = 1, uint64_t prompt = 128,
+                                   uint64_t ep = 1, uint64_t dp = 1) {
+  const TpStage s(tp, batch, prompt, ep, dp);
   return eval(modelmeter::make_layer<hf_decoder::HfDecoderModel>(s.stage.ctx(), c, hf_decoder::Conventions{}));
 }
 
@@ -101,4 +105,21 @@ TEST_CASE("Mixtral at TP=2: experts split by intermediate size, one all-reduce a
   CHECK(params(child(moe2, "experts")) * 2 == params(child(moe1, "experts")));
   CHECK(params(child(moe2, "gate")) == params(child(moe1, "gate")));  // the router is replicated
   CHECK(comm(child(moe2, "all_reduce")) == 128 * 4096 * 2.0);         // S = T·h·2 bytes, g = 2
+}
+
+TEST_CASE("Mixtral expert parallel: ep = tp holds E/ep whole experts, ep over DP GPUs adds two all-to-alls") {
+  const HfConfig c = bundled("mixtral-8x7b");  // E = 8, k = 2, h = 4096, expert i = 14336
+  const double expert = 3 * 4096.0 * 14336;    // gate, up, down of one expert
+  const auto tp2ep2 = build(c, 2, 1, 128, 2);
+  const auto& moe = child(child(tp2ep2, "layers.{0..31}"), "mlp");
+  CHECK(params(child(moe, "experts")) == 4 * expert);  // 4 of the 8 experts, whole
+  CHECK(comm(child(moe, "all_reduce")) == 128 * 4096 * 2.0);
+  const auto ep2 = build(c, 1, 1, 128, 2, 2);  // tp = 1, ep = 2 over dp = 2
+  const auto& moe2 = child(child(ep2, "layers.{0..31}"), "mlp");
+  CHECK(params(child(moe2, "experts")) == 4 * expert);
+  // All-to-all over g = 2 of S = T·k·h·2 bytes: (g−1)/g·S each way.
+  const double s = 128 * 2 * 4096 * 2.0;
+  CHECK(comm(child(moe2, "dispatch_all_to_all")) == 0.5 * s);
+  CHECK(comm(child(moe2, "combine_all_to_all")) == 0.5 * s);
+  CHECK(comm(moe2) == s);  // no all-reduce at tp = 1
 }
