@@ -500,15 +500,17 @@ std::optional<double> RunResult::activations_peak_bytes() const {
 
 double RunResult::ttft_s() const {
   double t = 0;
-  for (mm_stage st : {MM_STAGE_VISION, MM_STAGE_PREFILL})
-    if (const StageResult* s = stage(st)) t += s->time.time_s;
+  if (const StageResult* s = stage(MM_STAGE_VISION)) t += s->time.time_s;
+  // Pipeline parallel: the prompt passes every stage in turn; each takes at most the busiest stage's time.
+  if (const StageResult* s = stage(MM_STAGE_PREFILL)) t += s->time.time_s * pipeline_stages();
   return t;
 }
 
 std::optional<double> RunResult::tpot_s() const {
   const StageResult* d = stage(MM_STAGE_DECODE);
   if (d == nullptr || !(d->time.time_s > 0)) return std::nullopt;
-  return d->time.time_s / static_cast<double>(d->steps);
+  // Pipeline parallel with one batch in flight: each new token passes every stage in turn (the bubble).
+  return d->time.time_s / static_cast<double>(d->steps) * pipeline_stages();
 }
 
 std::optional<double> RunResult::decode_tokens_per_s() const {

@@ -61,8 +61,8 @@ struct HfDecoderPlugin {
                      "token embedding counted as a table lookup (no FLOPs) or as a one-hot matmul (2·T·V·h)"),
   };
 
-  // Tensor and expert parallelism through the SDK's building blocks (docs/parallelism.md); no pipeline parallelism yet.
-  static constexpr uint32_t kParallel = MM_PARALLEL_TP | MM_PARALLEL_EP;
+  // Tensor, pipeline and expert parallelism through the SDK's building blocks (docs/parallelism.md).
+  static constexpr uint32_t kParallel = MM_PARALLEL_TP | MM_PARALLEL_PP | MM_PARALLEL_EP;
 
   static HfConfig model(const mm::Config& c) { return HfConfig::load(c.get_string("model.config")); }
 
@@ -77,6 +77,11 @@ struct HfDecoderPlugin {
   // value, the divisor and the allowed values.
   static void check_layout(const HfConfig& cfg, const mm::blocks::Sharding& sh) {
     using mm::blocks::require_divides;
+    if (sh.pp > cfg.num_hidden_layers) {
+      throw mm::InvalidArgument("parallel.pp = " + std::to_string(sh.pp) +
+                                " exceeds num_hidden_layers = " + std::to_string(cfg.num_hidden_layers) +
+                                " (allowed: 1 to " + std::to_string(cfg.num_hidden_layers) + ")");
+    }
     if (sh.ep > 1) {
       if (cfg.n_routed_experts == 0) {
         throw mm::InvalidArgument("parallel.ep = " + std::to_string(sh.ep) + " needs a mixture-of-experts model; " +

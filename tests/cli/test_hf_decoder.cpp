@@ -283,10 +283,26 @@ TEST_CASE("parallel: invalid layouts are exit 3 naming key, value, divisor and a
   const Run ep = run("mixtral-8x7b", {"--set", "parallel.dp=2", "--set", "parallel.ep=2"});
   CAPTURE(ep.process.err);
   CHECK(ep.process.exit_code == 0);
-  expect_input_error(
-      run("llama-2-7b", {"--set", "parallel.pp=2"}),
-      {"plugin 'hf_decoder'", "does not support pipeline parallelism", "workload key 'parallel.pp' = 2 (allowed: 1)"});
+  expect_input_error(run("llama-2-7b", {"--set", "parallel.pp=33"}),
+                     {"plugin 'hf_decoder'", "parallel.pp = 33 exceeds num_hidden_layers = 32 (allowed: 1 to 32)"});
+  const TempDir out;
+  const ProcessResult ocr = run_process({kHost, "run", "--plugin", "deepseek_ocr", "--workload", "std-v1", "--set",
+                                         "parallel.pp=2", "--out", out.path()});
+  CHECK(ocr.exit_code == 3);
+  CHECK(ocr.err.find("plugin 'deepseek_ocr' (ABI 1.3) does not support pipeline parallelism: workload key "
+                     "'parallel.pp' = 2 (allowed: 1)") != std::string::npos);
   expect_input_error(run("llama-2-7b", {"--set", "parallel.tp=0"}), {"parallel.tp"});
+}
+
+TEST_CASE("parallel: pipeline stages multiply TTFT and TPOT by pp (one batch in flight)") {
+  const Run two = run("llama-2-7b", {"--set", "parallel.pp=2"});
+  CAPTURE(two.process.err);
+  REQUIRE(two.process.exit_code == 0);
+  const auto& j = two.report;
+  CHECK(at(j, {"summary", "parallel", "gpus"}).as_int64() == 2);
+  CHECK(num(j, {"summary", "ttft_s"}) == doctest::Approx(2 * num(j, {"stages", "prefill", "time_s"})));
+  CHECK(num(j, {"summary", "tpot_s"}) == doctest::Approx(2 * num(j, {"stages", "decode", "time_s"}) / 255));
+  CHECK(at(j, {"summary", "memory", "model_parameters"}).as_int64() == 6738415616);
 }
 
 TEST_CASE("parallel: a sweep varies parallel.tp") {

@@ -14,18 +14,20 @@ namespace {
 struct TpStage {
   Stage stage;
   mm_parallel parallel{sizeof(mm_parallel), 1, 1, 1, 1, 0};
-  TpStage(uint64_t tp, uint64_t batch, uint64_t prompt, uint64_t ep = 1, uint64_t dp = 1)
+  TpStage(uint64_t tp, uint64_t batch, uint64_t prompt, uint64_t ep = 1, uint64_t dp = 1, uint64_t pp = 1)
       : stage(prefill(batch, prompt)) {
     parallel.tp = static_cast<uint32_t>(tp);
     parallel.ep = static_cast<uint32_t>(ep);
     parallel.dp = static_cast<uint32_t>(dp);
+    parallel.pp = static_cast<uint32_t>(pp);
+    parallel.pp_rank = static_cast<uint32_t>(pp - 1);  // the host builds the last (busiest) stage
     stage.raw.parallel = &parallel;
   }
 };
 
 modelmeter::core::ModuleNode build(const HfConfig& c, uint64_t tp, uint64_t batch = 1, uint64_t prompt = 128,
-                                   uint64_t ep = 1, uint64_t dp = 1) {
-  const TpStage s(tp, batch, prompt, ep, dp);
+                                   uint64_t ep = 1, uint64_t dp = 1, uint64_t pp = 1) {
+  const TpStage s(tp, batch, prompt, ep, dp, pp);
   return eval(modelmeter::make_layer<hf_decoder::HfDecoderModel>(s.stage.ctx(), c, hf_decoder::Conventions{}));
 }
 
@@ -122,4 +124,17 @@ TEST_CASE("Mixtral expert parallel: ep = tp holds E/ep whole experts, ep over DP
   CHECK(comm(child(moe2, "dispatch_all_to_all")) == 0.5 * s);
   CHECK(comm(child(moe2, "combine_all_to_all")) == 0.5 * s);
   CHECK(comm(moe2) == s);  // no all-reduce at tp = 1
+}
+
+TEST_CASE("pipeline parallel: the last stage holds the last layers, the final norm and the LM head") {
+  const HfConfig c = bundled("llama-2-7b");  // 32 layers
+  const auto two = build(c, 1, 1, 128, 1, 1, 2);
+  CHECK(two.children.size() == 4);  // recv_activations, layers.{16..31}, norm, lm_head
+  CHECK(child(two, "layers.{16..31}").repeat == 16);
+  CHECK(comm(child(two, "recv_activations")) == 128 * 4096 * 2.0);  // T·h bf16 from the stage before
+  const double layer = 4 * 4096.0 * 4096 + 3 * 4096.0 * 11008 + 2 * 4096;
+  CHECK(params(two) == 16 * layer + 4096 + 32000 * 4096.0);  // 16 layers, the final norm, the LM head
+  // 32 layers over 3 stages: 10, 10 and the last 12 (vLLM gives the remainder to the last stage).
+  const auto three = build(c, 1, 1, 128, 1, 1, 3);
+  CHECK(child(three, "layers.{20..31}").repeat == 12);
 }

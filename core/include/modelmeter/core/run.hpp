@@ -214,7 +214,10 @@ struct RunResult {
   MM_CORE_API std::optional<double> weights_bytes() const;
   MM_CORE_API std::optional<double> kv_cache_bytes() const;
   MM_CORE_API std::optional<double> activations_peak_bytes() const;
-  MM_CORE_API double ttft_s() const;                              // vision + prefill time
+  // Pipeline stages (parallel.pp): the stages' figures are the busiest (last) stage's, one GPU's; a prompt or a
+  // new token passes all pp stages in turn, so TTFT and TPOT are pp × that stage's time (an upper bound).
+  double pipeline_stages() const noexcept { return prepared ? static_cast<double>(prepared->layout.pp) : 1.0; }
+  MM_CORE_API double ttft_s() const;                              // vision + prefill time (× pp for the prefill)
   MM_CORE_API std::optional<double> tpot_s() const;               // decode time / decode steps
   MM_CORE_API std::optional<double> decode_tokens_per_s() const;  // batch / tpot
   MM_CORE_API std::optional<double> memory_total_bytes() const;   // weights + KV cache + peak activations
