@@ -76,6 +76,33 @@ void evaluate_run_calibrated(benchmark::State& state) {
 }
 BENCHMARK(evaluate_run_calibrated)->Unit(benchmark::kMicrosecond);
 
+// Sharding must not cost speed (docs/parallelism.md): std-v1 at parallel.tp = Arg (target: TP=2 within 1.2x of
+// TP=1), and Llama-2-7B llm-1024 (hf_decoder) at TP = Arg (target: TP=8 within 1.2x of TP=1), calibrated h100-sxm.
+void evaluate_run_tp_std_v1(benchmark::State& state) {
+  auto req = std_v1({core::Override{"parallel.tp", std::to_string(state.range(0))}});
+  req.hardware.calibration =
+      std::make_shared<const core::Calibration>(core::load_calibration(kConfigs + "/calibrations/h100-sxm.toml"));
+  const auto p = prepared(req);
+  for (auto _ : state) benchmark::DoNotOptimize(core::evaluate_run(p, req.hardware));
+}
+BENCHMARK(evaluate_run_tp_std_v1)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
+
+void evaluate_run_tp_llama(benchmark::State& state) {
+  static const auto hf = core::Plugin::load(MM_BENCH_HF_PLUGIN);
+  core::RunRequest req;
+  req.plugin = hf;
+  req.inputs.workload_file = kConfigs + "/workloads/llm-1024.toml";
+  req.inputs.workload_name = "llm-1024";
+  req.inputs.models_dir = kConfigs + "/models";
+  req.inputs.overrides = {core::Override{"parallel.tp", std::to_string(state.range(0))}};
+  req.hardware = hardware("h100-sxm");
+  req.hardware.calibration =
+      std::make_shared<const core::Calibration>(core::load_calibration(kConfigs + "/calibrations/h100-sxm.toml"));
+  const auto p = prepared(req);
+  for (auto _ : state) benchmark::DoNotOptimize(core::evaluate_run(p, req.hardware));
+}
+BENCHMARK(evaluate_run_tp_llama)->Arg(1)->Arg(8)->Unit(benchmark::kMicrosecond);
+
 // validate's work per row: one kernel time on 100k matmul shapes (target: 100k rows well under a second).
 void kernel_time_100k(benchmark::State& state) {
   const auto hw = hardware("h100-sxm");

@@ -290,14 +290,18 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
     }
   }
 
-  // Layouts are sets of workload overrides, enumerated from the keys the plugin declares: tensor parallelism
-  // when it declares parallel.tp; otherwise each GPU holds a whole replica.
+  // Layouts are sets of workload overrides: tensor parallelism when the plugin shards over TP GPUs
+  // (mm_plugin_info.parallel, ABI 1.3; core declares parallel.tp for every plugin); otherwise each GPU holds a
+  // whole replica.
   RunOptions first{o.plugin, o.workload, o.model, hardware.front(), o.calibration, o.sets, "", ""};
   const core::RunRequest probe = run_request(g, first);
   const core::KeyCatalog catalog = sv::catalog(*probe.plugin);
   std::vector<Layout> layouts;
   const uint64_t most_gpus = *std::max_element(gpu_counts.begin(), gpu_counts.end());
-  if (catalog.find("parallel.tp") != nullptr) {
+  const mm_plugin_info& info = probe.plugin->info();
+  const bool shards_tp = info.struct_size >= offsetof(mm_plugin_info, parallel) + sizeof info.parallel &&
+                         (info.parallel & MM_PARALLEL_TP) != 0;
+  if (shards_tp && catalog.find("parallel.tp") != nullptr) {
     for (uint64_t tp = 1; tp <= most_gpus; tp *= 2) {
       layouts.push_back({"tp=" + std::to_string(tp), {"parallel.tp=" + std::to_string(tp)}, tp});
     }
@@ -475,7 +479,7 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   t.set_int(root, "requests_per_candidate", static_cast<int64_t>(o.requests));
   t.set(root, "layouts",
         layouts.size() > 1 ? "tensor parallelism (parallel.tp) as the plugin declares it; replicas = GPUs / tp"
-                           : "one whole replica per GPU: the plugin declares no parallel.* keys");
+                           : "one whole replica per GPU: the plugin does not shard over tensor-parallel GPUs");
   std::string priced, unpriced;
   for (const auto& e : entries) {
     std::string& list = e.price > 0 ? priced : unpriced;

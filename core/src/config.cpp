@@ -334,6 +334,15 @@ KeyCatalog KeyCatalog::core_keys() {
   k.push_back(make_decl("prompt.text_tokens", MM_VALUE_INT, int_value(0), 0, 1e9, {}, "text tokens in the prompt"));
   k.push_back(make_decl("decode.max_new_tokens", MM_VALUE_INT, std::nullopt, 1, 1e9, {},
                         "tokens generated (N): the prefill yields the first, then N-1 decode steps", true));
+  // Parallel layout (docs/parallelism.md): GPUs used = tp * pp * dp; ep divides tp * dp.
+  k.push_back(make_decl("parallel.tp", MM_VALUE_INT, int_value(1), 1, 1024, {},
+                        "tensor-parallel degree: heads, MLP columns and the vocabulary split over this many GPUs"));
+  k.push_back(make_decl("parallel.pp", MM_VALUE_INT, int_value(1), 1, 1024, {},
+                        "pipeline-parallel degree: layers split into this many consecutive stages"));
+  k.push_back(make_decl("parallel.ep", MM_VALUE_INT, int_value(1), 1, 65536, {},
+                        "expert-parallel degree: experts split over this many of the tp * dp GPUs"));
+  k.push_back(make_decl("parallel.dp", MM_VALUE_INT, int_value(1), 1, 65536, {},
+                        "data-parallel replicas: each serves its own batch; throughput multiplies"));
   return c;
 }
 

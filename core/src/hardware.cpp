@@ -184,14 +184,23 @@ Hardware from_table(const std::filesystem::path& path, const toml::table& root) 
   hw.l2_bytes = positive(path, chip, "chip", "l2_cache_mib", false, 0, 1024.0 * 1024.0);
   (void)positive(path, chip, "chip", "boost_clock_mhz", false, 0);
   const toml::table& ic = section(path, root, "interconnect", false);
-  only_keys(path, ic, "interconnect", {"gpus_per_node", "link", "link_gb_s", "network", "network_gb_s"});
-  hw.gpus_per_node = positive(path, ic, "interconnect", "gpus_per_node", false, 0);
-  if (hw.gpus_per_node != std::floor(hw.gpus_per_node) || hw.gpus_per_node > 1024) {
-    throw InputError("hardware file '" + path.string() +
-                     "': key 'interconnect.gpus_per_node' must be a whole number from 1 to 1024");
-  }
+  only_keys(path, ic, "interconnect",
+            {"gpus_per_node", "link", "link_gb_s", "link_latency_us", "nvswitch", "network", "network_gb_s",
+             "network_latency_us", "nodes"});
+  const auto whole = [&](const char* key, double max) {
+    const double v = positive(path, ic, "interconnect", key, false, 0);
+    if (v != std::floor(v) || v > max) {
+      throw InputError("hardware file '" + path.string() + "': key 'interconnect." + key +
+                       "' must be a whole number from 1 to " + std::to_string(static_cast<int>(max)));
+    }
+    return v;
+  };
+  hw.gpus_per_node = whole("gpus_per_node", 1024);
+  hw.nodes = ic.get("nodes") != nullptr ? whole("nodes", 65536) : 1;
   hw.link_bandwidth = positive(path, ic, "interconnect", "link_gb_s", false, 0, 1e9);
   hw.network_bandwidth = positive(path, ic, "interconnect", "network_gb_s", false, 0, 1e9);
+  hw.link_latency = positive(path, ic, "interconnect", "link_latency_us", false, 0, 1e-6);
+  hw.network_latency = positive(path, ic, "interconnect", "network_latency_us", false, 0, 1e-6);
   for (const char* key : {"link", "network"}) {
     if (const toml::node* n = ic.get(key); n != nullptr && !n->is_string()) {
       throw InputError(where(path, *n) + ": key 'interconnect." + key + "' must be a string (a description)");
@@ -212,6 +221,16 @@ Hardware from_table(const std::filesystem::path& path, const toml::table& root) 
   if (hw.price_usd_per_gpu_hour > 0 && hw.price_source.empty()) {
     throw InputError("hardware file '" + path.string() +
                      "': key 'price.usd_per_gpu_hour' needs 'price.source' (where the price comes from)");
+  }
+  if (const toml::node* n = ic.get("nvswitch"); n != nullptr) {
+    if (!n->is_boolean()) {
+      throw InputError(where(path, *n) + ": key 'interconnect.nvswitch' must be true or false");
+    }
+    hw.nvswitch = *n->value<bool>();
+  }
+  if (hw.nodes > 1 && !(hw.network_bandwidth > 0)) {
+    throw InputError("hardware file '" + path.string() +
+                     "': key 'interconnect.nodes' > 1 needs 'interconnect.network_gb_s' (the network between nodes)");
   }
   return hw;
 }

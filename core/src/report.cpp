@@ -147,7 +147,10 @@ void metrics(DocTree& t, Node* parent, std::string_view key, const MetricValues&
   t.set(o, "arithmetic_intensity", intensity(m));
 }
 
+// "communication" where collectives take more than half of the time (a collective op, the communication
+// component or category), else compute or memory as before.
 const char* bound_of(const RooflineTime& rt) {
+  if (rt.comm_s * 2 > rt.time_s) return "communication";
   return rt.compute_bound_s * 2 >= rt.time_s ? "compute" : "memory";
 }
 
@@ -321,6 +324,8 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
     t.set(so, "roofline_time_s", s.roofline.time_s);
     t.set(so, "compute_bound_time_s", s.time.compute_bound_s);
     t.set(so, "bound", s.compute_bound() ? "compute" : "memory");
+    t.set(so, "comm_bytes", s.forward[MM_METRIC_COMM_BYTES]);
+    t.set(so, "comm_time_s", s.time.comm_s);
     Node* totals = t.object(so, "totals");
     metrics(t, totals, "forward", s.forward);
     metrics(t, totals, "backward", s.backward);
@@ -509,10 +514,22 @@ void add_summary(DocTree& t, DocTree::Node* parent, const RunResult& run) {
     t.set(so, "time_s", s.time.time_s);
     t.set(so, "roofline_time_s", s.roofline.time_s);
     t.set(so, "bound", s.compute_bound() ? "compute" : "memory");
+    t.set(so, "comm_bytes", s.forward[MM_METRIC_COMM_BYTES]);
+    t.set(so, "comm_time_s", s.time.comm_s);
   }
   t.set(sum, "ttft_s", run.ttft_s());
   t.set(sum, "tpot_s", run.tpot_s());
   t.set(sum, "decode_tokens_per_s", run.decode_tokens_per_s());
+  const ParallelLayout& layout = run.prepared->layout;
+  const auto tokens_per_s = run.decode_tokens_per_s();
+  t.set(sum, "decode_tokens_per_s_all_replicas",
+        tokens_per_s ? std::optional<double>(*tokens_per_s * layout.dp) : std::nullopt);
+  Node* par = t.object(sum, "parallel");
+  t.set_int(par, "tp", layout.tp);
+  t.set_int(par, "pp", layout.pp);
+  t.set_int(par, "ep", layout.ep);
+  t.set_int(par, "dp", layout.dp);
+  t.set_int(par, "gpus", static_cast<int64_t>(layout.gpus()));
   Node* mem = t.object(sum, "memory");
   t.set(mem, "weights_bytes", run.weights_bytes());
   t.set(mem, "kv_cache_bytes", run.kv_cache_bytes());
@@ -524,6 +541,12 @@ void add_summary(DocTree& t, DocTree::Node* parent, const RunResult& run) {
   } else {
     t.set_null(mem, "fits");
   }
+  // Whole-model figures over every GPU (the keys above are one GPU's: the most loaded one).
+  const bool trivial = layout.trivial();
+  set_count(t, mem, "model_parameters", trivial ? run.parameters() : run.prepared->model_parameters);
+  t.set(mem, "model_weights_bytes", trivial ? run.weights_bytes() : run.prepared->model_weight_bytes);
+  const auto per_gpu = run.memory_total_bytes();
+  t.set(mem, "all_gpus_total_bytes", per_gpu ? std::optional<double>(*per_gpu * layout.gpus()) : std::nullopt);
 }
 
 std::unique_ptr<DocTree> build_docs(const Plugin& plugin, std::string_view tool_version) {

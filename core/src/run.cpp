@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "calibration/kernel_map.hpp"
+#include "ops/core_op.hpp"
 
 namespace modelmeter::core {
 
@@ -27,8 +28,6 @@ constexpr const char* kCategoryNames[] = {"composite",   "matmul",     "conv",  
 static_assert(std::size(kCategoryNames) == MM_CATEGORY_COUNT);
 
 constexpr const char* kStageNames[] = {"vision", "prefill", "decode", "forward"};
-// Every layout degree 1: what the stages are built for until workloads can ask for parallelism.
-constexpr mm_parallel kNoParallel = {sizeof(mm_parallel), 1, 1, 1, 1, 0};
 static_assert(std::size(kStageNames) == MM_STAGE_COUNT);
 
 // The class table of a layer, zero-extended to this host's struct (fields it predates are NULL).
@@ -56,6 +55,46 @@ struct Evaluator {
   const Calibration* calibration = nullptr;
   std::vector<TotalsMemo::Crossover>* crossovers = nullptr;  // per node of the tree being timed, from step 0
   uint64_t memo_horizon = 0;                                 // the last step worth probing (see TotalsMemo)
+  const Hardware* network = nullptr;  // the interconnect that times communication (null: no hardware yet)
+  ParallelLayout layout = {};         // places each collective's group on the cluster
+
+  // GPUs between two members of a group in the tp-fastest numbering (docs/parallelism.md).
+  double stride_of(int32_t group) const {
+    switch (group) {
+      case MM_COMM_GROUP_DP:
+        return layout.tp;
+      case MM_COMM_GROUP_PP:
+        return static_cast<double>(layout.tp) * layout.dp;
+      default:  // TP, and EP (spread over the tp · dp GPUs of a stage, tp-fastest)
+        return 1;
+    }
+  }
+
+  // Communication time of node i over `count` steps: {calibrated (or roofline), roofline}. A core collective op
+  // by its α–β model (the calibrated all-reduce where a calibration applies); any other node with comm_bytes at
+  // the link bandwidth.
+  std::pair<double, double> comm_time(const StageTree& t, uint32_t i, uint64_t count, const MetricValues& own) const {
+    if (network == nullptr) return {0, 0};
+    const double n = static_cast<double>(count);
+    if (!t.comms.empty() && t.comms[i].ranks > 0) {
+      const StageTree::Comm& c = t.comms[i];
+      if (c.ranks <= 1) return {0, 0};
+      const CommPlacement place = place_group(*network, c.ranks, stride_of(c.group));
+      const double roof = n * collective_time(*network, c.kind, c.bytes, place).time_s;
+      if (calibration != nullptr && c.kind == Collective::AllReduce) {
+        return {n * calibrated_all_reduce_time(*network, *calibration, c.bytes, place), roof};
+      }
+      return {roof, roof};
+    }
+    const double bytes = own[MM_METRIC_COMM_BYTES].value_or(0);
+    if (!(bytes > 0)) return {0, 0};
+    if (!(network->link_bandwidth > 0)) {
+      throw InputError("hardware '" + network->id + "' (" + network->path.string() +
+                       ") has no [interconnect] link_gb_s, which communication needs; add it from the datasheet");
+    }
+    const double roof = bytes / network->link_bandwidth;  // comm_bytes is a flow: already over the steps
+    return {roof, roof};
+  }
 
   [[noreturn]] void fail(const StageTree& t, uint32_t i, const char* call, const std::string& message) const {
     const mm_layer_class& cls = t.nodes[i].cls;
@@ -121,6 +160,9 @@ struct Evaluator {
     if (count <= 1) return time_of(parts(whole));
     const Parts w = parts(whole);
     if (w.compute == 0 && w.memory == 0) return {};  // no flows of its own (a pure container): nothing to split
+    // One side empty over the whole range (flows are >= 0, so every step's is): no step can cross over.
+    if (w.memory == 0) return RooflineTime{w.compute, w.compute};  // e.g. a collective's reduction adds
+    if (w.compute == 0) return RooflineTime{w.memory, 0};
     auto step = [&](uint64_t s) { return parts(own_metrics(t, i, MM_PASS_FORWARD, s, 1)); };
     auto side = [](Parts p) { return p.compute >= p.memory; };
     const uint64_t last = first + count - 1;
@@ -213,12 +255,21 @@ struct Evaluator {
     }
     std::shared_ptr<const std::vector<KernelTime>> shape_times;
     if (calibration != nullptr && t.kernels.size() == n) shape_times = t.shape_times(*hardware);
+    // Communication: the tree holds collectives, or its plugin reports comm_bytes (ABI 1.3) on some leaf.
+    const bool comms = network != nullptr && (!t.comms.empty() || !layout.trivial());
     for (uint32_t i = 0; i < n; ++i) {
       v[i].time = own_time(t, i, first, count, v[i].forward);
       v[i].roofline = v[i].time;
       if (shape_times) {
         v[i].time = calibrated_own_time(*hardware, *calibration, t.kernels[i], v[i].roofline, v[i].forward, count,
                                         &(*shape_times)[i]);
+      }
+      if (comms) {
+        const auto [timed, roof] = comm_time(t, i, count, v[i].forward);
+        v[i].time.time_s += timed;
+        v[i].time.comm_s += timed;
+        v[i].roofline.time_s += roof;
+        v[i].roofline.comm_s += roof;
       }
       if (breakdown != nullptr) {
         const StageTree::Node& nd = t.nodes[i];
@@ -230,8 +281,10 @@ struct Evaluator {
           tot.io_bytes += x.forward[MM_METRIC_IO_BYTES].value_or(0) * k;
           tot.time.time_s += x.time.time_s * k;
           tot.time.compute_bound_s += x.time.compute_bound_s * k;
+          tot.time.comm_s += x.time.comm_s * k;
           tot.roofline.time_s += x.roofline.time_s * k;
           tot.roofline.compute_bound_s += x.roofline.compute_bound_s * k;
+          tot.roofline.comm_s += x.roofline.comm_s * k;
         };
         add_to((*breakdown->categories)[static_cast<std::size_t>(nd.category)]);
         ComponentTotals& c = (*breakdown->components)[nd.component];
@@ -248,8 +301,10 @@ struct Evaluator {
         if (backward) accumulate(x.backward, v[c].backward, r);
         x.time.time_s += v[c].time.time_s * r;
         x.time.compute_bound_s += v[c].time.compute_bound_s * r;
+        x.time.comm_s += v[c].time.comm_s * r;
         x.roofline.time_s += v[c].roofline.time_s * r;
         x.roofline.compute_bound_s += v[c].roofline.compute_bound_s * r;
+        x.roofline.comm_s += v[c].roofline.comm_s * r;
       }
     }
   }
@@ -455,15 +510,17 @@ std::optional<double> RunResult::activations_peak_bytes() const {
 
 double RunResult::ttft_s() const {
   double t = 0;
-  for (mm_stage st : {MM_STAGE_VISION, MM_STAGE_PREFILL})
-    if (const StageResult* s = stage(st)) t += s->time.time_s;
+  if (const StageResult* s = stage(MM_STAGE_VISION)) t += s->time.time_s;
+  // Pipeline parallel: the prompt passes every stage in turn; each takes at most the busiest stage's time.
+  if (const StageResult* s = stage(MM_STAGE_PREFILL)) t += s->time.time_s * pipeline_stages();
   return t;
 }
 
 std::optional<double> RunResult::tpot_s() const {
   const StageResult* d = stage(MM_STAGE_DECODE);
   if (d == nullptr || !(d->time.time_s > 0)) return std::nullopt;
-  return d->time.time_s / static_cast<double>(d->steps);
+  // Pipeline parallel with one batch in flight: each new token passes every stage in turn (the bubble).
+  return d->time.time_s / static_cast<double>(d->steps) * pipeline_stages();
 }
 
 std::optional<double> RunResult::decode_tokens_per_s() const {
@@ -518,6 +575,9 @@ Evaluator evaluator_for(const PreparedRun& p, const Hardware& hw, std::vector<st
   Evaluator ev{p.plugin->name(), hw.tensor_peak_for(p.compute_dtype) * hw.eff_tensor, hw.cuda_fp32_peak * hw.eff_cuda,
                hw.bandwidth * hw.eff_memory, warnings};
   ev.warned_missing = !p.warnings.empty();  // preparing the one-step stages already said it
+  check_cluster(p.layout, hw);
+  ev.network = &hw;
+  ev.layout = p.layout;
   if (hw.calibration) {
     const Calibration& c = *hw.calibration;
     if (hw.efficiency_set) {
@@ -600,6 +660,45 @@ uint64_t config_new_tokens(const ResolvedConfig& c) {
   return static_cast<uint64_t>(c.settings.at("decode.max_new_tokens").value.integer);
 }
 
+// The collectives among a tree's core ops (StageTree::comms).
+void map_comms(StageTree& t) {
+  const std::size_t n = t.nodes.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const ops::CoreOp* op = ops::core_op_of(t.nodes[i].layer);
+    if (op == nullptr) continue;
+    const mm_op_spec& s = op->spec();
+    if (s.kind < MM_OP_ALL_REDUCE || s.kind > MM_OP_SEND_RECV) continue;
+    if (t.comms.empty()) t.comms.assign(n, StageTree::Comm{});
+    StageTree::Comm& c = t.comms[i];
+    c.kind = static_cast<Collective>(s.kind - MM_OP_ALL_REDUCE);
+    c.bytes = s.tokens * static_cast<double>(s.features) * op->precision().activation_bytes;
+    c.ranks = std::max(1.0, static_cast<double>(s.ranks));
+    c.group = s.comm_group;
+  }
+}
+
+// A plugin asked for a sharding it does not declare (mm_plugin_info.parallel, ABI 1.3; none before) is refused.
+void check_plugin_parallel(const Plugin& plugin, const ParallelLayout& l) {
+  const mm_plugin_info& info = plugin.info();
+  const bool has_field = info.struct_size >= offsetof(mm_plugin_info, parallel) + sizeof info.parallel;
+  const uint32_t supported = has_field ? info.parallel : 0;
+  const struct {
+    const char* key;
+    uint32_t value;
+    uint32_t bit;
+    const char* what;
+  } asks[] = {{"parallel.tp", l.tp, MM_PARALLEL_TP, "tensor"},
+              {"parallel.pp", l.pp, MM_PARALLEL_PP, "pipeline"},
+              {"parallel.ep", l.ep, MM_PARALLEL_EP, "expert"}};
+  for (const auto& a : asks) {
+    if (a.value > 1 && (supported & a.bit) == 0) {
+      throw InputError("plugin '" + plugin.name() + "' (ABI " + abi_version_text(info.abi_version) +
+                       ") does not support " + a.what + " parallelism: workload key '" + a.key +
+                       "' = " + std::to_string(a.value) + " (allowed: 1)");
+    }
+  }
+}
+
 }  // namespace
 
 RunResult run_model(const RunRequest& req) {
@@ -639,6 +738,13 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
         training::optimizer_named(st.at("train.optimizer").value.string, st.at("train.master_weights").value.boolean)
             .value();
     r.training.dropout = st.at("train.dropout").value.boolean;
+  }
+  // The layout, before the plugin sees it: core's own checks, then what the plugin declares it can shard.
+  r.layout = parallel_layout(r.config);
+  check_plugin_parallel(plugin, r.layout);
+  if (r.task != MM_TASK_GENERATE && !r.layout.trivial()) {
+    throw InputError("parallel.* > 1 is modeled for task 'generate' only, not '" + std::string(task_name(r.task)) +
+                     "' (data parallelism and ZeRO for training are not modeled yet): set every parallel.* to 1");
   }
   // Plan: token counts and model facts, before any layer exists.
   {
@@ -690,6 +796,13 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
   r.compute_dtype = r.precision.activations;
   const mm_attention_impl impl =
       s.at("attention.impl").value.string == "eager" ? MM_ATTENTION_EAGER : MM_ATTENTION_FLASH;
+  mm_parallel parallel{};
+  parallel.struct_size = sizeof parallel;
+  parallel.tp = r.layout.tp;
+  parallel.pp = r.layout.pp;
+  parallel.ep = r.layout.ep;
+  parallel.dp = r.layout.dp;
+  parallel.pp_rank = r.layout.pp - 1;  // the last pipeline stage: the most layers and the LM head (the busiest)
   // Own metrics need no hardware: the rates are unused until times are asked for.
   Evaluator ev{plugin.name(), 1, 1, 1, &r.warnings};
 
@@ -716,7 +829,7 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
     ctx.kv_len = sp.kv;
     ctx.steps = sp.steps;
     ctx.attention = impl;
-    ctx.parallel = &kNoParallel;
+    ctx.parallel = &parallel;
     ctx.task = r.task;
     mm_layer* raw_root = nullptr;
     mm_error err{};
@@ -742,6 +855,7 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
     stage.kv_len = sp.kv;
     auto tree = flatten(root.get(), plugin.name());
     map_kernels(*tree, plugin.name(), r.warnings);
+    map_comms(*tree);
     tree->owned = std::move(root);
     check_stage_tree(plugin, sp.stage, *tree);
     tree->plugin = r.plugin;
@@ -750,6 +864,32 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
     r.stages.push_back(std::move(stage));
   }
   if (generate) check_prepared_stages(r, N);
+  if (!r.layout.trivial()) {
+    // The whole model, every weight once: the same workload with every parallel.* = 1.
+    ResolvedConfig flat = r.config;
+    for (const char* key : {"parallel.tp", "parallel.pp", "parallel.ep", "parallel.dp"}) {
+      const auto it = flat.settings.find(key);
+      if (it != flat.settings.end()) {
+        it->second.value.integer = 1;
+        it->second.value.number = 1;
+      }
+    }
+    const std::shared_ptr<const PreparedRun> whole = prepare_run(r.plugin, std::move(flat));
+    std::optional<double> params = whole->plan.idle_parameters;
+    std::optional<double> bytes = whole->plan.idle_parameters * r.precision.weight_bytes;
+    for (const PreparedRun::Stage& st : whole->stages) {
+      if (st.stage == MM_STAGE_DECODE) continue;  // decode runs the prefill's weights again
+      std::vector<NodeValues> v = st.own;
+      ev.totals(*st.tree, 0, 1, false, nullptr, v);
+      const auto& f = v[0].forward;
+      params =
+          params && f[MM_METRIC_PARAMETERS] ? std::optional<double>(*params + *f[MM_METRIC_PARAMETERS]) : std::nullopt;
+      bytes = bytes && f[MM_METRIC_WEIGHT_BYTES] ? std::optional<double>(*bytes + *f[MM_METRIC_WEIGHT_BYTES])
+                                                 : std::nullopt;
+    }
+    r.model_parameters = params;
+    r.model_weight_bytes = bytes;
+  }
   return prepared;
 }
 

@@ -1,4 +1,6 @@
 // The deepseek_ocr plugin: DeepSeek-OCR's workload keys, its plan (token counts, tile grid) and its stages.
+#include <modelmeter/blocks.hpp>
+
 #include "core/deepseek_ocr_model.hpp"
 #include "decoder/deepseek_v2_decoder_layer.hpp"
 #include "decoder/deepseek_v2_flash_attention2.hpp"
@@ -96,8 +98,21 @@ struct DeepseekOcrPlugin {
     return mm::tree_parameters(tree.get());
   }
 
+  // The decoder shards over tensor-parallel GPUs; the vision encoders are replicated (docs/parallelism.md).
+  static constexpr uint32_t kParallel = MM_PARALLEL_TP;
+
+  static void check_layout(const DecoderConfig& d, const mm::blocks::Sharding& sh) {
+    if (sh.tp <= 1) return;
+    using mm::blocks::require_divides;
+    require_divides("parallel.tp", sh.tp, "num_attention_heads", d.num_attention_heads);
+    if (!d.use_mla) (void)mm::blocks::kv_heads_per_rank(d.num_key_value_heads, sh.tp);
+    require_divides("parallel.tp", sh.tp, "intermediate_size", d.intermediate_size);
+    if (d.n_routed_experts > 0) require_divides("parallel.tp", sh.tp, "moe_intermediate_size", d.moe_intermediate_size);
+  }
+
   static mm_plan plan(const mm::Config& c) {
     const DecoderConfig d = DecoderConfig::from(c);
+    check_layout(d, mm::blocks::sharding(c));
     const VisionPlan v = vision(c);
     mm_plan p{};
     p.vision_tokens = v.tokens();

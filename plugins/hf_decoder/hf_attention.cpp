@@ -22,8 +22,9 @@ HfAttention::HfAttention(const modelmeter::StageContext& ctx, const HfConfig& cf
     return cfg.sliding_window > 0 ? modelmeter::make_layer<HfSlidingWindowAttention>(ctx, a, cfg.sliding_window)
                                   : modelmeter::ops::attention(ctx, a);
   };
-  for (auto& c : modelmeter::blocks::gqa_attention(ctx, dims, shape, rotary, core)) {
-    add_child(std::move(c.name), std::move(c.layer), 1.0, {}, std::move(c.fusion));
+  const uint64_t tp = modelmeter::blocks::sharding(ctx).tp;
+  for (auto& c : modelmeter::blocks::gqa_attention(ctx, dims, shape, rotary, core, tp)) {
+    add_child(std::move(c.name), std::move(c.layer), 1.0, std::move(c.component), std::move(c.fusion));
   }
 
   shapes_ = "batch=" + std::to_string(shape.batch) + " query_len=" + std::to_string(shape.query_len) +
@@ -32,7 +33,8 @@ HfAttention::HfAttention(const modelmeter::StageContext& ctx, const HfConfig& cf
             " kv_heads=" + std::to_string(kv_heads) + " head_dim=" + std::to_string(head_dim) +
             (cfg.qkv_bias ? " qkv_bias=yes" : "") +
             (cfg.sliding_window > 0 ? " sliding_window=" + std::to_string(cfg.sliding_window) : std::string()) +
-            " impl=" + (shape.impl == MM_ATTENTION_EAGER ? "eager" : "flash");
+            " impl=" + (shape.impl == MM_ATTENTION_EAGER ? "eager" : "flash") +
+            (tp > 1 ? " tp=" + std::to_string(tp) : std::string());
 }
 
 }  // namespace hf_decoder

@@ -1,5 +1,7 @@
 #include "hf_decoder_layer.hpp"
 
+#include <modelmeter/blocks.hpp>
+
 #include "hf_attention.hpp"
 #include "hf_mla_attention.hpp"
 #include "hf_mlp.hpp"
@@ -26,8 +28,10 @@ HfDecoderLayer::HfDecoderLayer(const modelmeter::StageContext& ctx, const HfConf
   if (moe) {
     add_child("mlp", modelmeter::make_layer<HfSparseMoeBlock>(ctx, cfg, shape), 1, "decoder MLP/MoE");
   } else {
-    add_child("mlp", modelmeter::make_layer<HfMLP>(ctx, hidden, cfg.intermediate_size, tokens, cfg.mlp_bias), 1,
-              "decoder MLP/MoE");
+    add_child("mlp",
+              modelmeter::make_layer<HfMLP>(ctx, hidden, cfg.intermediate_size, tokens, cfg.mlp_bias, 1, 0.0,
+                                            modelmeter::blocks::sharding(ctx).tp),
+              1, "decoder MLP/MoE");
   }
   add_child("mlp_residual", ops::add(ctx, tokens, hidden));
 

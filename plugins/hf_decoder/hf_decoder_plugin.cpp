@@ -1,5 +1,6 @@
 // The hf_decoder plugin: decoder-only LLMs described by a Hugging Face config.json. Its workload keys, its
 // plan (token counts, context limit, model name) and its stages (prefill, decode; no vision).
+#include <modelmeter/blocks.hpp>
 #include <mutex>
 #include <set>
 #include <string>
@@ -63,6 +64,9 @@ struct HfDecoderPlugin {
                      "token embedding counted as a table lookup (no FLOPs) or as a one-hot matmul (2·T·V·h)"),
   };
 
+  // Tensor, pipeline and expert parallelism through the SDK's building blocks (docs/parallelism.md).
+  static constexpr uint32_t kParallel = MM_PARALLEL_TP | MM_PARALLEL_PP | MM_PARALLEL_EP;
+
   static HfConfig model(const mm::Config& c) { return HfConfig::load(c.get_string("model.config")); }
 
   static Conventions conventions(const mm::Config& c) {
@@ -72,6 +76,42 @@ struct HfDecoderPlugin {
     return v;
   }
 
+  // The model's own divisibility under tensor parallelism (docs/parallelism.md); one line naming the key, its
+  // value, the divisor and the allowed values.
+  static void check_layout(const HfConfig& cfg, const mm::blocks::Sharding& sh) {
+    using mm::blocks::require_divides;
+    if (sh.pp > cfg.num_hidden_layers) {
+      throw mm::InvalidArgument("parallel.pp = " + std::to_string(sh.pp) +
+                                " exceeds num_hidden_layers = " + std::to_string(cfg.num_hidden_layers) +
+                                " (allowed: 1 to " + std::to_string(cfg.num_hidden_layers) + ")");
+    }
+    if (sh.ep > 1) {
+      if (cfg.n_routed_experts == 0) {
+        throw mm::InvalidArgument("parallel.ep = " + std::to_string(sh.ep) + " needs a mixture-of-experts model; " +
+                                  cfg.model_name + " has no routed experts (allowed: 1)");
+      }
+      require_divides("parallel.ep", sh.ep, "n_routed_experts", cfg.n_routed_experts);
+      if (sh.tp > 1 && sh.ep != sh.tp) {
+        throw mm::InvalidArgument("parallel.ep = " + std::to_string(sh.ep) +
+                                  " must equal parallel.tp = " + std::to_string(sh.tp) +
+                                  " when parallel.tp > 1 (allowed: 1, " + std::to_string(sh.tp) + ")");
+      }
+    }
+    if (sh.tp <= 1) return;
+    require_divides("parallel.tp", sh.tp, "num_attention_heads", cfg.num_attention_heads);
+    if (!cfg.mla) (void)mm::blocks::kv_heads_per_rank(cfg.num_key_value_heads, sh.tp);
+    bool dense = false;
+    for (uint64_t i = 0; i < cfg.num_hidden_layers && !dense; ++i) dense = !cfg.is_moe_layer(i);
+    if (dense) require_divides("parallel.tp", sh.tp, "intermediate_size", cfg.intermediate_size);
+    if (cfg.n_routed_experts > 0 && sh.ep <= 1) {
+      require_divides("parallel.tp", sh.tp, "moe_intermediate_size", cfg.moe_intermediate_size);
+    }
+    if (cfg.n_shared_experts > 0) {
+      require_divides("parallel.tp", sh.tp, "the shared experts' size",
+                      cfg.n_shared_experts * cfg.moe_intermediate_size);
+    }
+  }
+
   static mm_plan plan(const mm::Config& c) {
     const HfConfig cfg = model(c);
     if (!cfg.ignored_keys.empty() && first_report(cfg.file)) {
@@ -79,6 +119,7 @@ struct HfDecoderPlugin {
       for (const auto& k : cfg.ignored_keys) keys += (keys.empty() ? "" : ", ") + k;
       mm::log(MM_LOG_WARN, "hf_decoder: " + cfg.file + ": ignored keys (no effect on the analysis): " + keys);
     }
+    check_layout(cfg, mm::blocks::sharding(c));
     const int64_t text = c.get_int("prompt.text_tokens");
     if (text < 1) throw mm::InvalidArgument("prompt.text_tokens must be >= 1 for a decoder-only model, got 0");
     const uint64_t limit = c.has("model.max_position_embeddings")

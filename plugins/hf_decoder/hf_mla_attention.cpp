@@ -16,8 +16,9 @@ HfMlaAttention::HfMlaAttention(const modelmeter::StageContext& ctx, const HfConf
   auto rotary = [&](double tokens, uint64_t q_heads, uint64_t k_heads, uint64_t dim) {
     return modelmeter::make_layer<HfRotaryEmbedding>(ctx, tokens, q_heads, k_heads, dim);
   };
-  for (auto& c : modelmeter::blocks::mla_attention(ctx, dims, shape, "HfMlaAttention", norm, rotary)) {
-    add_child(std::move(c.name), std::move(c.layer), 1.0, {}, std::move(c.fusion));
+  const uint64_t tp = modelmeter::blocks::sharding(ctx).tp;
+  for (auto& c : modelmeter::blocks::mla_attention(ctx, dims, shape, "HfMlaAttention", norm, rotary, tp)) {
+    add_child(std::move(c.name), std::move(c.layer), 1.0, std::move(c.component), std::move(c.fusion));
   }
   shapes_ = "batch=" + std::to_string(shape.batch) + " query_len=" + std::to_string(shape.query_len) +
             " kv_len=" + std::to_string(shape.kv_len) + (shape.decode ? "+step" : "") +
@@ -25,7 +26,8 @@ HfMlaAttention::HfMlaAttention(const modelmeter::StageContext& ctx, const HfConf
             " q_lora_rank=" + std::to_string(cfg.q_lora_rank) + " kv_lora_rank=" + std::to_string(cfg.kv_lora_rank) +
             " nope=" + std::to_string(cfg.qk_nope_head_dim) + " rope=" + std::to_string(cfg.qk_rope_head_dim) +
             " v_head_dim=" + std::to_string(cfg.v_head_dim) +
-            " impl=" + (shape.impl == MM_ATTENTION_EAGER ? "eager" : "flash");
+            " impl=" + (shape.impl == MM_ATTENTION_EAGER ? "eager" : "flash") +
+            (tp > 1 ? " tp=" + std::to_string(tp) : std::string());
 }
 
 }  // namespace hf_decoder

@@ -23,7 +23,9 @@ T = token rows (for routed experts: the T·k token-slots of a step), h = `hidden
 size. Routed experts are one grouped GEMM over G = E weight matrices of which g (expected) are read in a step
 (see HfSparseMoeBlock). Parameters 3·h·i per group (+ biases with `mlp_bias`); Tensor-Core FLOPs 3·2·T·h·i.
 
-The op list is the SDK's `modelmeter::blocks::swiglu_mlp`, shared with DeepSeek-OCR's `DeepseekV2MLP`.
+Tensor parallel (`parallel.tp` > 1): gate and up are column-parallel (i/tp columns each), down_proj
+row-parallel (i/tp rows), followed by `down_proj_all_reduce` of T × h (a dense MLP; experts are reduced once
+by their MoE block). The op list is the SDK's `modelmeter::blocks::swiglu_mlp`, shared with DeepSeek-OCR's `DeepseekV2MLP`.
 Conventions: see docs/metrics.md.
 )";
 
@@ -31,7 +33,7 @@ class HfMLP final : public modelmeter::BaseLayer {
  public:
   MODELMETER_LAYER_CLASS(HfMLP, MM_CATEGORY_COMPOSITE, kHfMLPDoc)
   HfMLP(const modelmeter::StageContext& ctx, uint64_t hidden, uint64_t intermediate, double tokens, bool bias,
-        uint64_t groups = 1, double groups_touched = 0);
+        uint64_t groups = 1, double groups_touched = 0, uint64_t tp = 1, bool reduce = true);
   std::string shapes() const override { return shapes_; }
 
  private:

@@ -216,3 +216,100 @@ TEST_CASE("every writer works on an hf_decoder report unchanged") {
   // MLA caches (512 + 64) values per position and layer: 27 layers, 32 sequences, 2559 positions, bf16.
   CHECK(num(report, {"summary", "memory", "kv_cache_bytes"}) == 27.0 * (512 + 64) * 32 * 2559 * 2);
 }
+
+TEST_CASE("parallel: Llama-2-7B at TP=2 reports the layout, communication and per-GPU memory") {
+  const Run one = run("llama-2-7b");
+  const Run two = run("llama-2-7b", {"--set", "parallel.tp=2", "--calibration", "none"});
+  CAPTURE(two.process.err);
+  REQUIRE(one.process.exit_code == 0);
+  REQUIRE(two.process.exit_code == 0);
+  const auto& j = two.report;
+  CHECK(at(j, {"summary", "parallel", "tp"}).as_int64() == 2);
+  CHECK(at(j, {"summary", "parallel", "gpus"}).as_int64() == 2);
+  CHECK(at(at(one.report, {"summary", "parallel"}), {"gpus"}).as_int64() == 1);
+  // Per prefill layer two all-reduces of T·h·2 bytes (T = 1024, h = 4096), 2(g−1)/g·S = S each at g = 2, the
+  // embedding's all-reduce of the same size, and the LM head's all-gather of (g−1)/g·B·V·2 bytes.
+  const double s = 1024.0 * 4096 * 2;
+  CHECK(num(j, {"stages", "prefill", "comm_bytes"}) == doctest::Approx(65 * s + 0.5 * 32000 * 2));
+  CHECK(num(j, {"stages", "prefill", "comm_time_s"}) > 0);
+  CHECK(num(j, {"stages", "prefill", "time_s"}) > num(j, {"stages", "prefill", "comm_time_s"}));
+  // Weights per GPU: the norms replicated, everything else halved.
+  const double w1 = num(one.report, {"summary", "memory", "weights_bytes"});
+  const double w2 = num(j, {"summary", "memory", "weights_bytes"});
+  CHECK(w2 == doctest::Approx((w1 + 65 * 4096 * 2) / 2));
+  CHECK(num(j, {"summary", "memory", "model_weights_bytes"}) == w1);
+  CHECK(at(j, {"summary", "memory", "model_parameters"}).as_int64() == 6738415616);
+}
+
+TEST_CASE("parallel: Mixtral-8x7B does not fit one H100 and fits two at TP=2") {
+  const Run one = run("mixtral-8x7b");
+  const Run two = run("mixtral-8x7b", {"--set", "parallel.tp=2"});
+  CAPTURE(two.process.err);
+  REQUIRE(one.process.exit_code == 0);
+  REQUIRE(two.process.exit_code == 0);
+  CHECK_FALSE(at(one.report, {"summary", "memory", "fits"}).as_bool());
+  CHECK(at(two.report, {"summary", "memory", "fits"}).as_bool());
+}
+
+TEST_CASE("parallel: Llama-2-70B needs more than one H100 and runs at TP=8 on one node") {
+  const Run one = run("llama-2-70b");
+  const Run eight = run("llama-2-70b", {"--set", "parallel.tp=8"});
+  CAPTURE(eight.process.err);
+  REQUIRE(one.process.exit_code == 0);
+  REQUIRE(eight.process.exit_code == 0);
+  CHECK_FALSE(at(one.report, {"summary", "memory", "fits"}).as_bool());
+  CHECK(at(eight.report, {"summary", "memory", "fits"}).as_bool());
+  CHECK(at(eight.report, {"summary", "memory", "model_parameters"}).as_int64() == 68976648192);
+  CHECK(num(eight.report, {"summary", "tpot_s"}) < num(one.report, {"summary", "tpot_s"}));
+}
+
+TEST_CASE("parallel: invalid layouts are exit 3 naming key, value, divisor and allowed values") {
+  expect_input_error(
+      run("llama-2-7b", {"--set", "parallel.tp=3"}),
+      {"plugin 'hf_decoder'", "parallel.tp = 3 must divide num_attention_heads = 32", "(allowed: 1, 2, 4, 8, 16, 32)"});
+  expect_input_error(
+      run("llama-2-7b", {"--set", "parallel.tp=16"}),
+      {"parallel.tp * parallel.pp * parallel.dp = 16 GPUs exceed hardware 'h100-sxm'", "allowed: at most 8 GPUs"});
+  expect_input_error(run("llama-2-7b", {"--set", "parallel.tp=2", "--set", "parallel.ep=4"}),
+                     {"workload key 'parallel.ep' = 4 must divide parallel.tp * parallel.dp = 2", "(allowed: 1, 2)"});
+  expect_input_error(run("llama-2-7b", {"--set", "parallel.tp=2", "--set", "parallel.ep=2"}),
+                     {"plugin 'hf_decoder'", "parallel.ep = 2 needs a mixture-of-experts model", "(allowed: 1)"});
+  expect_input_error(run("mixtral-8x7b", {"--set", "parallel.dp=3", "--set", "parallel.ep=3"}),
+                     {"parallel.ep = 3 must divide n_routed_experts = 8", "(allowed: 1, 2, 4, 8)"});
+  expect_input_error(
+      run("mixtral-8x7b", {"--set", "parallel.tp=2", "--set", "parallel.dp=2", "--set", "parallel.ep=4"}),
+      {"parallel.ep = 4 must equal parallel.tp = 2 when parallel.tp > 1", "(allowed: 1, 2)"});
+  // Mixtral with ep = 2 over 2 data-parallel GPUs runs (two all-to-alls per MoE layer).
+  const Run ep = run("mixtral-8x7b", {"--set", "parallel.dp=2", "--set", "parallel.ep=2"});
+  CAPTURE(ep.process.err);
+  CHECK(ep.process.exit_code == 0);
+  expect_input_error(run("llama-2-7b", {"--set", "parallel.pp=33"}),
+                     {"plugin 'hf_decoder'", "parallel.pp = 33 exceeds num_hidden_layers = 32 (allowed: 1 to 32)"});
+  const TempDir out;
+  const ProcessResult ocr = run_process({kHost, "run", "--plugin", "deepseek_ocr", "--workload", "std-v1", "--set",
+                                         "parallel.pp=2", "--out", out.path()});
+  CHECK(ocr.exit_code == 3);
+  CHECK(ocr.err.find("plugin 'deepseek_ocr' (ABI 1.3) does not support pipeline parallelism: workload key "
+                     "'parallel.pp' = 2 (allowed: 1)") != std::string::npos);
+  expect_input_error(run("llama-2-7b", {"--set", "parallel.tp=0"}), {"parallel.tp"});
+}
+
+TEST_CASE("parallel: pipeline stages multiply TTFT and TPOT by pp (one batch in flight)") {
+  const Run two = run("llama-2-7b", {"--set", "parallel.pp=2"});
+  CAPTURE(two.process.err);
+  REQUIRE(two.process.exit_code == 0);
+  const auto& j = two.report;
+  CHECK(at(j, {"summary", "parallel", "gpus"}).as_int64() == 2);
+  CHECK(num(j, {"summary", "ttft_s"}) == doctest::Approx(2 * num(j, {"stages", "prefill", "time_s"})));
+  CHECK(num(j, {"summary", "tpot_s"}) == doctest::Approx(2 * num(j, {"stages", "decode", "time_s"}) / 255));
+  CHECK(at(j, {"summary", "memory", "model_parameters"}).as_int64() == 6738415616);
+}
+
+TEST_CASE("parallel: a sweep varies parallel.tp") {
+  const TempDir out;
+  const ProcessResult r = run_process({kHost, "sweep", "--plugin", "hf_decoder", "--model", "llama-2-7b", "--workload",
+                                       "llm-1024", "--vary", "parallel.tp=1,2,4,8", "--out", out.path()});
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(split_lines(read_file(out / "sweep.csv")).size() == 5);  // header + 4 points
+}

@@ -149,7 +149,8 @@ TEST_CASE("plan ranks every candidate: SLA first, then output tokens/s per GPU, 
                               td.path()});
   CAPTURE(r.err);
   REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("16 candidates") != std::string::npos);
+  // 2 hardware × (1 GPU at tp=1, 2 GPUs at tp=1 (2 replicas), 2 GPUs at tp=2) × 2 × 2 batch limits.
+  CHECK(r.out.find("24 candidates") != std::string::npos);
   const auto j = boost::json::parse(read_file((fs::path(td.path()) / "plan.json").string()));
   CHECK(j.at("kind").as_string() == "plan");
   const auto& cols = j.at("columns").as_array();
@@ -160,15 +161,17 @@ TEST_CASE("plan ranks every candidate: SLA first, then output tokens/s per GPU, 
     return std::size_t{0};
   };
   const auto& rows = j.at("rows").as_array();
-  REQUIRE(rows.size() == 16);
+  REQUIRE(rows.size() == 24);
   const std::size_t meets = col("meets_sla"), tps = col("output_tokens_per_s_per_gpu"), ttft = col("ttft_p99_s"),
-                    gpus = col("gpus"), replicas = col("replicas"), pareto = col("pareto");
+                    gpus = col("gpus"), replicas = col("replicas"), pareto = col("pareto"), layout = col("layout");
   bool seen_miss = false;
   int pareto_count = 0;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& row = rows[i].as_array();
     CAPTURE(i);
-    CHECK(row[replicas].as_int64() == row[gpus].as_int64());  // no parallel.* keys: one replica per GPU
+    // deepseek_ocr shards its decoder over TP GPUs: replicas = GPUs / tp.
+    const int64_t tp = row[layout].as_string() == "tp=2" ? 2 : 1;
+    CHECK(row[replicas].as_int64() * tp == row[gpus].as_int64());
     const bool ok = row[meets].as_bool();
     CHECK((ok ? num(row[ttft]) <= 5.0 : num(row[ttft]) > 5.0));
     if (!ok) seen_miss = true;

@@ -126,3 +126,47 @@ TEST_CASE("a price per GPU-hour is optional, needs its source and is bounded") {
   CHECK(load_hardware(kConfigs / "a100-40g.toml").price_usd_per_gpu_hour == 1.844);
   CHECK(load_hardware(kConfigs / "l40s.toml").price_usd_per_gpu_hour == 0);
 }
+
+TEST_CASE("interconnect: bundled profiles carry links, latencies, switches and the cluster size") {
+  const Hardware h100 = load_hardware(kConfigs / "h100-sxm.toml");
+  CHECK(h100.gpus_per_node == 8);
+  CHECK(h100.link_bandwidth == doctest::Approx(450e9));
+  CHECK(h100.link_latency == doctest::Approx(0.6e-6));
+  CHECK(h100.nvswitch);
+  CHECK(h100.network_bandwidth == doctest::Approx(50e9));
+  CHECK(h100.network_latency == doctest::Approx(2.7e-6));
+  CHECK(h100.nodes == 1);
+  CHECK(h100.cluster_gpus() == 8);
+  const Hardware a100 = load_hardware(kConfigs / "a100-80g.toml");
+  CHECK(a100.link_bandwidth == doctest::Approx(300e9));
+  CHECK(a100.nvswitch);
+  const Hardware l40s = load_hardware(kConfigs / "l40s.toml");
+  CHECK_FALSE(l40s.nvswitch);
+  CHECK(l40s.link_bandwidth == doctest::Approx(32e9));
+  CHECK(l40s.cluster_gpus() == 8);
+  const Hardware rtx = load_hardware(kConfigs / "rtx5090.toml");
+  CHECK_FALSE(rtx.nvswitch);
+  CHECK(rtx.link_bandwidth == doctest::Approx(64e9));
+  CHECK(rtx.cluster_gpus() == 1);
+  const Hardware minimal = load_hardware(write_temp(kGood));
+  CHECK(minimal.cluster_gpus() == 1);
+}
+
+TEST_CASE("interconnect: a cluster profile and its bad keys") {
+  const std::string t = kGood;
+  const Hardware cluster = load_hardware(
+      write_temp(t + "[interconnect]\ngpus_per_node = 8\nnodes = 16\nlink_gb_s = 450\nnetwork_gb_s = 50\n"));
+  CHECK(cluster.cluster_gpus() == 128);
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[interconnect]\nnodes = 2.5\nnetwork_gb_s = 50\n")),
+                       doctest::Contains("key 'interconnect.nodes' must be a whole number from 1 to 65536"),
+                       InputError);
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[interconnect]\nnodes = 2\n")),
+                       doctest::Contains("'interconnect.nodes' > 1 needs 'interconnect.network_gb_s'"), InputError);
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[interconnect]\nnvswitch = 1\n")),
+                       doctest::Contains("key 'interconnect.nvswitch' must be true or false"), InputError);
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[interconnect]\nlink_latency_us = -1\n")),
+                       doctest::Contains("key 'interconnect.link_latency_us' must be > 0"), InputError);
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[interconnect]\nlinks = 1\n")),
+                       doctest::Contains("unknown key 'interconnect.links' (allowed: gpus_per_node, link,"),
+                       InputError);
+}

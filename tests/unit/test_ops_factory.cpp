@@ -10,18 +10,23 @@ using mmtest::Context;
 
 TEST_CASE("op_classes lists every generic op in mm_op_kind order, each with a formula page") {
   const auto classes = modelmeter::core::op_classes();
-  REQUIRE(classes.size() == MM_OP_COUNT_1_0);  // the 1.3 collectives have no class yet
-  const char* const names[MM_OP_COUNT_1_0] = {"Linear",
-                                              "Conv2d",
-                                              "LayerNorm",
-                                              "RMSNorm",
-                                              "GELU",
-                                              "SiLU",
-                                              "Embedding",
-                                              "Add",
-                                              "Mul",
-                                              "Softmax",
-                                              "ScaledDotProductAttention"};
+  REQUIRE(classes.size() == MM_OP_COUNT);
+  const char* const names[MM_OP_COUNT] = {"Linear",
+                                          "Conv2d",
+                                          "LayerNorm",
+                                          "RMSNorm",
+                                          "GELU",
+                                          "SiLU",
+                                          "Embedding",
+                                          "Add",
+                                          "Mul",
+                                          "Softmax",
+                                          "ScaledDotProductAttention",
+                                          "AllReduce",
+                                          "AllGather",
+                                          "ReduceScatter",
+                                          "AllToAll",
+                                          "SendRecv"};
   for (std::size_t i = 0; i < classes.size(); ++i) {
     CAPTURE(i);
     const mm_layer_class& cls = *classes[i];

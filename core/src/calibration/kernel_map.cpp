@@ -77,6 +77,13 @@ Kernel kernel_of(const ops::CoreOp& op, double io_bytes) {
     case MM_OP_EMBEDDING:
       sh.kind = KernelKind::Embedding;
       break;
+    case MM_OP_ALL_REDUCE:
+    case MM_OP_ALL_GATHER:
+    case MM_OP_REDUCE_SCATTER:
+    case MM_OP_ALL_TO_ALL:
+    case MM_OP_SEND_RECV:
+      k.how = Kernel::How::None;  // timed on the interconnect (run.cpp, comm_time), not as a GPU kernel
+      return k;
     case MM_OP_ATTENTION:
       k.how = Kernel::How::Attention;
       sh.kind = KernelKind::Matmul;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "add.hpp"
+#include "collective.hpp"
 #include "conv2d.hpp"
 #include "embedding.hpp"
 #include "gelu.hpp"
@@ -108,6 +109,15 @@ void check_attention(const mm_op_spec& s) {
   }
 }
 
+void check_collective(const mm_op_spec& s) {
+  require_positive("tokens", s.tokens);
+  require_positive("features", s.features);
+  require_positive("ranks", s.ranks);
+  if (s.comm_group < MM_COMM_GROUP_TP || s.comm_group > MM_COMM_GROUP_DP) {
+    fail("comm_group", "tp (0), ep (1), pp (2) or dp (3)", std::to_string(s.comm_group));
+  }
+}
+
 // Validates the spec for its kind and creates the op.
 LayerPtr make_op(const StageContext& ctx, const mm_op_spec& s) {
   const mm_precision& p = ctx.precision();
@@ -156,6 +166,21 @@ LayerPtr make_op(const StageContext& ctx, const mm_op_spec& s) {
       check_attention(s);
       if (s.writes_kv_cache != 0) require_positive("precision.kv_cache_bytes", p.kv_cache_bytes);
       return make_layer<ops::ScaledDotProductAttention>(ctx, s);
+    case MM_OP_ALL_REDUCE:
+      check_collective(s);
+      return make_layer<ops::AllReduce>(ctx, s);
+    case MM_OP_ALL_GATHER:
+      check_collective(s);
+      return make_layer<ops::AllGather>(ctx, s);
+    case MM_OP_REDUCE_SCATTER:
+      check_collective(s);
+      return make_layer<ops::ReduceScatter>(ctx, s);
+    case MM_OP_ALL_TO_ALL:
+      check_collective(s);
+      return make_layer<ops::AllToAll>(ctx, s);
+    case MM_OP_SEND_RECV:
+      check_collective(s);
+      return make_layer<ops::SendRecv>(ctx, s);
     default:
       throw InvalidArgument("unknown op kind " + std::to_string(s.kind));
   }
@@ -187,7 +212,19 @@ mm_status create_op(const mm_stage_context* ctx, const mm_op_spec* spec, mm_laye
   if (out != nullptr) *out = nullptr;
   return modelmeter::detail::guarded(err, kind_name(spec), [&] {
     if (ctx == nullptr || spec == nullptr || out == nullptr) throw InvalidArgument("null argument to create_op");
-    const mm_op_spec s = read_sized(spec, offsetof(mm_op_spec, tokens) + sizeof spec->tokens, "op spec");
+    mm_op_spec s = read_sized(spec, offsetof(mm_op_spec, tokens) + sizeof spec->tokens, "op spec");
+    // A collective with ranks = 0 takes its group's degree from the stage's layout. Only an SDK of 1.3 or later
+    // makes collectives, and its contexts carry a valid `parallel` (older SDKs cannot name these kinds).
+    if (s.kind >= MM_OP_ALL_REDUCE && s.kind <= MM_OP_SEND_RECV && s.ranks == 0 &&
+        ctx->struct_size >= offsetof(mm_stage_context, parallel) + sizeof ctx->parallel && ctx->parallel != nullptr) {
+      mm_parallel par{};
+      std::memcpy(&par, ctx->parallel, std::min<std::size_t>(ctx->parallel->struct_size, sizeof par));
+      const uint32_t degree = s.comm_group == MM_COMM_GROUP_EP   ? par.ep
+                              : s.comm_group == MM_COMM_GROUP_PP ? par.pp
+                              : s.comm_group == MM_COMM_GROUP_DP ? par.dp
+                                                                 : par.tp;
+      s.ranks = degree > 0 ? degree : 1;
+    }
     mm_stage_context c =
         read_sized(ctx, offsetof(mm_stage_context, precision) + sizeof ctx->precision, "stage context");
     if (c.precision == nullptr) throw InvalidArgument("the stage context has no precision");
@@ -204,8 +241,7 @@ mm_status create_op(const mm_stage_context* ctx, const mm_op_spec* spec, mm_laye
 
 std::span<const mm_layer_class* const> op_classes() noexcept {
   // In mm_op_kind order.
-  // The collectives of ABI 1.3 (MM_OP_ALL_REDUCE ..) have no class yet: create_op refuses them as unknown kinds.
-  static constexpr std::array<const mm_layer_class*, MM_OP_COUNT_1_0> kClasses = {
+  static constexpr std::array<const mm_layer_class*, MM_OP_COUNT> kClasses = {
       &class_table<ops::Linear>,
       &class_table<ops::Conv2d>,
       &class_table<ops::LayerNorm>,
@@ -217,6 +253,11 @@ std::span<const mm_layer_class* const> op_classes() noexcept {
       &class_table<ops::Mul>,
       &class_table<ops::Softmax>,
       &class_table<ops::ScaledDotProductAttention>,
+      &class_table<ops::AllReduce>,
+      &class_table<ops::AllGather>,
+      &class_table<ops::ReduceScatter>,
+      &class_table<ops::AllToAll>,
+      &class_table<ops::SendRecv>,
   };
   return kClasses;
 }
@@ -237,7 +278,9 @@ const CoreOp* core_op_of(const mm_layer* layer) noexcept {
   for (const CoreOp* op :
        {as_core_op<Linear>(layer), as_core_op<Conv2d>(layer), as_core_op<LayerNorm>(layer), as_core_op<RMSNorm>(layer),
         as_core_op<GELU>(layer), as_core_op<SiLU>(layer), as_core_op<Embedding>(layer), as_core_op<Add>(layer),
-        as_core_op<Mul>(layer), as_core_op<Softmax>(layer), as_core_op<ScaledDotProductAttention>(layer)}) {
+        as_core_op<Mul>(layer), as_core_op<Softmax>(layer), as_core_op<ScaledDotProductAttention>(layer),
+        as_core_op<AllReduce>(layer), as_core_op<AllGather>(layer), as_core_op<ReduceScatter>(layer),
+        as_core_op<AllToAll>(layer), as_core_op<SendRecv>(layer)}) {
     if (op != nullptr) return op;
   }
   return nullptr;

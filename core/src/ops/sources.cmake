@@ -2,6 +2,7 @@
 set(MODELMETER_OPS_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/add.cpp
   ${CMAKE_CURRENT_LIST_DIR}/scaled_dot_product_attention.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/collective.cpp
   ${CMAKE_CURRENT_LIST_DIR}/conv2d.cpp
   ${CMAKE_CURRENT_LIST_DIR}/embedding.cpp
   ${CMAKE_CURRENT_LIST_DIR}/gelu.cpp

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <modelmeter/blocks.hpp>
+#include <utility>
+#include <vector>
 
 #include "decoder/deepseek_v2_decoder_layer.hpp"
 #include "decoder/deepseek_v2_rms_norm.hpp"
@@ -52,10 +54,15 @@ void DeepseekOCRModel::build_vision(const modelmeter::StageContext& ctx, const D
 
 void DeepseekOCRModel::build_decoder(const modelmeter::StageContext& ctx, const DecoderConfig& cfg,
                                      const VisionPlan& plan) {
-  namespace ops = modelmeter::ops;
   const DecoderShape shape{ctx.batch(), ctx.query_tokens(), ctx.kv_len(), ctx.stage() == MM_STAGE_DECODE,
                            ctx.attention()};
-  add_child("embed_tokens", ops::embedding(ctx, shape.tokens(), cfg.vocab_size, cfg.hidden_size), 1, "embedding");
+  // The decoder is tensor-parallel; the vision encoders are replicated (docs/parallelism.md).
+  const uint64_t tp = modelmeter::blocks::sharding(ctx).tp;
+  std::vector<modelmeter::blocks::NamedLayer> embed;
+  modelmeter::blocks::vocab_parallel_embedding(embed, ctx, shape.tokens(), cfg.vocab_size, cfg.hidden_size, tp);
+  for (auto& c : embed) {
+    add_child(std::move(c.name), std::move(c.layer), 1, c.component.empty() ? "embedding" : c.component);
+  }
   // Consecutive layers of the same kind (dense or MoE) have identical shapes: one child, repeated.
   for (const auto& run :
        modelmeter::blocks::layer_runs(cfg.num_hidden_layers, [&](uint64_t i) { return cfg.is_moe_layer(i); })) {
@@ -65,12 +72,16 @@ void DeepseekOCRModel::build_decoder(const modelmeter::StageContext& ctx, const 
   add_child("norm", modelmeter::make_layer<DeepseekV2RMSNorm>(ctx, shape.tokens(), cfg.hidden_size), 1,
             "decoder norms and residuals");
   // Serving engines compute logits only for the position they sample from: one per sequence.
-  add_child("lm_head", ops::linear(ctx, static_cast<double>(shape.batch), cfg.hidden_size, cfg.vocab_size, false), 1,
-            "LM head");
+  std::vector<modelmeter::blocks::NamedLayer> head;
+  modelmeter::blocks::vocab_parallel_lm_head(head, ctx, static_cast<double>(shape.batch), cfg.hidden_size,
+                                             cfg.vocab_size, tp);
+  for (auto& c : head) {
+    add_child(std::move(c.name), std::move(c.layer), 1, c.component.empty() ? "LM head" : c.component);
+  }
   if (ctx.stage() == MM_STAGE_PREFILL) vision_tokens_ = static_cast<double>(shape.batch * plan.tokens());
   shapes_ = "batch=" + std::to_string(shape.batch) + " query_len=" + std::to_string(shape.query_len) +
             " context=" + std::to_string(shape.kv_len) + (shape.decode ? "+step" : "") +
-            " layers=" + std::to_string(cfg.num_hidden_layers);
+            " layers=" + std::to_string(cfg.num_hidden_layers) + (tp > 1 ? " tp=" + std::to_string(tp) : std::string());
 }
 
 // Forward and backward move the same bytes (backward: gradients); neither does arithmetic.

@@ -1,5 +1,7 @@
 #include "decoder/deepseek_v2_decoder_layer.hpp"
 
+#include <modelmeter/blocks.hpp>
+
 #include "decoder/deepseek_v2_flash_attention2.hpp"
 #include "decoder/deepseek_v2_mlp.hpp"
 #include "decoder/deepseek_v2_moe.hpp"
@@ -26,8 +28,10 @@ DeepseekV2DecoderLayer::DeepseekV2DecoderLayer(const modelmeter::StageContext& c
   if (moe) {
     add_child("mlp", modelmeter::make_layer<DeepseekV2MoE>(ctx, cfg, shape), 1, "decoder MLP/MoE");
   } else {
-    add_child("mlp", modelmeter::make_layer<DeepseekV2MLP>(ctx, hidden, cfg.intermediate_size, tokens), 1,
-              "decoder MLP/MoE");
+    add_child("mlp",
+              modelmeter::make_layer<DeepseekV2MLP>(ctx, hidden, cfg.intermediate_size, tokens, 1, 0.0,
+                                                    modelmeter::blocks::sharding(ctx).tp),
+              1, "decoder MLP/MoE");
   }
   add_child("mlp_residual", ops::add(ctx, tokens, hidden));
 

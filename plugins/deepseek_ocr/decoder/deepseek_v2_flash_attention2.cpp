@@ -24,8 +24,9 @@ DeepseekV2FlashAttention2::DeepseekV2FlashAttention2(const modelmeter::StageCont
   auto rotary = [&](double tokens, uint64_t q_heads, uint64_t k_heads, uint64_t dim) {
     return modelmeter::make_layer<LlamaRotaryEmbedding>(ctx, tokens, q_heads, k_heads, dim);
   };
-  for (auto& c : modelmeter::blocks::mla_attention(ctx, dims, at, "DeepseekV2FlashAttention2", norm, rotary)) {
-    add_child(std::move(c.name), std::move(c.layer), 1.0, {}, std::move(c.fusion));
+  const uint64_t tp = modelmeter::blocks::sharding(ctx).tp;
+  for (auto& c : modelmeter::blocks::mla_attention(ctx, dims, at, "DeepseekV2FlashAttention2", norm, rotary, tp)) {
+    add_child(std::move(c.name), std::move(c.layer), 1.0, std::move(c.component), std::move(c.fusion));
   }
 
   shapes_ = "batch=" + std::to_string(shape.batch) + " query_len=" + std::to_string(shape.query_len) +
@@ -33,7 +34,8 @@ DeepseekV2FlashAttention2::DeepseekV2FlashAttention2(const modelmeter::StageCont
             " hidden=" + std::to_string(hidden) + " heads=" + std::to_string(heads) +
             " q_lora_rank=" + std::to_string(cfg.q_lora_rank) + " kv_lora_rank=" + std::to_string(latent) +
             " nope=" + std::to_string(nope) + " rope=" + std::to_string(rope) + " v_head_dim=" + std::to_string(v_dim) +
-            " impl=" + (shape.impl == MM_ATTENTION_EAGER ? "eager" : "flash");
+            " impl=" + (shape.impl == MM_ATTENTION_EAGER ? "eager" : "flash") +
+            (tp > 1 ? " tp=" + std::to_string(tp) : std::string());
 }
 
 }  // namespace deepseek_ocr

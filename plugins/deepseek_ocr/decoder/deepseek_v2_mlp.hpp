@@ -44,7 +44,7 @@ class DeepseekV2MLP final : public modelmeter::BaseLayer {
  public:
   MODELMETER_LAYER_CLASS(DeepseekV2MLP, MM_CATEGORY_COMPOSITE, kDeepseekV2MLPDoc)
   DeepseekV2MLP(const modelmeter::StageContext& ctx, uint64_t hidden, uint64_t intermediate, double tokens,
-                uint64_t groups = 1, double groups_touched = 0);
+                uint64_t groups = 1, double groups_touched = 0, uint64_t tp = 1, bool reduce = true);
 
   std::string shapes() const override { return shapes_; }
 

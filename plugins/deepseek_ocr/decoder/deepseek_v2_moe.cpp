@@ -30,11 +30,18 @@ DeepseekV2MoE::DeepseekV2MoE(const modelmeter::StageContext& ctx, const DecoderC
 
   const double slots = tokens_ * top_k_;  // T·k token copies, one per (token, chosen expert)
   add_child("gate", modelmeter::make_layer<MoEGate>(ctx, cfg, tokens_));
+  // Tensor parallel: each expert's intermediate size split over the TP GPUs; one all-reduce after the combine.
+  const uint64_t tp = modelmeter::blocks::sharding(ctx).tp;
   add_child("experts", modelmeter::make_layer<DeepseekV2MLP>(ctx, cfg.hidden_size, cfg.moe_intermediate_size, slots,
-                                                             cfg.n_routed_experts, touched_));
+                                                             cfg.n_routed_experts, touched_, tp, false));
   if (cfg.n_shared_experts > 0) {
-    add_child("shared_experts", modelmeter::make_layer<DeepseekV2MLP>(
-                                    ctx, cfg.hidden_size, cfg.n_shared_experts * cfg.moe_intermediate_size, tokens_));
+    add_child("shared_experts",
+              modelmeter::make_layer<DeepseekV2MLP>(
+                  ctx, cfg.hidden_size, cfg.n_shared_experts * cfg.moe_intermediate_size, tokens_, 1, 0.0, tp, false));
+  }
+  if (tp > 1) {
+    add_child("all_reduce", modelmeter::ops::all_reduce(ctx, tokens_, cfg.hidden_size, tp, MM_COMM_GROUP_TP), 1,
+              modelmeter::blocks::kCommunication);
   }
 }
 

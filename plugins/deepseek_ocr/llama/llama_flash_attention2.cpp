@@ -23,15 +23,17 @@ LlamaFlashAttention2::LlamaFlashAttention2(const modelmeter::StageContext& ctx, 
     return modelmeter::make_layer<LlamaRotaryEmbedding>(ctx, tokens, q_heads, k_heads, dim);
   };
   auto core = [&](const ops::AttentionShape& a) { return ops::attention(ctx, a); };
-  for (auto& c : modelmeter::blocks::gqa_attention(ctx, dims, at, rotary, core)) {
-    add_child(std::move(c.name), std::move(c.layer), 1.0, {}, std::move(c.fusion));
+  const uint64_t tp = modelmeter::blocks::sharding(ctx).tp;  // the decoder is tensor-parallel (docs/parallelism.md)
+  for (auto& c : modelmeter::blocks::gqa_attention(ctx, dims, at, rotary, core, tp)) {
+    add_child(std::move(c.name), std::move(c.layer), 1.0, std::move(c.component), std::move(c.fusion));
   }
 
   shapes_ = "batch=" + std::to_string(shape.batch) + " query_len=" + std::to_string(shape.query_len) +
             " kv_len=" + std::to_string(shape.kv_len) + (shape.decode ? "+step" : "") +
             " hidden=" + std::to_string(hidden) + " heads=" + std::to_string(heads) +
             " kv_heads=" + std::to_string(kv_heads) + " head_dim=" + std::to_string(head_dim) +
-            " impl=" + (shape.impl == MM_ATTENTION_EAGER ? "eager" : "flash");
+            " impl=" + (shape.impl == MM_ATTENTION_EAGER ? "eager" : "flash") +
+            (tp > 1 ? " tp=" + std::to_string(tp) : std::string());
 }
 
 }  // namespace deepseek_ocr

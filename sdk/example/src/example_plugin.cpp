@@ -1,4 +1,6 @@
 // The example plugin: workload keys, plan and stage building. Everything is registered with one macro.
+#include <modelmeter/blocks.hpp>
+
 #include "example_model.hpp"
 #include "feed_forward.hpp"
 #include "self_attention.hpp"
@@ -19,8 +21,14 @@ struct ExamplePlugin {
       modelmeter::key_int("model.max_positions", "4096", 1, 1 << 30, "maximum context length"),
   };
 
+  // Tensor parallelism through the SDK's building blocks (docs/parallelism.md).
+  static constexpr uint32_t kParallel = MM_PARALLEL_TP;
+
   static mm_plan plan(const modelmeter::Config& config) {
     const ExampleConfig cfg = ExampleConfig::from(config);  // validates heads | hidden
+    const modelmeter::blocks::Sharding sh = modelmeter::blocks::sharding(config);
+    modelmeter::blocks::require_divides("parallel.tp", sh.tp, "model.heads", cfg.heads);
+    modelmeter::blocks::require_divides("parallel.tp", sh.tp, "model.ffn", cfg.ffn);
     mm_plan p{};
     p.prefill_tokens = static_cast<uint64_t>(config.get_int("prompt.text_tokens"));
     p.max_positions = cfg.max_positions;

@@ -29,6 +29,90 @@ inline std::string count_text(double value) {
   return buffer;
 }
 
+// ------------------------------------------------------------------------------------------------------
+// Sharding (docs/parallelism.md): the parallel layout a plugin builds one GPU's share of.
+
+// Tensor-, pipeline-, expert- and data-parallel degrees, all 1 on a host that predates them.
+struct Sharding {
+  uint64_t tp = 1, pp = 1, ep = 1, dp = 1;
+  uint64_t pp_rank = 0;  // the pipeline stage being built (0 … pp − 1)
+};
+
+// Reads a parallel.* workload key from a plan's configuration; 1 when the host does not declare it (older hosts).
+inline uint64_t parallel_degree(const Config& c, const char* key) {
+  try {
+    return c.has(key) ? static_cast<uint64_t>(std::max<int64_t>(1, c.get_int(key))) : 1;
+  } catch (const Error&) {
+    return 1;  // an older host: the key is not declared
+  }
+}
+inline Sharding sharding(const Config& c) {
+  Sharding s;
+  s.tp = parallel_degree(c, "parallel.tp");
+  s.pp = parallel_degree(c, "parallel.pp");
+  s.ep = parallel_degree(c, "parallel.ep");
+  s.dp = parallel_degree(c, "parallel.dp");
+  return s;
+}
+
+// The layout a stage is built for (mm_stage_context.parallel, ABI 1.3); all 1 from an older host.
+inline Sharding sharding(const StageContext& ctx) {
+  const mm_parallel& p = ctx.parallel();
+  Sharding s;
+  s.tp = p.tp;
+  s.pp = p.pp;
+  s.ep = p.ep;
+  s.dp = p.dp;
+  s.pp_rank = p.pp_rank < s.pp ? p.pp_rank : s.pp - 1;
+  return s;
+}
+
+// "1, 2, 4, 8": the divisors of n, for the "allowed" list of a message.
+inline std::string divisors_text(uint64_t n) {
+  std::string s;
+  for (uint64_t d = 1; d <= n; ++d) {
+    if (n % d == 0) s += (s.empty() ? "" : ", ") + std::to_string(d);
+  }
+  return s;
+}
+
+// Refuses a layout in which `key` = value does not divide the model's `what` = n, in one line naming both and
+// the allowed values: "parallel.tp = 3 must divide num_attention_heads = 32 (allowed: 1, 2, 4, 8, 16, 32)".
+inline void require_divides(const char* key, uint64_t value, const std::string& what, uint64_t n) {
+  if (value == 0 || n % value != 0) {
+    throw InvalidArgument(std::string(key) + " = " + std::to_string(value) + " must divide " + what + " = " +
+                          std::to_string(n) + " (allowed: " + divisors_text(n) + ")");
+  }
+}
+
+// Key/value heads each tensor-parallel rank holds: H_kv / tp when tp divides H_kv; when tp > H_kv, one head per
+// rank, each replicated on tp / H_kv ranks (vLLM's rule; tp must then be a multiple of H_kv).
+inline uint64_t kv_heads_per_rank(uint64_t kv_heads, uint64_t tp) {
+  if (tp <= 1) return kv_heads;
+  if (tp <= kv_heads) {
+    require_divides("parallel.tp", tp, "num_key_value_heads", kv_heads);
+    return kv_heads / tp;
+  }
+  if (tp % kv_heads != 0) {
+    throw InvalidArgument("parallel.tp = " + std::to_string(tp) +
+                          " exceeds num_key_value_heads = " + std::to_string(kv_heads) +
+                          " and is not a multiple of it (allowed: " + divisors_text(kv_heads) + ", or a multiple of " +
+                          std::to_string(kv_heads) + ")");
+  }
+  return 1;
+}
+
+// Layers of pipeline stage `rank` of `pp` (vLLM's split): ⌊L/pp⌋ each, the remainder on the last stage.
+struct LayerRange {
+  uint64_t first = 0, count = 0;
+};
+inline LayerRange pipeline_layers(uint64_t layers, uint64_t pp, uint64_t rank) {
+  const uint64_t per = layers / pp;
+  LayerRange r{rank * per, per};
+  if (rank + 1 == pp) r.count = layers - r.first;
+  return r;
+}
+
 // g = E·(1 − (1 − k/E)^T): expected distinct routed experts read by T tokens under uniform routing
 // (docs/metrics.md §6).
 inline double experts_touched(double experts, double top_k, double tokens) {
@@ -177,6 +261,7 @@ inline Metrics own_metrics(const mm_layer* layer, Pass pass, uint64_t first, uin
   m.activation_bytes = out[MM_METRIC_ACTIVATION_BYTES];
   m.kv_cache_bytes = out[MM_METRIC_KV_CACHE_BYTES];
   m.live_bytes = out[MM_METRIC_LIVE_BYTES];
+  m.comm_bytes = out[MM_METRIC_COMM_BYTES];
   return m;
 }
 
@@ -209,21 +294,75 @@ std::vector<LayerRun> layer_runs(uint64_t layers, KindOf kind_of) {
 struct NamedLayer {
   std::string name;
   LayerPtr layer;
-  std::string fusion = {};  // the kernel fusion group (BaseLayer::add_child's `fusion`); empty: its own kernel
+  std::string fusion = {};     // the kernel fusion group (BaseLayer::add_child's `fusion`); empty: its own kernel
+  std::string component = {};  // the report component (BaseLayer::add_child's `component`); empty: the parent's
 };
+
+// The report component of every collective the building blocks add (time bars show it on its own).
+inline constexpr const char* kCommunication = "communication";
+
+// Megatron-style tensor parallelism (docs/parallelism.md). A column-parallel linear layer splits its output
+// features over tp GPUs (each holds out/tp columns; no communication); a row-parallel one splits its input
+// features (in/tp rows each) and all-reduces the partial sums of its T × out output over the TP group.
+inline LayerPtr column_parallel_linear(const StageContext& ctx, double tokens, uint64_t in, uint64_t out, bool bias,
+                                       uint64_t tp, uint64_t groups = 1, double groups_touched = 0) {
+  return ops::linear(ctx, tokens, in, tp > 1 ? out / tp : out, bias, groups, groups_touched);
+}
+// `name` and, when tp > 1, `name`_all_reduce. The bias (if any) is added once, after the reduction, and held by
+// every GPU.
+inline void row_parallel_linear(std::vector<NamedLayer>& into, const StageContext& ctx, const std::string& name,
+                                double tokens, uint64_t in, uint64_t out, bool bias, uint64_t tp, uint64_t groups = 1,
+                                double groups_touched = 0, bool reduce = true) {
+  into.push_back({name, ops::linear(ctx, tokens, tp > 1 ? in / tp : in, out, bias, groups, groups_touched)});
+  if (tp > 1 && reduce) {
+    into.push_back({name + "_all_reduce", ops::all_reduce(ctx, tokens, out, tp, MM_COMM_GROUP_TP), {}, kCommunication});
+  }
+}
+
+// Vocabulary-parallel embedding: each GPU holds ⌈V/tp⌉ rows (V padded to a multiple of tp) and looks up the
+// tokens in its range; an all-reduce of T × h assembles the hidden states.
+inline void vocab_parallel_embedding(std::vector<NamedLayer>& into, const StageContext& ctx, double tokens,
+                                     uint64_t vocab, uint64_t hidden, uint64_t tp, bool as_matmul = false) {
+  const uint64_t rows = tp > 1 ? (vocab + tp - 1) / tp : vocab;
+  into.push_back({"embed_tokens", as_matmul ? ops::linear(ctx, tokens, rows, hidden, false)
+                                            : ops::embedding(ctx, tokens, rows, hidden)});
+  if (tp > 1) {
+    into.push_back(
+        {"embed_tokens_all_reduce", ops::all_reduce(ctx, tokens, hidden, tp, MM_COMM_GROUP_TP), {}, kCommunication});
+  }
+}
+
+// Vocabulary-parallel LM head: each GPU computes ⌈V/tp⌉ logits of its rows; an all-gather of rows × V assembles
+// them. `head_ctx` may share the embedding's weights (tied).
+inline void vocab_parallel_lm_head(std::vector<NamedLayer>& into, const StageContext& head_ctx, double rows,
+                                   uint64_t hidden, uint64_t vocab, uint64_t tp) {
+  const uint64_t cols = tp > 1 ? (vocab + tp - 1) / tp : vocab;
+  into.push_back({"lm_head", ops::linear(head_ctx, rows, hidden, cols, false)});
+  if (tp > 1) {
+    into.push_back(
+        {"lm_head_all_gather", ops::all_gather(head_ctx, rows, cols * tp, tp, MM_COMM_GROUP_TP), {}, kCommunication});
+  }
+}
 
 // SwiGLU MLP, down(silu(gate(x)) · up(x)): T tokens, h → i → h. With groups > 1 the three projections are
 // grouped GEMMs over `groups` experts of which `groups_touched` are read (see ops::linear).
+// Tensor parallel (tp > 1, tp dividing the intermediate size): gate and up column-parallel, down row-parallel,
+// then an all-reduce of T × h unless `reduce` is false (experts: the MoE block reduces once after combining).
 inline std::vector<NamedLayer> swiglu_mlp(const StageContext& ctx, uint64_t hidden, uint64_t intermediate,
                                           double tokens, uint64_t groups = 1, double groups_touched = 0,
-                                          bool bias = false) {
+                                          bool bias = false, uint64_t tp = 1, bool reduce = true) {
+  if (tp > 1) require_divides("parallel.tp", tp, "the MLP intermediate size", intermediate);
   std::vector<NamedLayer> out;
+  const uint64_t shard = tp > 1 ? intermediate / tp : intermediate;
   // Serving engines run gate and up as one GEMM and SiLU-and-multiply as one kernel.
-  out.push_back({"gate_proj", ops::linear(ctx, tokens, hidden, intermediate, bias, groups, groups_touched), "gate_up"});
-  out.push_back({"up_proj", ops::linear(ctx, tokens, hidden, intermediate, bias, groups, groups_touched), "gate_up"});
-  out.push_back({"act_fn", ops::silu(ctx, tokens, intermediate), "silu_mul"});
-  out.push_back({"mul", ops::mul(ctx, tokens, intermediate), "silu_mul"});
-  out.push_back({"down_proj", ops::linear(ctx, tokens, intermediate, hidden, bias, groups, groups_touched)});
+  out.push_back({"gate_proj",
+                 column_parallel_linear(ctx, tokens, hidden, intermediate, bias, tp, groups, groups_touched),
+                 "gate_up"});
+  out.push_back({"up_proj", column_parallel_linear(ctx, tokens, hidden, intermediate, bias, tp, groups, groups_touched),
+                 "gate_up"});
+  out.push_back({"act_fn", ops::silu(ctx, tokens, shard), "silu_mul"});
+  out.push_back({"mul", ops::mul(ctx, tokens, shard), "silu_mul"});
+  row_parallel_linear(out, ctx, "down_proj", tokens, intermediate, hidden, bias, tp, groups, groups_touched, reduce);
   return out;
 }
 
@@ -262,21 +401,26 @@ struct AttentionPositions {
 // GQA self-attention: q/k/v projections, rotary embedding, the causal attention core over the KV cache, the
 // output projection. `make_rope(tokens, q_heads, k_heads, rope_dim)` builds the plugin's rotary layer class;
 // `make_core(const ops::AttentionShape&)` the attention core (ops::attention, or a plugin's variant of it).
+// Tensor parallel (tp > 1): each GPU holds H/tp query heads and kv_heads_per_rank(H_kv, tp) key/value heads
+// (replicated when tp > H_kv); q/k/v column-parallel, o_proj row-parallel with its all-reduce of T × h.
 template <class MakeRope, class MakeCore>
 std::vector<NamedLayer> gqa_attention(const StageContext& ctx, const GqaDims& d, const AttentionPositions& at,
-                                      MakeRope make_rope, MakeCore make_core) {
+                                      MakeRope make_rope, MakeCore make_core, uint64_t tp = 1) {
+  if (tp > 1) require_divides("parallel.tp", tp, "num_attention_heads", d.heads);
   const double tokens = at.tokens();  // T = B·q
+  const uint64_t heads = tp > 1 ? d.heads / tp : d.heads;
+  const uint64_t kv_heads = kv_heads_per_rank(d.kv_heads, tp);
   std::vector<NamedLayer> out;
   // Serving engines run the three projections as one fused QKV GEMM.
-  out.push_back({"q_proj", ops::linear(ctx, tokens, d.hidden, d.heads * d.head_dim, d.qkv_bias), "qkv"});
-  out.push_back({"k_proj", ops::linear(ctx, tokens, d.hidden, d.kv_heads * d.head_dim, d.qkv_bias), "qkv"});
-  out.push_back({"v_proj", ops::linear(ctx, tokens, d.hidden, d.kv_heads * d.head_dim, d.qkv_bias), "qkv"});
-  out.push_back({"rotary_emb", make_rope(tokens, d.heads, d.kv_heads, d.head_dim)});
+  out.push_back({"q_proj", ops::linear(ctx, tokens, d.hidden, heads * d.head_dim, d.qkv_bias), "qkv"});
+  out.push_back({"k_proj", ops::linear(ctx, tokens, d.hidden, kv_heads * d.head_dim, d.qkv_bias), "qkv"});
+  out.push_back({"v_proj", ops::linear(ctx, tokens, d.hidden, kv_heads * d.head_dim, d.qkv_bias), "qkv"});
+  out.push_back({"rotary_emb", make_rope(tokens, heads, kv_heads, d.head_dim)});
 
   ops::AttentionShape a;
   a.batch = at.batch;
-  a.heads = d.heads;
-  a.kv_heads = d.kv_heads;
+  a.heads = heads;
+  a.kv_heads = kv_heads;
   a.head_dim = d.head_dim;
   a.query_len = at.query_len;
   a.kv_len = at.kv_len;
@@ -286,7 +430,7 @@ std::vector<NamedLayer> gqa_attention(const StageContext& ctx, const GqaDims& d,
   a.impl = at.impl;
   out.push_back({"attention", make_core(a)});
 
-  out.push_back({"o_proj", ops::linear(ctx, tokens, d.heads * d.head_dim, d.hidden, d.o_bias)});
+  row_parallel_linear(out, ctx, "o_proj", tokens, d.heads * d.head_dim, d.hidden, d.o_bias, tp);
   return out;
 }
 
@@ -294,16 +438,19 @@ std::vector<NamedLayer> gqa_attention(const StageContext& ctx, const GqaDims& d,
 // context): the cache holds the latent c_KV and the shared rotary key k_pe. `make_norm(tokens, width)` and
 // `make_rope(tokens, q_heads, k_heads, rope_dim)` build the plugin's own RMSNorm and rotary layer classes.
 // `who` names the calling class in errors.
+// Tensor parallel (tp > 1): the heads split over the GPUs (q and the per-head absorbed GEMMs column-parallel,
+// o_proj row-parallel with its all-reduce); the shared latent projection kv_a_proj and its norm are replicated.
 template <class MakeNorm, class MakeRope>
 std::vector<NamedLayer> mla_attention(const StageContext& ctx, const MlaDims& d, const AttentionPositions& at,
-                                      const std::string& who, MakeNorm make_norm, MakeRope make_rope) {
+                                      const std::string& who, MakeNorm make_norm, MakeRope make_rope, uint64_t tp = 1) {
   if (d.heads == 0 || d.kv_lora_rank == 0 || d.qk_rope_head_dim == 0 || d.qk_nope_head_dim == 0 || d.v_head_dim == 0) {
     throw InvalidArgument(who +
                           " (MLA) needs heads, kv_lora_rank, qk_rope_head_dim, qk_nope_head_dim and "
                           "v_head_dim > 0");
   }
+  if (tp > 1) require_divides("parallel.tp", tp, "num_attention_heads", d.heads);
   const double tokens = at.tokens();  // T = B·q
-  const uint64_t heads = d.heads;
+  const uint64_t heads = tp > 1 ? d.heads / tp : d.heads;
   const uint64_t nope = d.qk_nope_head_dim;
   const uint64_t rope = d.qk_rope_head_dim;
   const uint64_t latent = d.kv_lora_rank;  // c
@@ -340,7 +487,7 @@ std::vector<NamedLayer> mla_attention(const StageContext& ctx, const MlaDims& d,
   out.push_back({"attention", ops::attention(ctx, a)});
 
   out.push_back({"kv_b_proj_uv", ops::linear(ctx, head_rows, latent, v_dim, false, heads)});  // context · W_UV
-  out.push_back({"o_proj", ops::linear(ctx, tokens, heads * v_dim, d.hidden, false)});
+  row_parallel_linear(out, ctx, "o_proj", tokens, d.heads * v_dim, d.hidden, false, tp);
   return out;
 }
 

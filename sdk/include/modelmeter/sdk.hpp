@@ -667,6 +667,37 @@ inline LayerPtr attention(const StageContext& ctx, const AttentionShape& a) {
   return create(ctx, s);
 }
 
+// Collectives (ABI 1.3) over the `ranks` GPUs of a parallel group (MM_COMM_GROUP_*): the buffer is tokens ×
+// features elements of the activation dtype per GPU (all-gather: the gathered result; docs/parallelism.md).
+inline LayerPtr collective(const StageContext& ctx, mm_op_kind kind, double tokens, uint64_t features, uint64_t ranks,
+                           int32_t group) {
+  mm_op_spec s = spec(kind, tokens);
+  s.features = features;
+  s.ranks = ranks;
+  s.comm_group = group;
+  return create(ctx, s);
+}
+inline LayerPtr all_reduce(const StageContext& ctx, double tokens, uint64_t features, uint64_t ranks,
+                           int32_t group = MM_COMM_GROUP_TP) {
+  return collective(ctx, MM_OP_ALL_REDUCE, tokens, features, ranks, group);
+}
+inline LayerPtr all_gather(const StageContext& ctx, double tokens, uint64_t features, uint64_t ranks,
+                           int32_t group = MM_COMM_GROUP_TP) {
+  return collective(ctx, MM_OP_ALL_GATHER, tokens, features, ranks, group);
+}
+inline LayerPtr reduce_scatter(const StageContext& ctx, double tokens, uint64_t features, uint64_t ranks,
+                               int32_t group = MM_COMM_GROUP_TP) {
+  return collective(ctx, MM_OP_REDUCE_SCATTER, tokens, features, ranks, group);
+}
+inline LayerPtr all_to_all(const StageContext& ctx, double tokens, uint64_t features, uint64_t ranks,
+                           int32_t group = MM_COMM_GROUP_EP) {
+  return collective(ctx, MM_OP_ALL_TO_ALL, tokens, features, ranks, group);
+}
+inline LayerPtr send_recv(const StageContext& ctx, double tokens, uint64_t features, uint64_t ranks = 2,
+                          int32_t group = MM_COMM_GROUP_PP) {
+  return collective(ctx, MM_OP_SEND_RECV, tokens, features, ranks, group);
+}
+
 }  // namespace ops
 
 // ------------------------------------------------------------------------------------------------------

@@ -46,6 +46,18 @@ struct Hardware {
   // (`plan` ranks by cost per million output tokens with it); 0 = no price.
   double price_usd_per_gpu_hour = 0;
   std::string price_source;
+  // Per-hop latency (seconds) of the intra-node link and of the network; 0 = not given (the collective models
+  // then use only bandwidth). `nvswitch`: every GPU of a node reaches every other at full link bandwidth
+  // through a switch (NVLink SHARP / NVLS all-reduce possible); false for PCIe and for direct NVLink bridges.
+  double link_latency = 0;
+  double network_latency = 0;
+  bool nvswitch = false;
+  // Nodes in the cluster the profile describes (default 1): the most GPUs a layout may use is
+  // nodes × gpus_per_node (gpus_per_node 0 counts as 1).
+  double nodes = 1;
+
+  // nodes × max(gpus_per_node, 1).
+  double cluster_gpus() const noexcept { return nodes * (gpus_per_node > 0 ? gpus_per_node : 1); }
   // The calibration applied to times (null: roofline). Set by whoever resolves --calibration.
   std::shared_ptr<const Calibration> calibration;
 

@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <memory>
 #include <modelmeter/core/calibration.hpp>
+#include <modelmeter/core/collectives.hpp>
 #include <modelmeter/core/config.hpp>
 #include <modelmeter/core/export.hpp>
 #include <modelmeter/core/hardware.hpp>
+#include <modelmeter/core/parallel.hpp>
 #include <modelmeter/core/plugin.hpp>
 #include <modelmeter/core/training_options.hpp>
 #include <mutex>
@@ -32,8 +34,13 @@ MM_CORE_API const char* category_name(mm_category c);  // "matmul", …
 MM_CORE_API const char* stage_name(mm_stage s);        // "vision", …
 
 struct RooflineTime {
-  double time_s = 0;           // Σ over ops of max(compute, memory)
+  double time_s = 0;           // Σ over ops of max(compute, memory), plus communication (no overlap)
   double compute_bound_s = 0;  // the part of time_s spent in compute-bound ops
+  double comm_s = 0;           // the part of time_s spent in collectives on the interconnect (docs/parallelism.md)
+
+  RooflineTime() = default;
+  RooflineTime(double time, double compute_bound, double comm = 0)
+      : time_s(time), compute_bound_s(compute_bound), comm_s(comm) {}
 };
 
 struct ModuleNode {
@@ -110,6 +117,15 @@ struct StageTree {
     double share = 1;
   };
   std::vector<Kernel> kernels;  // per node
+  // Per node, the collective a core collective op performs (ranks 0 for every other node); empty when the tree
+  // has none, so trees without communication pay nothing for it.
+  struct Comm {
+    Collective kind = Collective::AllReduce;
+    double bytes = 0;   // S: the buffer per GPU, one call
+    double ranks = 0;   // g
+    int32_t group = 0;  // mm_op_spec.comm_group
+  };
+  std::vector<Comm> comms;
   // Kernel::How::Shape kernels' times per (hardware, calibration), computed once and shared by every evaluation
   // of this tree (the shapes never change); guarded by kernel_times_mutex (trees are shared between threads).
   struct KernelTimes {
@@ -170,6 +186,10 @@ struct PreparedRun {
   mm_precision precision{};
   mm_dtype compute_dtype = MM_DTYPE_BF16;
   uint64_t batch = 1;
+  ParallelLayout layout;  // parallel.* (all 1 by default)
+  // With a parallel layout: the whole model's parameters and weight bytes over every GPU, each weight counted
+  // once (a build with every parallel.* = 1); nullopt when the layout is trivial or a metric is not provided.
+  std::optional<double> model_parameters, model_weight_bytes;
   struct Stage {
     mm_stage stage = MM_STAGE_PREFILL;
     uint64_t query_tokens = 0, kv_len = 0;
@@ -206,7 +226,10 @@ struct RunResult {
   MM_CORE_API std::optional<double> weights_bytes() const;
   MM_CORE_API std::optional<double> kv_cache_bytes() const;
   MM_CORE_API std::optional<double> activations_peak_bytes() const;
-  MM_CORE_API double ttft_s() const;                              // vision + prefill time
+  // Pipeline stages (parallel.pp): the stages' figures are the busiest (last) stage's, one GPU's; a prompt or a
+  // new token passes all pp stages in turn, so TTFT and TPOT are pp × that stage's time (an upper bound).
+  double pipeline_stages() const noexcept { return prepared ? static_cast<double>(prepared->layout.pp) : 1.0; }
+  MM_CORE_API double ttft_s() const;                              // vision + prefill time (× pp for the prefill)
   MM_CORE_API std::optional<double> tpot_s() const;               // decode time / decode steps
   MM_CORE_API std::optional<double> decode_tokens_per_s() const;  // batch / tpot
   MM_CORE_API std::optional<double> memory_total_bytes() const;   // weights + KV cache + peak activations
