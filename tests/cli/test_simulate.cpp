@@ -188,10 +188,29 @@ TEST_CASE("plan ranks every candidate: SLA first, then output tokens/s per GPU, 
 
 TEST_CASE("plan --rank-by cost: US dollars per million output tokens = price / (tokens/s per GPU x 3600) x 1e6") {
   const TempDir td;
-  const ProcessResult r = mm({"plan", "--plugin", "deepseek_ocr", "--workload", "serve-ocr", "--hardware",
-                              "a100-40g,h100-sxm,l40s", "--gpus", "1", "--max-num-seqs", "16,64",
-                              "--max-num-batched-tokens", "8192", "--requests", "100", "--price", "h100-sxm=2",
-                              "--rank-by", "cost", "--format", "json", "--out", td.path()});
+  const ProcessResult r = mm({"plan",
+                              "--plugin",
+                              "deepseek_ocr",
+                              "--workload",
+                              "serve-ocr",
+                              "--hardware",
+                              "a100-40g,h100-sxm,l40s",
+                              "--gpus",
+                              "1",
+                              "--max-num-seqs",
+                              "16,64",
+                              "--max-num-batched-tokens",
+                              "8192",
+                              "--requests",
+                              "100",
+                              "--price",
+                              "h100-sxm=2",
+                              "--rank-by",
+                              "cost",
+                              "--format",
+                              "json",
+                              "--out",
+                              td.path()});
   CAPTURE(r.err);
   REQUIRE(r.exit_code == 0);
   const auto j = boost::json::parse(read_file((fs::path(td.path()) / "plan.json").string()));
@@ -204,9 +223,8 @@ TEST_CASE("plan --rank-by cost: US dollars per million output tokens = price / (
     FAIL("no column " << name);
     return std::size_t{0};
   };
-  const std::size_t hw = col("hardware"), tps = col("output_tokens_per_s_per_gpu"),
-                    rps = col("requests_per_s_per_gpu"), mtok = col("usd_per_million_output_tokens"),
-                    kreq = col("usd_per_thousand_requests");
+  const std::size_t hw = col("hardware"), tps = col("output_tokens_per_s_per_gpu"), rps = col("requests_per_s_per_gpu"),
+                    mtok = col("usd_per_million_output_tokens"), kreq = col("usd_per_thousand_requests");
   const auto& rows = j.at("rows").as_array();
   REQUIRE(rows.size() == 6);
   double last = 0;
@@ -238,8 +256,8 @@ TEST_CASE("plan: bad --price and --rank-by values are usage errors naming the va
       {"--rank-by=money", "--rank-by 'money': allowed values are throughput, cost"}};
   for (const auto& c : cases) {
     CAPTURE(c.first);
-    const ProcessResult r = mm({"plan", "--plugin", "deepseek_ocr", "--workload", "serve-ocr", "--hardware",
-                                "h100-sxm", c.first, "--out", td.path()});
+    const ProcessResult r = mm({"plan", "--plugin", "deepseek_ocr", "--workload", "serve-ocr", "--hardware", "h100-sxm",
+                                c.first, "--out", td.path()});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find(c.second) != std::string::npos);
     CHECK(r.out.empty());
