@@ -189,13 +189,13 @@ LayerPtr make_op(const StageContext& ctx, const mm_op_spec& s) {
 // Copies a size-prefixed ABI struct: min(struct_size, sizeof) bytes into a zeroed struct (a field the writer
 // predates reads as 0 = "not provided"); refuses one too small to hold `needed` bytes.
 template <class T>
-T read_sized(const T* raw, std::size_t needed, const char* what) {
+T read_sized(const T* raw, std::size_t needed, const char* what, std::size_t at_most = sizeof(T)) {
   if (raw->struct_size < needed) {
     throw InvalidArgument(std::string(what) + " struct_size " + std::to_string(raw->struct_size) +
                           " is too small (at least " + std::to_string(needed) + ")");
   }
   T copy{};
-  std::memcpy(&copy, raw, std::min<std::size_t>(raw->struct_size, sizeof copy));
+  std::memcpy(&copy, raw, std::min<std::size_t>({raw->struct_size, sizeof copy, at_most}));
   return copy;
 }
 
@@ -225,12 +225,12 @@ mm_status create_op(const mm_stage_context* ctx, const mm_op_spec* spec, mm_laye
                                                                  : par.tp;
       s.ranks = degree > 0 ? degree : 1;
     }
-    mm_stage_context c =
-        read_sized(ctx, offsetof(mm_stage_context, precision) + sizeof ctx->precision, "stage context");
+    // Only the 1.0 fields of the context are read (never past them): the SDKs before 1.3 kept the host's larger
+    // struct_size in their own, shorter copy of it, so struct_size may promise bytes the object does not have.
+    mm_stage_context c = read_sized(ctx, offsetof(mm_stage_context, precision) + sizeof ctx->precision, "stage context",
+                                    offsetof(mm_stage_context, parallel));
     if (c.precision == nullptr) throw InvalidArgument("the stage context has no precision");
-    // Core's ops use only the 1.0 fields of the context. The SDKs before 1.3 copied the host's struct_size into
-    // their own, shorter copy, so the fields past `attention` of a plugin-made context cannot be trusted: a
-    // collective gets its GPU count from the op spec (`ranks`), never from `parallel`.
+    // Core's ops use only those 1.0 fields (a collective's GPU count is settled above, in the op spec).
     c.parallel = nullptr;
     c.task = MM_TASK_GENERATE;
     const mm_precision p = read_sized(c.precision, offsetof(mm_precision, struct_size) + sizeof(uint32_t), "precision");
