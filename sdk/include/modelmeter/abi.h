@@ -120,7 +120,8 @@ enum {
   MM_METRIC_COUNT_1_0 = 7,
   MM_METRIC_LIVE_BYTES = 7, /* state: (1.1) inputs + outputs + workspace live while the op runs      */
   MM_METRIC_COUNT_1_1 = 8,
-  /* flow:  (1.3) bytes this GPU sends plus receives over the interconnect (collectives, pipeline sends);
+  /* flow:  (1.3) bytes this GPU sends over the interconnect (collectives, pipeline sends; in the symmetric
+   *        collectives it receives as many at the same time, over the other direction of its link);
    *        0 for every op that does not communicate. Older plugins' layers report it as unknown (null). */
   MM_METRIC_COMM_BYTES = 8,
   MM_METRIC_COUNT_1_3 = 9,
