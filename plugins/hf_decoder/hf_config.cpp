@@ -1,14 +1,10 @@
 // Reads a Hugging Face config.json with Boost.JSON (the only file of the plugin that does).
 #include "hf_config.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <boost/json.hpp>
-#include <cerrno>
 #include <cstring>
+#include <modelmeter/config_file.hpp>
 #include <modelmeter/sdk.hpp>
 #include <set>
 #include <sstream>
@@ -117,35 +113,7 @@ std::string model_name_of(const std::string& file) {
 }  // namespace
 
 HfConfig HfConfig::load(const std::string& path) {
-  // Only a regular file of at most kMaxConfigBytes is read: opened without blocking (a FIFO cannot hang the
-  // run), checked with fstat (a device such as /dev/zero is refused), and read to at most one byte past the cap.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) throw modelmeter::InvalidArgument(path + ": cannot open the model config: " + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    throw modelmeter::InvalidArgument(path + ": the model config is not a regular file");
-  }
-  auto too_large = [&] {
-    return modelmeter::InvalidArgument(path + ": the model config is larger than " + std::to_string(kMaxConfigBytes) +
-                                       " bytes");
-  };
-  if (static_cast<unsigned long long>(st.st_size) > kMaxConfigBytes) throw too_large();
-  std::string text(static_cast<std::size_t>(st.st_size) + 1, '\0');  // one more: a file that grew is noticed
-  std::size_t used = 0;
-  for (;;) {
-    if (used == text.size()) text.resize(std::min<std::size_t>(kMaxConfigBytes + 1, used * 2));
-    const ssize_t n = ::read(fd, text.data() + used, text.size() - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw modelmeter::InvalidArgument(path + ": cannot read the model config: " + std::strerror(errno));
-    if (n == 0) break;
-    used += static_cast<std::size_t>(n);
-    if (used > kMaxConfigBytes) throw too_large();
-  }
-  text.resize(used);
+  const std::string text = modelmeter::read_model_config(path, kMaxConfigBytes);
   return parse(text, path);
 }
 

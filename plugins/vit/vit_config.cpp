@@ -2,14 +2,10 @@
 // the built-in model table.
 #include "vit_config.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <boost/json.hpp>
-#include <cerrno>
 #include <cstring>
+#include <modelmeter/config_file.hpp>
 #include <modelmeter/sdk.hpp>
 #include <set>
 
@@ -122,35 +118,7 @@ VitConfig VitConfig::preset(const std::string& name) {
 
 VitConfig VitConfig::load(const std::string& path) {
   if (path.find('/') == std::string::npos && is_preset(path)) return preset(path);
-  // Only a regular file of at most kMaxConfigBytes is read: opened without blocking (a FIFO cannot hang the
-  // run), checked with fstat (a device such as /dev/zero is refused), read to at most one byte past the cap.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) throw modelmeter::InvalidArgument(path + ": cannot open the model config: " + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    throw modelmeter::InvalidArgument(path + ": the model config is not a regular file");
-  }
-  const auto too_large = [&] {
-    return modelmeter::InvalidArgument(path + ": the model config is larger than " + std::to_string(kMaxConfigBytes) +
-                                       " bytes");
-  };
-  if (static_cast<unsigned long long>(st.st_size) > kMaxConfigBytes) throw too_large();
-  std::string text(static_cast<std::size_t>(st.st_size) + 1, '\0');
-  std::size_t used = 0;
-  for (;;) {
-    if (used == text.size()) text.resize(std::min<std::size_t>(kMaxConfigBytes + 1, used * 2));
-    const ssize_t n = ::read(fd, text.data() + used, text.size() - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw modelmeter::InvalidArgument(path + ": cannot read the model config: " + std::strerror(errno));
-    if (n == 0) break;
-    used += static_cast<std::size_t>(n);
-    if (used > kMaxConfigBytes) throw too_large();
-  }
-  text.resize(used);
+  const std::string text = modelmeter::read_model_config(path, kMaxConfigBytes);
   return parse(text, path);
 }
 
