@@ -10,6 +10,8 @@
 #include <numeric>
 #include <vector>
 
+#include "kernel_model.hpp"
+
 namespace modelmeter::core {
 
 namespace {
@@ -99,18 +101,31 @@ double log_error(double predicted, double measured) {
 struct Row {
   KernelShape shape;
   double measured_s;
+  MatmulTiles tiles{};  // a matmul row's tile and wave counts: no fitted parameter changes them
 };
+
+Row make_row(const Hardware& hw, KernelShape shape, double measured_s) {
+  Row r{shape, measured_s};
+  if (shape.kind == KernelKind::Matmul) r.tiles = matmul_tiles(hw, shape);
+  return r;
+}
+
+// kernel_time of the row, with its tiles counted once instead of on every trial of the fit.
+double row_time(const Hardware& hw, const Calibration& c, const Row& r) {
+  return r.shape.kind == KernelKind::Matmul ? matmul_time(hw, c.matmul, r.shape, r.tiles).time_s
+                                            : kernel_time(hw, c, r.shape).time_s;
+}
 
 FitStats stats_of(const Hardware& hw, const Calibration& c, const std::vector<Row>& rows) {
   std::vector<std::pair<double, double>> pm;
   pm.reserve(rows.size());
-  for (const Row& r : rows) pm.emplace_back(kernel_time(hw, c, r.shape).time_s, r.measured_s);
+  for (const Row& r : rows) pm.emplace_back(row_time(hw, c, r), r.measured_s);
   return error_stats(pm);
 }
 
 double mean_log_error(const Hardware& hw, const Calibration& c, const std::vector<Row>& rows) {
   double sum = 0;
-  for (const Row& r : rows) sum += log_error(kernel_time(hw, c, r.shape).time_s, r.measured_s);
+  for (const Row& r : rows) sum += log_error(row_time(hw, c, r), r.measured_s);
   return sum / static_cast<double>(rows.size());
 }
 
@@ -236,7 +251,7 @@ Calibration fit_calibration(const Hardware& hw, const MeasurementSet& set) {
   for (const Measurement& m : set.rows) {
     if (m.hardware != hw.id) continue;
     ++rows;
-    Row r{measurement_kernel(m), m.measured_us * 1e-6};
+    Row r = make_row(hw, measurement_kernel(m), m.measured_us * 1e-6);
     if (m.op == KernelKind::AllReduce && m.nodes > 1) {
       inter.push_back(std::move(r));
     } else {
@@ -300,7 +315,7 @@ Calibration fit_calibration(const Hardware& hw, const MeasurementSet& set) {
     if (static_cast<KernelKind>(k) == KernelKind::AllReduce) rs.insert(rs.end(), inter.begin(), inter.end());
     if (rs.empty()) continue;
     c.fit[k].stats = stats_of(hw, c, rs);
-    for (const Row& r : rs) all.emplace_back(kernel_time(hw, c, r.shape).time_s, r.measured_s);
+    for (const Row& r : rs) all.emplace_back(row_time(hw, c, r), r.measured_s);
   }
   c.overall = error_stats(all);
   return c;

@@ -1,4 +1,6 @@
 // The calibrated kernel time model (docs/calibration.md, "The time model").
+#include "kernel_model.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -17,7 +19,7 @@ static_assert(std::size(kKindNames) == kKernelKinds);
 
 // Output tiles (rows × columns of C) the GEMM libraries choose among; the model takes the one that finishes
 // first, as their heuristics try to.
-constexpr std::array<std::pair<double, double>, 7> kTiles = {
+constexpr std::array<std::pair<double, double>, kMatmulTiles> kTiles = {
     {{128, 256}, {256, 128}, {128, 128}, {64, 256}, {64, 128}, {128, 64}, {64, 64}}};
 
 double peak_for(const Hardware& hw, double activation_bytes) {
@@ -85,36 +87,50 @@ double kernel_bytes(const KernelShape& s) {
   return 0;
 }
 
+MatmulTiles matmul_tiles(const Hardware& hw, const KernelShape& s) {
+  MatmulTiles t;
+  if (!(s.m > 0 && s.n > 0 && s.k > 0)) return t;  // known by its metrics only: no tiles to count
+  require_chip(hw);
+  t.counted = true;
+  const double groups = std::max(1.0, s.groups);
+  const double rows = std::max(1.0, std::ceil(s.m / groups));  // rows per group (an expected count rounds up)
+  for (std::size_t i = 0; i < kMatmulTiles; ++i) {
+    const auto& [tm, tn] = kTiles[i];
+    const double tiles = std::ceil(rows / tm) * std::ceil(s.n / tn) * groups;
+    t.waves[i] = std::ceil(tiles / hw.sm_count);
+    t.work[i] = tm * tn * 2 * s.k * hw.sm_count;
+  }
+  return t;
+}
+
+KernelTime matmul_time(const Hardware& hw, const MatmulParams& p, const KernelShape& s, const MatmulTiles& tiles) {
+  KernelTime t;
+  const double peak = peak_for(hw, s.activation_bytes) * p.eta_compute;
+  const double bytes = kernel_bytes(s);
+  const double mem = bytes / (hw.bandwidth * p.eta_memory) * cache_factor(hw, p.cache_gain, bytes);
+  double compute;
+  if (tiles.counted) {
+    double best = INFINITY;  // the tile shape that finishes first
+    for (std::size_t i = 0; i < kMatmulTiles; ++i) {
+      best = std::min(best, tiles.waves[i] * tiles.work[i] / peak + tiles.waves[i] * p.wave_overhead_us * 1e-6);
+    }
+    compute = best;
+  } else {
+    compute = s.tensor_flops / peak + s.cuda_flops / hw.cuda_fp32_peak;
+  }
+  // The blend ((c/hi)^q + (m/hi)^q)^(1/q)·hi, hi = max(c, m): the larger term's ratio is exactly 1.
+  const double q = std::max(1.0, p.blend);
+  const double hi = std::max(compute, mem);
+  const double sum = compute >= mem ? 1 + std::pow(mem / hi, q) : std::pow(compute / hi, q) + 1;
+  const double body = hi > 0 ? hi * std::pow(sum, 1 / q) : 0;
+  t.time_s = p.latency_us * 1e-6 + body;
+  t.compute_s = compute >= mem ? t.time_s : 0;
+  return t;
+}
+
 KernelTime kernel_time(const Hardware& hw, const Calibration& c, const KernelShape& s) {
   KernelTime t;
-  if (s.kind == KernelKind::Matmul) {
-    const MatmulParams& p = c.matmul;
-    const double peak = peak_for(hw, s.activation_bytes) * p.eta_compute;
-    const double bytes = kernel_bytes(s);
-    const double mem = bytes / (hw.bandwidth * p.eta_memory) * cache_factor(hw, p.cache_gain, bytes);
-    double compute;
-    if (s.m > 0 && s.n > 0 && s.k > 0) {
-      require_chip(hw);
-      const double groups = std::max(1.0, s.groups);
-      const double rows = std::max(1.0, std::ceil(s.m / groups));  // rows per group (an expected count rounds up)
-      double best = INFINITY;
-      for (const auto& [tm, tn] : kTiles) {
-        const double tiles = std::ceil(rows / tm) * std::ceil(s.n / tn) * groups;
-        const double waves = std::ceil(tiles / hw.sm_count);
-        const double c_s = waves * (tm * tn * 2 * s.k * hw.sm_count) / peak + waves * p.wave_overhead_us * 1e-6;
-        best = std::min(best, c_s);
-      }
-      compute = best;
-    } else {  // known by its metrics only: no tiles to count
-      compute = s.tensor_flops / peak + s.cuda_flops / hw.cuda_fp32_peak;
-    }
-    const double q = std::max(1.0, p.blend);
-    const double hi = std::max(compute, mem);
-    const double body = hi > 0 ? hi * std::pow(std::pow(compute / hi, q) + std::pow(mem / hi, q), 1 / q) : 0;
-    t.time_s = p.latency_us * 1e-6 + body;
-    t.compute_s = compute >= mem ? t.time_s : 0;
-    return t;
-  }
+  if (s.kind == KernelKind::Matmul) return matmul_time(hw, c.matmul, s, matmul_tiles(hw, s));
   if (s.kind == KernelKind::AllReduce) {
     const AllReduceParams& p = c.all_reduce;
     require_interconnect(hw, s.nodes);
