@@ -79,13 +79,22 @@ TEST_CASE("vit-train over 8 GPUs: ZeRO stages divide the model states exactly") 
     // The optimizer updates this GPU's eighth from stage 1 on.
     CHECK(num(j, {"summary", "training", "parts", "optimizer", "cuda_flops"}) ==
           (zero >= 1 ? 12 * kP / 8 : 12 * kP));
-    // Throughput: the global batch over the step; with 8 GPUs close to 8× one GPU (communication and the
-    // unsharded optimizer work keep it below).
+    // Throughput: the global batch over the step. The forward and backward of 32 images take 1/8 of 256's
+    // (to 0.03 %: the weights' traffic does not shrink with the batch); communication and, at stage 0, the
+    // whole optimizer update on every GPU keep samples/s below 8× one GPU's (measured 6.40×, 7.08×, 7.08×,
+    // 6.70× for stages 0 to 3).
     CHECK(num(j, {"summary", "samples_per_s"}) == doctest::Approx(256 / step));
+    const double compute = num(j, {"summary", "training", "parts", "forward", "time_s"}) +
+                           num(j, {"summary", "training", "parts", "backward", "time_s"});
+    const double compute_one = num(base, {"summary", "training", "parts", "forward", "time_s"}) +
+                               num(base, {"summary", "training", "parts", "backward", "time_s"});
+    CHECK(compute_one / compute == doctest::Approx(8).epsilon(1e-3));
     const double speedup = num(j, {"summary", "samples_per_s"}) / num(base, {"summary", "samples_per_s"});
     CAPTURE(speedup);
-    CHECK(speedup > 7);
-    CHECK(speedup < 8.2);
+    CHECK(speedup > 6);
+    CHECK(speedup < 8);
+    const double expected_speedup[] = {6.40, 7.08, 7.08, 6.70};
+    CHECK(speedup == doctest::Approx(expected_speedup[zero]).epsilon(1e-3));
     CHECK(num(j, {"summary", "memory", "total_bytes"}) ==
           doctest::Approx(num(j, {"summary", "memory", "weights_bytes"}) +
                           num(j, {"summary", "memory", "gradients_bytes"}) +
@@ -155,13 +164,13 @@ TEST_CASE("data parallelism refusals are one line and exit 3") {
        "parallel.dp samples) (allowed: 1, 2, 4, 8, 16, 32, 64, 128, 256)"},
       {{"--plugin", "vit", "--workload", "vit-forward", "--set", "parallel.dp=2"},
        "workload key 'parallel.dp' = 2 must divide batch.size = 1 for task 'forward'"},
-      {{"--plugin", "vit", "--workload", "vit-train", "--set", "train.zero=4"}, "train.zero"},
+      {{"--plugin", "vit", "--workload", "vit-train", "--set", "train.zero=4"},
+       "key 'train.zero' = 4 is not allowed: expected an integer from 0 to 3"},
       {{"--plugin", "hf_decoder", "--model", "llama-2-7b", "--workload", "llm-train", "--set", "parallel.tp=2"},
        "workload key 'parallel.tp' = 2: tensor parallelism is modeled for task 'generate' only, not 'train' (data "
        "parallelism, parallel.dp, is) (allowed: 1)"},
-      {{"--plugin", "hf_decoder", "--model", "llama-2-7b", "--workload", "llm-train", "--set", "parallel.dp=16",
-        "--set", "batch.size=16"},
-       "exceed hardware 'h100-sxm'"},
+      {{"--plugin", "vit", "--workload", "vit-train", "--set", "parallel.dp=16"},
+       "parallel.tp * parallel.pp * parallel.dp = 16 GPUs exceed hardware 'h100-sxm'"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.message);
@@ -170,7 +179,10 @@ TEST_CASE("data parallelism refusals are one line and exit 3") {
     const auto p = run_process(args);
     CAPTURE(p.err);
     CHECK(p.exit_code == 3);
-    CHECK(split_lines(p.err).size() == 1);
+    // One error line (hf_decoder may warn first about the model file's ignored keys).
+    int errors = 0;
+    for (const auto& line : split_lines(p.err)) errors += line.find("error: ") != std::string::npos ? 1 : 0;
+    CHECK(errors == 1);
     CHECK(p.err.find(c.message) != std::string::npos);
   }
 }
