@@ -792,8 +792,8 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
   const auto& s = r.config.settings;
   r.batch = static_cast<uint64_t>(s.at("batch.size").value.integer);
   if (!generate && r.batch % r.layout.dp != 0) {  // the global batch is split over the replicas
-    throw InputError("workload key 'parallel.dp' = " + std::to_string(r.layout.dp) + " must divide batch.size = " +
-                     std::to_string(r.batch) + " for task '" + task_name(r.task) +
+    throw InputError("workload key 'parallel.dp' = " + std::to_string(r.layout.dp) +
+                     " must divide batch.size = " + std::to_string(r.batch) + " for task '" + task_name(r.task) +
                      "' (each replica runs batch.size / parallel.dp samples) (allowed: " + divisors_text(r.batch) +
                      ")");
   }

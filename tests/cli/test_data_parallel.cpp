@@ -75,10 +75,9 @@ TEST_CASE("vit-train over 8 GPUs: ZeRO stages divide the model states exactly") 
                                   num(j, {"summary", "training", "parts", "backward", "time_s"}) +
                                   num(j, {"summary", "training", "parts", "optimizer", "time_s"}) +
                                   num(j, {"summary", "training", "comm", "time_s"}))
-                          .epsilon(1e-12));
+                      .epsilon(1e-12));
     // The optimizer updates this GPU's eighth from stage 1 on.
-    CHECK(num(j, {"summary", "training", "parts", "optimizer", "cuda_flops"}) ==
-          (zero >= 1 ? 12 * kP / 8 : 12 * kP));
+    CHECK(num(j, {"summary", "training", "parts", "optimizer", "cuda_flops"}) == (zero >= 1 ? 12 * kP / 8 : 12 * kP));
     // Throughput: the global batch over the step. The forward and backward of 32 images take 1/8 of 256's
     // (to 0.03 %: the weights' traffic does not shrink with the batch); communication and, at stage 0, the
     // whole optimizer update on every GPU keep samples/s below 8× one GPU's (measured 6.40×, 7.08×, 7.08×,
@@ -96,11 +95,10 @@ TEST_CASE("vit-train over 8 GPUs: ZeRO stages divide the model states exactly") 
     const double expected_speedup[] = {6.40, 7.08, 7.08, 6.70};
     CHECK(speedup == doctest::Approx(expected_speedup[zero]).epsilon(1e-3));
     CHECK(num(j, {"summary", "memory", "total_bytes"}) ==
-          doctest::Approx(num(j, {"summary", "memory", "weights_bytes"}) +
-                          num(j, {"summary", "memory", "gradients_bytes"}) +
-                          num(j, {"summary", "memory", "optimizer_bytes"}) +
-                          num(j, {"summary", "memory", "activations_bytes"}) +
-                          num(j, {"summary", "memory", "gathered_weights_bytes"})));
+          doctest::Approx(
+              num(j, {"summary", "memory", "weights_bytes"}) + num(j, {"summary", "memory", "gradients_bytes"}) +
+              num(j, {"summary", "memory", "optimizer_bytes"}) + num(j, {"summary", "memory", "activations_bytes"}) +
+              num(j, {"summary", "memory", "gathered_weights_bytes"})));
     CHECK(num(j, {"summary", "memory", "all_gpus_total_bytes"}) == 8 * num(j, {"summary", "memory", "total_bytes"}));
     CHECK(at(j, {"summary", "memory", "fits"}).as_bool());
   }
@@ -108,8 +106,8 @@ TEST_CASE("vit-train over 8 GPUs: ZeRO stages divide the model states exactly") 
 
 TEST_CASE("dp = 1 and ZeRO 0 leave a training report unchanged") {
   const auto base = run_json({"--plugin", "vit", "--workload", "vit-train"});
-  const auto same = run_json({"--plugin", "vit", "--workload", "vit-train", "--set", "parallel.dp=1", "--set",
-                              "train.zero=0"});
+  const auto same =
+      run_json({"--plugin", "vit", "--workload", "vit-train", "--set", "parallel.dp=1", "--set", "train.zero=0"});
   CHECK(base.as_object().at("summary") == same.as_object().at("summary"));
   for (const char* k : {"parallel"}) CHECK_FALSE(has(base, "", k));
   CHECK_FALSE(has(base, "training", "comm"));
@@ -194,9 +192,9 @@ TEST_CASE("markdown and html show data parallelism and ZeRO") {
   CAPTURE(p.err);
   REQUIRE(p.exit_code == 0);
   const std::string md = read_file(out / "report.md"), html = read_file(out / "report.html");
-  for (const char* s : {"data parallelism (figures per GPU)", "8 replicas of 32 samples, one GPU each, ZeRO stage 3",
-                        "data-parallel communication (not overlapped", "ZeRO-3 gathered weights",
-                        "## Memory (per GPU)"}) {
+  for (const char* s :
+       {"data parallelism (figures per GPU)", "8 replicas of 32 samples, one GPU each, ZeRO stage 3",
+        "data-parallel communication (not overlapped", "ZeRO-3 gathered weights", "## Memory (per GPU)"}) {
     CAPTURE(s);
     CHECK(md.find(s) != std::string::npos);
   }

@@ -204,7 +204,8 @@ Step training_step(const StageTree& t, const std::vector<NodeValues>& own, const
   for (uint32_t i = 1; i < n; ++i) {
     if (t.nodes[i].parent == 0 && has_attention[i]) st.layers += t.nodes[i].multiplicity;
   }
-  for (const auto& [L, bytes] : unit_weights) st.largest_unit_weight_bytes = std::max(st.largest_unit_weight_bytes, bytes);
+  for (const auto& [L, bytes] : unit_weights)
+    st.largest_unit_weight_bytes = std::max(st.largest_unit_weight_bytes, bytes);
   switch (o.recompute) {
     case Recompute::None:
       st.activation_bytes = saved_outside + saved_none;
