@@ -27,7 +27,7 @@ struct Step {
   Part backward;      // its backward pass (activation and weight gradients)
   Part recompute;     // the forward work run again (0 without recomputation)
   Part optimizer;     // one optimizer update over every parameter
-  double time_s = 0;  // forward + backward + recompute + optimizer
+  double time_s = 0;  // forward + backward + recompute + optimizer (+ comm_time_s, apply_data_parallel)
   // Model FLOPs: 3 × the forward Tensor-Core FLOPs (every matmul's backward is twice its forward; recomputation,
   // including flash attention's recomputation of QKᵀ in its backward kernel, is excluded).
   double model_flops = 0;
