@@ -74,6 +74,12 @@ void print_task_summary(std::ostringstream& o, const core::RunResult& r) {
   const bool train = r.training != nullptr;
   o << "task " << core::task_name(r.task) << ", parameters " << (params ? si(*params, "") : "n/a") << ", "
     << r.samples() << " samples of " << r.tokens_per_sample() << " tokens\n";
+  const uint32_t dp = r.prepared ? r.prepared->layout.dp : 1;
+  if (dp > 1) {  // data parallelism: the figures below are one GPU's, the throughput the replicas' together
+    o << "data parallel: " << dp << " GPUs of " << r.prepared->replica_batch() << " samples each";
+    if (train) o << ", ZeRO stage " << r.training_options.zero;
+    o << "; per GPU:\n";
+  }
   char line[256];
   std::snprintf(line, sizeof line, "%-9s %12s %12s %12s %10s\n", train ? "part" : "stage", "TC FLOPs", "CUDA FLOPs",
                 "I/O", "time");
@@ -90,6 +96,11 @@ void print_task_summary(std::ostringstream& o, const core::RunResult& r) {
     row("backward", st.backward.tc_flops, st.backward.cuda_flops, st.backward.io_bytes, st.backward.time_s);
     row("recompute", st.recompute.tc_flops, st.recompute.cuda_flops, st.recompute.io_bytes, st.recompute.time_s);
     row("optimizer", st.optimizer.tc_flops, st.optimizer.cuda_flops, st.optimizer.io_bytes, st.optimizer.time_s);
+    if (st.dp > 1) {  // the DP collectives: bytes sent per GPU in the I/O column, not overlapped
+      std::snprintf(line, sizeof line, "%-9s %12s %12s %12s %10s\n", "dp comm", "", "", si(st.comm_bytes, "B").c_str(),
+                    seconds(st.comm_time_s).c_str());
+      o << line;
+    }
     time = st.time_s;
   } else {
     for (const auto& s : r.stages) {
@@ -112,6 +123,7 @@ void print_task_summary(std::ostringstream& o, const core::RunResult& r) {
     const core::training::Step& st = *r.training;
     o << "memory: weights " << si(st.weight_bytes, "B") << " + gradients " << si(st.gradient_bytes, "B")
       << " + optimizer " << si(st.optimizer_bytes, "B") << " + activations " << si(st.activation_bytes, "B");
+    if (st.gathered_weight_bytes > 0) o << " + gathered weights " << si(st.gathered_weight_bytes, "B");
   } else {
     o << "memory: weights " << opt(r.weights_bytes(), "B") << " + peak activations "
       << opt(r.activations_peak_bytes(), "B");

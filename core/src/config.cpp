@@ -421,6 +421,9 @@ void KeyCatalog::add_task_keys(const std::string& plugin, uint32_t tasks) {
     no.type = MM_VALUE_BOOL;
     keys_.push_back(make_decl("train.dropout", MM_VALUE_BOOL, no, 1, 0, {},
                               "dropout masks kept for the backward pass (GPT-style; Korthikanti et al. 2022)"));
+    keys_.push_back(make_decl("train.zero", MM_VALUE_INT, int_value(0), 0, 3, {},
+                              "ZeRO stage over the parallel.dp replicas: 0 none, 1 optimizer states sharded, 2 + "
+                              "gradients, 3 + weights (docs/training.md)"));
   }
 }
 

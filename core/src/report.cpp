@@ -446,8 +446,22 @@ void add_task_summary(DocTree& t, DocTree::Node* sum, const RunResult& run) {
   t.set(sum, train ? "step_time_s" : "time_s", time);
   t.set(sum, "samples_per_s", time > 0 ? samples / time : 0.0);
   t.set(sum, "tokens_per_s", time > 0 ? samples * tokens / time : 0.0);
+  // Data parallelism (and ZeRO): keys added only then, so that a single-GPU report keeps its keys.
+  const ParallelLayout& layout = run.prepared->layout;
+  const bool sharded = !layout.trivial() || (train && run.training_options.zero > 0);
+  if (sharded) {
+    Node* par = t.object(sum, "parallel");
+    t.set_int(par, "tp", layout.tp);
+    t.set_int(par, "pp", layout.pp);
+    t.set_int(par, "ep", layout.ep);
+    t.set_int(par, "dp", layout.dp);
+    t.set_int(par, "gpus", static_cast<int64_t>(layout.gpus()));
+    t.set_int(par, "samples_per_replica", static_cast<int64_t>(run.prepared->replica_batch()));
+  }
   Node* mem = t.object(sum, "memory");
-  t.set(mem, "weights_bytes", run.weights_bytes());
+  auto weights = run.weights_bytes();
+  if (train && weights && run.training_options.zero >= 3) *weights /= layout.dp;  // ZeRO-3: this GPU's shard
+  t.set(mem, "weights_bytes", weights);
   if (train) {
     const training::Step& st = *run.training;
     const double peak = run.hardware.tensor_peak_for(run.compute_dtype);
@@ -467,10 +481,19 @@ void add_task_summary(DocTree& t, DocTree::Node* sum, const RunResult& run) {
     t.set(tr, "hardware_flops", st.hardware_flops);
     t.set(tr, "tensor_core_peak_flops", peak);
     t.set(tr, "layers", st.layers);
+    if (sharded) {
+      t.set_int(tr, "zero", run.training_options.zero);
+      Node* comm = t.object(tr, "comm");
+      t.set(comm, "bytes", st.comm_bytes);
+      t.set(comm, "time_s", st.comm_time_s);
+      t.set(comm, "algorithm", st.comm_algorithm);
+      t.set(comm, "overlap", false);
+    }
     t.set(mem, "gradients_bytes", st.gradient_bytes);
     t.set(mem, "optimizer_bytes", st.optimizer_bytes);
     t.set(mem, "activations_bytes", st.activation_bytes);
     t.set(mem, "recompute_working_bytes", st.recompute_working_bytes);
+    if (sharded) t.set(mem, "gathered_weights_bytes", st.gathered_weight_bytes);
   } else {
     t.set(mem, "activations_peak_bytes", run.activations_peak_bytes());
   }
@@ -482,6 +505,7 @@ void add_task_summary(DocTree& t, DocTree::Node* sum, const RunResult& run) {
   } else {
     t.set_null(mem, "fits");
   }
+  if (sharded) t.set(mem, "all_gpus_total_bytes", total ? std::optional<double>(*total * layout.gpus()) : std::nullopt);
 }
 
 }  // namespace

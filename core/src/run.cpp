@@ -598,7 +598,7 @@ Evaluator evaluator_for(const PreparedRun& p, const Hardware& hw, std::vector<st
 StageResult stage_head(const PreparedRun& p, const PreparedRun::Stage& ps, uint64_t N) {
   StageResult res;
   res.stage = ps.stage;
-  res.batch = p.batch;
+  res.batch = p.replica_batch();
   res.query_tokens = ps.query_tokens;
   res.kv_len = ps.kv_len;
   res.steps = ps.stage == MM_STAGE_DECODE ? N - 1 : 1;
@@ -738,13 +738,28 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
         training::optimizer_named(st.at("train.optimizer").value.string, st.at("train.master_weights").value.boolean)
             .value();
     r.training.dropout = st.at("train.dropout").value.boolean;
+    r.training.zero = static_cast<int>(st.at("train.zero").value.integer);
   }
   // The layout, before the plugin sees it: core's own checks, then what the plugin declares it can shard.
   r.layout = parallel_layout(r.config);
   check_plugin_parallel(plugin, r.layout);
-  if (r.task != MM_TASK_GENERATE && !r.layout.trivial()) {
-    throw InputError("parallel.* > 1 is modeled for task 'generate' only, not '" + std::string(task_name(r.task)) +
-                     "' (data parallelism and ZeRO for training are not modeled yet): set every parallel.* to 1");
+  if (r.task != MM_TASK_GENERATE) {
+    // forward and train: data parallelism only (docs/training.md); tensor, pipeline and expert parallelism of a
+    // training step or a forward pass are not modeled.
+    const struct {
+      const char* key;
+      uint32_t value;
+      const char* what;
+    } others[] = {{"parallel.tp", r.layout.tp, "tensor"},
+                  {"parallel.pp", r.layout.pp, "pipeline"},
+                  {"parallel.ep", r.layout.ep, "expert"}};
+    for (const auto& o : others) {
+      if (o.value > 1) {
+        throw InputError("workload key '" + std::string(o.key) + "' = " + std::to_string(o.value) + ": " + o.what +
+                         " parallelism is modeled for task 'generate' only, not '" + task_name(r.task) +
+                         "' (data parallelism, parallel.dp, is) (allowed: 1)");
+      }
+    }
   }
   // Plan: token counts and model facts, before any layer exists.
   {
@@ -776,6 +791,12 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
   }
   const auto& s = r.config.settings;
   r.batch = static_cast<uint64_t>(s.at("batch.size").value.integer);
+  if (!generate && r.batch % r.layout.dp != 0) {  // the global batch is split over the replicas
+    throw InputError("workload key 'parallel.dp' = " + std::to_string(r.layout.dp) +
+                     " must divide batch.size = " + std::to_string(r.batch) + " for task '" + task_name(r.task) +
+                     "' (each replica runs batch.size / parallel.dp samples) (allowed: " + divisors_text(r.batch) +
+                     ")");
+  }
   const uint64_t N = generate ? config_new_tokens(r.config) : 0;
   const uint64_t P = r.plan.prefill_tokens;
   if (P == 0) {
@@ -824,7 +845,7 @@ std::shared_ptr<const PreparedRun> prepare_run(std::shared_ptr<const Plugin> plu
     ctx.stage = sp.stage;
     ctx.config = &r.config;
     ctx.precision = &r.precision;
-    ctx.batch = r.batch;
+    ctx.batch = r.replica_batch();  // forward and train: one replica's share of the global batch
     ctx.query_tokens = sp.q;
     ctx.kv_len = sp.kv;
     ctx.steps = sp.steps;
@@ -928,7 +949,11 @@ RunResult evaluate_run(const std::shared_ptr<const PreparedRun>& prepared, const
     const PreparedRun::Stage& ps = p.stages.front();  // the forward stage
     const RooflineRates rates{hw.tensor_peak_for(p.compute_dtype) * hw.eff_tensor, hw.cuda_fp32_peak * hw.eff_cuda,
                               hw.bandwidth * hw.eff_memory};
-    r.training = std::make_shared<const training::Step>(training::training_step(*ps.tree, ps.own, rates, p.training));
+    training::Step st = training::training_step(*ps.tree, ps.own, rates, p.training);
+    if (p.layout.dp > 1 || p.training.zero > 0) {
+      training::apply_data_parallel(st, hw, p.layout.dp, p.layout.tp, p.training.zero);
+    }
+    r.training = std::make_shared<const training::Step>(st);
   }
   return r;
 }

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <modelmeter/core/errors.hpp>
+#include <modelmeter/core/hardware.hpp>
 #include <modelmeter/core/training.hpp>
 #include <modelmeter/sdk.hpp>
 #include <string>
@@ -180,4 +182,84 @@ TEST_CASE("weights gradients and Adam states: 16 bytes per parameter with bf16 w
   CHECK_FALSE(tr::optimizer_named("lion", true).has_value());
   CHECK(tr::parse_recompute("selective") == tr::Recompute::Selective);
   CHECK_FALSE(tr::parse_recompute("partial").has_value());
+}
+
+TEST_CASE("ZeRO memory per GPU: Rajbhandari 2020 Figure 1 with 7.5B parameters on 64 GPUs and K = 12") {
+  const double psi = 7.5e9, nd = 64, K = 12;
+  // Baseline (2 + 2 + K)Ψ = 120 GB; P_os 2Ψ + 2Ψ + KΨ/Nd = 31.4 GB; P_os+g 2Ψ + (2 + K)Ψ/Nd = 16.6 GB;
+  // P_os+g+p (2 + 2 + K)Ψ/Nd = 1.88 GB. Every figure below is an exact double.
+  const double expected[] = {(2 + 2 + K) * psi, 2 * psi + 2 * psi + K * psi / nd, 2 * psi + (2 + K) * psi / nd,
+                             (2 + 2 + K) * psi / nd};
+  const double paper_gb[] = {120e9, 31.40625e9, 16.640625e9, 1.875e9};
+  for (int zero = 0; zero <= 3; ++zero) {
+    CAPTURE(zero);
+    const tr::ZeroMemory z = tr::zero_memory(2 * psi, 2 * psi, K * psi, nd, zero);
+    CHECK(z.total() == expected[zero]);
+    CHECK(z.total() == paper_gb[zero]);
+  }
+  const tr::ZeroMemory z3 = tr::zero_memory(2 * psi, 2 * psi, K * psi, nd, 3);
+  CHECK(z3.weights == 2 * psi / nd);
+  CHECK(z3.gradients == 2 * psi / nd);
+  CHECK(z3.optimizer == K * psi / nd);
+  // One GPU: nothing to shard.
+  CHECK(tr::zero_memory(2 * psi, 2 * psi, K * psi, 1, 3).total() == 16 * psi);
+}
+
+TEST_CASE("ZeRO communication per GPU: 2(g-1)/g 2Psi for stages 0 to 2 and 3(g-1)/g 2Psi for stage 3") {
+  namespace core = modelmeter::core;
+  const double psi = 7.5e9, g = 64, bf16 = 2;
+  for (int zero = 0; zero <= 3; ++zero) {
+    CAPTURE(zero);
+    double sent = 0;
+    for (const tr::ZeroCollective& c : tr::zero_collectives(bf16 * psi, bf16 * psi, zero)) {
+      sent += core::collective_bytes(c.kind, c.bytes, g);
+    }
+    CHECK(sent == (zero < 3 ? 2 : 3) * (g - 1) / g * psi * bf16);
+  }
+  CHECK(tr::zero_collectives(1, 1, 1).size() == 1);
+  CHECK(tr::zero_collectives(1, 1, 1).front().kind == core::Collective::AllReduce);
+  CHECK(tr::zero_collectives(1, 1, 2).front().kind == core::Collective::ReduceScatter);
+  CHECK(tr::zero_collectives(1, 1, 3).size() == 3);
+}
+
+TEST_CASE("data parallelism on a GPT step: shards divide exactly and the collectives join the step time") {
+  namespace core = modelmeter::core;
+  const Gpt g = kGpt;
+  const double h = g.h, V = g.V;
+  core::Hardware hw;
+  hw.id = "test";
+  hw.gpus_per_node = 8;
+  hw.link_bandwidth = 100e9;
+  hw.link_latency = 1e-6;
+  const tr::Step one = step(g, MM_ATTENTION_FLASH, tr::Recompute::None, false);
+  // The largest unit: the embedding (V·h bf16 weights) and the head (h·V) beat a block (12h² + 13h).
+  CHECK(one.largest_unit_weight_bytes == 2 * V * h);
+  {  // dp = 1, ZeRO 0: unchanged
+    tr::Step s = one;
+    tr::apply_data_parallel(s, hw, 1, 1, 0);
+    CHECK(s.time_s == one.time_s);
+    CHECK(s.total_bytes() == one.total_bytes());
+    CHECK(s.comm_bytes == 0);
+  }
+  const double dp = 4;
+  for (int zero = 0; zero <= 3; ++zero) {
+    CAPTURE(zero);
+    tr::Step s = one;
+    tr::apply_data_parallel(s, hw, dp, 1, zero);
+    CHECK(s.optimizer_bytes == (zero >= 1 ? one.optimizer_bytes / dp : one.optimizer_bytes));
+    CHECK(s.gradient_bytes == (zero >= 2 ? one.gradient_bytes / dp : one.gradient_bytes));
+    CHECK(s.weight_bytes == (zero >= 3 ? one.weight_bytes / dp : one.weight_bytes));
+    CHECK(s.gathered_weight_bytes == (zero >= 3 ? 2 * V * h * 3 / 4 : 0));
+    CHECK(s.activation_bytes == one.activation_bytes);
+    const double W = one.weight_bytes;  // = gradient bytes (bf16)
+    CHECK(s.comm_bytes == (zero < 3 ? 2 : 3) * 3 / dp * W);
+    // Ring inside one node of 4: all-reduce 2·3 latencies + 2·3/4·S / B; reduce-scatter and all-gather half that.
+    const double ring = 3 * 1e-6 + 3.0 / 4 * W / 100e9;
+    CHECK(s.comm_time_s == doctest::Approx((zero < 3 ? 2 : 3) * ring).epsilon(1e-12));
+    CHECK(s.optimizer.time_s == (zero >= 1 ? one.optimizer.time_s / dp : one.optimizer.time_s));
+    CHECK(s.time_s == doctest::Approx(s.forward.time_s + s.backward.time_s + s.optimizer.time_s + s.comm_time_s));
+  }
+  // Across nodes the profile needs a network.
+  tr::Step s = one;
+  CHECK_THROWS_AS(tr::apply_data_parallel(s, hw, 16, 1, 1), core::InputError);
 }

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <modelmeter/core/collectives.hpp>
+#include <modelmeter/core/hardware.hpp>
 #include <modelmeter/core/training.hpp>
 #include <string>
 #include <utility>
@@ -161,6 +163,7 @@ Step training_step(const StageTree& t, const std::vector<NodeValues>& own, const
 
   std::map<std::pair<uint32_t, std::string>, bool> fused_inputs;  // (parent, fusion group) whose input is kept
   std::map<uint32_t, double> layer_checkpoint, layer_working;     // per layer: input of its first op; one instance
+  std::map<uint32_t, double> unit_weights;                        // per root child: its weights, one instance
   double saved_none = 0, saved_selective = 0, saved_outside = 0;
   for (uint32_t i = 0; i < n; ++i) {
     const StageTree::Node& nd = t.nodes[i];
@@ -172,6 +175,7 @@ Step training_step(const StageTree& t, const std::vector<NodeValues>& own, const
     st.parameters += m * value(f, MM_METRIC_PARAMETERS);
     st.weight_bytes += m * value(f, MM_METRIC_WEIGHT_BYTES);
     st.gradient_bytes += m * value(b, MM_METRIC_WEIGHT_BYTES);
+    if (i > 0) unit_weights[top[i]] += m / t.nodes[top[i]].multiplicity * value(f, MM_METRIC_WEIGHT_BYTES);
 
     const bool layer = in_layer(i);
     const ops::CoreOp* op = is_leaf(t, i) ? ops::core_op_of(nd.layer) : nullptr;
@@ -200,6 +204,8 @@ Step training_step(const StageTree& t, const std::vector<NodeValues>& own, const
   for (uint32_t i = 1; i < n; ++i) {
     if (t.nodes[i].parent == 0 && has_attention[i]) st.layers += t.nodes[i].multiplicity;
   }
+  for (const auto& [L, bytes] : unit_weights)
+    st.largest_unit_weight_bytes = std::max(st.largest_unit_weight_bytes, bytes);
   switch (o.recompute) {
     case Recompute::None:
       st.activation_bytes = saved_outside + saved_none;
@@ -230,6 +236,53 @@ Step training_step(const StageTree& t, const std::vector<NodeValues>& own, const
   st.model_flops = 3 * st.forward.tc_flops;
   st.hardware_flops = st.forward.tc_flops + st.backward.tc_flops + st.recompute.tc_flops;
   return st;
+}
+
+ZeroMemory zero_memory(double weight_bytes, double gradient_bytes, double optimizer_bytes, double dp,
+                       int zero) noexcept {
+  const double g = std::max(1.0, dp);
+  ZeroMemory z;
+  z.optimizer = zero >= 1 ? optimizer_bytes / g : optimizer_bytes;
+  z.gradients = zero >= 2 ? gradient_bytes / g : gradient_bytes;
+  z.weights = zero >= 3 ? weight_bytes / g : weight_bytes;
+  return z;
+}
+
+std::vector<ZeroCollective> zero_collectives(double weight_bytes, double gradient_bytes, int zero) {
+  if (zero <= 1) return {{Collective::AllReduce, gradient_bytes}};
+  if (zero == 2) return {{Collective::ReduceScatter, gradient_bytes}, {Collective::AllGather, weight_bytes}};
+  return {{Collective::AllGather, weight_bytes},  // forward: each unit's weights gathered before it runs
+          {Collective::AllGather, weight_bytes},  // backward: gathered again (freed after the forward)
+          {Collective::ReduceScatter, gradient_bytes}};
+}
+
+void apply_data_parallel(Step& st, const Hardware& hw, double dp, double stride, int zero) {
+  st.dp = std::max(1.0, dp);
+  st.zero = zero;
+  const double g = st.dp;
+  // Communication: the unsharded buffers (every replica holds the full gradients before they are reduced).
+  if (g > 1) {
+    const CommPlacement place = place_group(hw, g, stride);
+    for (const ZeroCollective& c : zero_collectives(st.weight_bytes, st.gradient_bytes, zero)) {
+      st.comm_bytes += collective_bytes(c.kind, c.bytes, g);
+      const CollectiveTime ct = collective_time(hw, c.kind, c.bytes, place);
+      st.comm_time_s += ct.time_s;
+      st.comm_algorithm = ct.algorithm;
+    }
+  }
+  // Stage 3 gathers the largest unit's full weights while it runs (its own 1/dp shard is part of them).
+  if (zero >= 3 && g > 1) st.gathered_weight_bytes = st.largest_unit_weight_bytes * (g - 1) / g;
+  // From stage 1 each GPU updates only its 1/dp of the parameters.
+  if (zero >= 1) {
+    st.optimizer.cuda_flops /= g;
+    st.optimizer.io_bytes /= g;
+    st.optimizer.time_s /= g;
+  }
+  const ZeroMemory z = zero_memory(st.weight_bytes, st.gradient_bytes, st.optimizer_bytes, g, zero);
+  st.weight_bytes = z.weights;
+  st.gradient_bytes = z.gradients;
+  st.optimizer_bytes = z.optimizer;
+  st.time_s = st.forward.time_s + st.backward.time_s + st.recompute.time_s + st.optimizer.time_s + st.comm_time_s;
 }
 
 }  // namespace modelmeter::core::training

@@ -752,6 +752,12 @@ void task_overview(std::string& h, const Doc& doc, const std::string& task, Colo
                   {"samples per batch", txt(integer(summary["samples"]))},
                   {"tokens per sample", txt(integer(summary["tokens_per_sample"]))},
               });
+  if (const Doc par = summary["parallel"]; par.valid()) {  // data parallelism (and ZeRO): figures per GPU
+    std::string dp = integer(par["dp"]) + " replicas of " + integer(par["samples_per_replica"]) +
+                     " samples, one GPU each" + (train ? ", ZeRO stage " + integer(training["zero"]) : "") +
+                     "; time and memory are one GPU's, throughput the replicas' together";
+    kv_table(h, {{"data parallelism", txt(dp)}});
+  }
 
   h += "<h2>Stages</h2>\n";
   std::vector<std::vector<Cell>> rows;
@@ -781,6 +787,14 @@ void task_overview(std::string& h, const Doc& doc, const std::string& task, Colo
       rows.push_back(std::move(r));
     }
     table(h, {txt("part"), numc("TC FLOPs"), numc("CUDA FLOPs"), numc("I/O"), numc("time")}, rows);
+    if (const Doc comm = training["comm"]; comm.valid()) {
+      kv_table(h, {
+                      {"data-parallel communication per GPU", numc(bytes(num(comm["bytes"])))},
+                      {std::string("its time (") + (comm["overlap"].as_bool() ? "" : "not ") +
+                           "overlapped, in the step time)",
+                       numc(seconds(num(comm["time_s"])))},
+                  });
+    }
     kv_table(h, {
                     {"model FLOPs per step (3 × forward)", numc(flops(num(training["model_flops"])))},
                     {"hardware FLOPs per step", numc(flops(num(training["hardware_flops"])))},
@@ -792,7 +806,7 @@ void task_overview(std::string& h, const Doc& doc, const std::string& task, Colo
        "for details.</p>\n";
   h += component_bars_svg(stages, colours);
 
-  h += "<h2>Memory</h2>\n";
+  h += summary["parallel"].valid() ? "<h2>Memory per GPU</h2>\n" : "<h2>Memory</h2>\n";
   if (train) {
     h += memory_parts_svg({{"weights", {num(mem["weights_bytes"]), "#4e79a7"}},
                            {"gradients", {num(mem["gradients_bytes"]), "#59a14f"}},
@@ -809,6 +823,13 @@ void task_overview(std::string& h, const Doc& doc, const std::string& task, Colo
                     {"capacity", numc(bytes(num(mem["capacity_bytes"])))},
                     {"fits", Cell{fits ? "<span class=\"yes\">yes</span>" : "<span class=\"no\">no</span>", false}},
                 });
+    if (mem["gathered_weights_bytes"].valid()) {
+      kv_table(h, {
+                      {"ZeRO-3 gathered weights (largest unit, while it runs; in the total)",
+                       numc(bytes(num(mem["gathered_weights_bytes"])))},
+                      {"all GPUs together", numc(bytes(num(mem["all_gpus_total_bytes"])))},
+                  });
+    }
   } else {
     h += memory_parts_svg({{"weights", {num(mem["weights_bytes"]), "#4e79a7"}},
                            {"peak activations", {num(mem["activations_peak_bytes"]), "#e15759"}}},

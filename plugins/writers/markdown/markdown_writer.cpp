@@ -341,6 +341,12 @@ std::string task_summary_section(const Doc& r, std::string_view task) {
   t.row({"parameters", params.is_null() ? "n/a" : grouped(params.as_int()) + " (" + si(params.as_number(), "") + ")"});
   t.row({"samples per batch", count(s["samples"].as_number())});
   t.row({"tokens per sample", count(s["tokens_per_sample"].as_number())});
+  if (const Doc par = s["parallel"]; par.valid()) {  // data parallelism (and ZeRO): per-GPU figures below
+    std::string dp = count(par["dp"].as_number()) + " replicas of " + count(par["samples_per_replica"].as_number()) +
+                     " samples, one GPU each";
+    if (train) dp += ", ZeRO stage " + count(s["training"]["zero"].as_number());
+    t.row({"data parallelism (figures per GPU)", dp});
+  }
   if (train) {
     const Doc tr = s["training"];
     t.row({"recomputation", code(tr["recompute"].as_string())});
@@ -349,6 +355,11 @@ std::string task_summary_section(const Doc& r, std::string_view task) {
     t.row({"step time", seconds(s["step_time_s"])});
     for (const char* part : {"forward", "backward", "recompute", "optimizer"}) {
       t.row({std::string("… ") + part, seconds(tr["parts"][part]["time_s"])});
+    }
+    if (const Doc comm = tr["comm"]; comm.valid()) {
+      t.row({std::string("… data-parallel communication (") + (comm["overlap"].as_bool() ? "" : "not ") +
+                 "overlapped; " + bytes(comm["bytes"]) + " sent per GPU)",
+             seconds(comm["time_s"])});
     }
   } else {
     t.row({"time", seconds(s["time_s"])});
@@ -398,13 +409,17 @@ std::string task_memory_section(const Doc& r, std::string_view task) {
     t.row({"activations kept for the backward pass (" + cell(r.path("summary.training.recompute").as_string()) +
                " recomputation)",
            bytes(m["activations_bytes"])});
+    if (m["gathered_weights_bytes"].valid()) {
+      t.row({"ZeRO-3 gathered weights (the largest unit, while it runs)", bytes(m["gathered_weights_bytes"])});
+    }
   } else {
     t.row({"peak activations (largest live set of one op)", bytes(m["activations_peak_bytes"])});
   }
   t.row({"**total**", "**" + bytes(m["total_bytes"]) + "**"});
   t.row({"capacity (" + cell(r.path("hardware.name").as_string()) + ")", bytes(m["capacity_bytes"])});
   t.row({"fits", m["fits"].is_null() ? "n/a" : m["fits"].as_bool() ? "yes" : "**NO**"});
-  return "## Memory\n\n" + t.text();
+  if (m["all_gpus_total_bytes"].valid()) t.row({"all GPUs together", bytes(m["all_gpus_total_bytes"])});
+  return std::string(r.path("summary.parallel").valid() ? "## Memory (per GPU)\n\n" : "## Memory\n\n") + t.text();
 }
 
 std::string workload_section(const Doc& r) {

@@ -185,8 +185,11 @@ struct PreparedRun {
   std::string model_name;
   mm_precision precision{};
   mm_dtype compute_dtype = MM_DTYPE_BF16;
-  uint64_t batch = 1;
+  uint64_t batch = 1;     // batch.size: generate, per replica; forward and train, the global batch
   ParallelLayout layout;  // parallel.* (all 1 by default)
+  // The samples one replica's stage trees run: batch.size, or batch.size / parallel.dp for forward and train
+  // (whose global batch is split over the data-parallel replicas; docs/training.md).
+  uint64_t replica_batch() const noexcept { return task == MM_TASK_GENERATE ? batch : batch / layout.dp; }
   // With a parallel layout: the whole model's parameters and weight bytes over every GPU, each weight counted
   // once (a build with every parallel.* = 1); nullopt when the layout is trivial or a metric is not provided.
   std::optional<double> model_parameters, model_weight_bytes;

@@ -31,6 +31,9 @@ struct Options {
   // Dropout after attention probabilities and before each residual add (GPT): 1-byte masks and the dropped
   // probabilities are kept for the backward pass (Korthikanti's figures assume it). Off: no dropout (Llama).
   bool dropout = false;
+  // ZeRO stage (Rajbhandari et al. 2020) over the data-parallel group (workload key train.zero, docs/training.md):
+  // 0 none, 1 optimizer states sharded, 2 + gradients, 3 + weights.
+  int zero = 0;
 };
 
 }  // namespace modelmeter::core::training
