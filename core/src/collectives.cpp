@@ -85,15 +85,33 @@ CollectiveTime collective_time(const Hardware& hw, Collective c, double bytes, C
     case Collective::ReduceScatter: {
       // Phases: 2 (reduce-scatter + all-gather) for all-reduce, 1 otherwise.
       const double phases = c == Collective::AllReduce ? 2 : 1;
-      if (r > 1) t.link_s = phases * (r - 1) * al + phases * (r - 1) / r * bytes / bl;
+      bool nvls = false;
+      if (r > 1) {
+        t.link_s = phases * (r - 1) * al + phases * (r - 1) / r * bytes / bl;
+        t.bytes = phases * (r - 1) / r * bytes;
+        if (c == Collective::AllReduce && hw.nvls) {
+          // NVLink SHARP: each GPU sends its whole S to the switch, which reduces it in flight and returns the
+          // GPU's 1/r of the sum (multimem.ld_reduce); the GPU then stores its S/r for the switch to multicast to
+          // all r (multimem.st). Sent per GPU: S + S/r, received the same; one latency for the whole operation.
+          const double sent = (r + 1) / r * bytes;
+          const double time = hw.nvls_latency + sent / bl;
+          if (time < t.link_s) {
+            t.link_s = time;
+            t.bytes = sent;
+            nvls = true;
+          }
+        }
+      }
       if (n > 1) {
         const double share = bytes / r;  // each GPU of a node carries its 1/r over its own NIC
         const double ring = phases * (n - 1) * an + phases * (n - 1) / n * share / bn;
         const double tree = phases * std::ceil(std::log2(n)) * an + phases * share / bn;
         t.network_s = c == Collective::AllReduce ? std::min(ring, tree) : ring;
-        t.algorithm = c == Collective::AllReduce && tree < ring ? "ring+tree" : "ring";
+        t.bytes += phases * (n - 1) / n * share;  // the ring's count for either (docs/parallelism.md)
+        const bool use_tree = c == Collective::AllReduce && tree < ring;
+        t.algorithm = nvls ? (use_tree ? "nvls+tree" : "nvls+ring") : (use_tree ? "ring+tree" : "ring");
       } else {
-        t.algorithm = "ring";
+        t.algorithm = nvls ? "nvls" : "ring";
       }
       break;
     }
@@ -102,6 +120,7 @@ CollectiveTime collective_time(const Hardware& hw, Collective c, double bytes, C
       if (r > 1) t.link_s = al + (r - 1) / g * bytes / bl;
       if (n > 1) t.network_s = an + (g - r) / g * bytes / bn;
       t.time_s = std::max(t.link_s, t.network_s);  // both directions of traffic run concurrently
+      t.bytes = (g - 1) / g * bytes;
       t.algorithm = "direct";
       return t;
     case Collective::SendRecv:
@@ -110,6 +129,7 @@ CollectiveTime collective_time(const Hardware& hw, Collective c, double bytes, C
       } else {
         t.link_s = al + bytes / bl;
       }
+      t.bytes = bytes;
       t.algorithm = "direct";
       break;
   }

@@ -185,8 +185,8 @@ Hardware from_table(const std::filesystem::path& path, const toml::table& root) 
   (void)positive(path, chip, "chip", "boost_clock_mhz", false, 0);
   const toml::table& ic = section(path, root, "interconnect", false);
   only_keys(path, ic, "interconnect",
-            {"gpus_per_node", "link", "link_gb_s", "link_latency_us", "nvswitch", "network", "network_gb_s",
-             "network_latency_us", "nodes"});
+            {"gpus_per_node", "link", "link_gb_s", "link_latency_us", "nvswitch", "nvls", "nvls_latency_us", "network",
+             "network_gb_s", "network_latency_us", "nodes"});
   const auto whole = [&](const char* key, double max) {
     const double v = positive(path, ic, "interconnect", key, false, 0);
     if (v != std::floor(v) || v > max) {
@@ -201,6 +201,7 @@ Hardware from_table(const std::filesystem::path& path, const toml::table& root) 
   hw.network_bandwidth = positive(path, ic, "interconnect", "network_gb_s", false, 0, 1e9);
   hw.link_latency = positive(path, ic, "interconnect", "link_latency_us", false, 0, 1e-6);
   hw.network_latency = positive(path, ic, "interconnect", "network_latency_us", false, 0, 1e-6);
+  hw.nvls_latency = positive(path, ic, "interconnect", "nvls_latency_us", false, 0, 1e-6);
   for (const char* key : {"link", "network"}) {
     if (const toml::node* n = ic.get(key); n != nullptr && !n->is_string()) {
       throw InputError(where(path, *n) + ": key 'interconnect." + key + "' must be a string (a description)");
@@ -227,6 +228,21 @@ Hardware from_table(const std::filesystem::path& path, const toml::table& root) 
       throw InputError(where(path, *n) + ": key 'interconnect.nvswitch' must be true or false");
     }
     hw.nvswitch = *n->value<bool>();
+  }
+  if (const toml::node* n = ic.get("nvls"); n != nullptr) {
+    if (!n->is_boolean()) {
+      throw InputError(where(path, *n) + ": key 'interconnect.nvls' must be true or false");
+    }
+    hw.nvls = *n->value<bool>();
+    if (hw.nvls && !hw.nvswitch) {
+      throw InputError(where(path, *n) +
+                       ": key 'interconnect.nvls' = true needs 'interconnect.nvswitch' = true (NVLink SHARP reduces "
+                       "in the NVSwitch)");
+    }
+  }
+  if (ic.get("nvls_latency_us") != nullptr && !hw.nvls) {
+    throw InputError("hardware file '" + path.string() +
+                     "': key 'interconnect.nvls_latency_us' needs 'interconnect.nvls' = true");
   }
   if (hw.nodes > 1 && !(hw.network_bandwidth > 0)) {
     throw InputError("hardware file '" + path.string() +

@@ -70,30 +70,38 @@ struct Evaluator {
     }
   }
 
-  // Communication time of node i over `count` steps: {calibrated (or roofline), roofline}. A core collective op
-  // by its α–β model (the calibrated all-reduce where a calibration applies); any other node with comm_bytes at
-  // the link bandwidth.
-  std::pair<double, double> comm_time(const StageTree& t, uint32_t i, uint64_t count, const MetricValues& own) const {
-    if (network == nullptr) return {0, 0};
+  struct CommTime {
+    double timed = 0;        // calibrated (or roofline)
+    double roof = 0;         // roofline
+    double bytes_scale = 1;  // comm_bytes of the timed algorithm / the op's ring count (≠ 1 only for NVLS)
+  };
+
+  // Communication time of node i over `count` steps. A core collective op by its α–β model (the calibrated
+  // all-reduce where a calibration applies: comm_bytes then stays the ring's count); any other node with
+  // comm_bytes at the link bandwidth.
+  CommTime comm_time(const StageTree& t, uint32_t i, uint64_t count, const MetricValues& own) const {
+    if (network == nullptr) return {};
     const double n = static_cast<double>(count);
     if (!t.comms.empty() && t.comms[i].ranks > 0) {
       const StageTree::Comm& c = t.comms[i];
-      if (c.ranks <= 1) return {0, 0};
+      if (c.ranks <= 1) return {};
       const CommPlacement place = place_group(*network, c.ranks, stride_of(c.group));
-      const double roof = n * collective_time(*network, c.kind, c.bytes, place).time_s;
+      const CollectiveTime ct = collective_time(*network, c.kind, c.bytes, place);
+      const double roof = n * ct.time_s;
       if (calibration != nullptr && c.kind == Collective::AllReduce) {
-        return {n * calibrated_all_reduce_time(*network, *calibration, c.bytes, place), roof};
+        return {n * calibrated_all_reduce_time(*network, *calibration, c.bytes, place), roof, 1};
       }
-      return {roof, roof};
+      if (std::strncmp(ct.algorithm, "nvls", 4) != 0) return {roof, roof, 1};  // the op's ring count stands
+      return {roof, roof, ct.bytes / collective_bytes(c.kind, c.bytes, c.ranks)};
     }
     const double bytes = own[MM_METRIC_COMM_BYTES].value_or(0);
-    if (!(bytes > 0)) return {0, 0};
+    if (!(bytes > 0)) return {};
     if (!(network->link_bandwidth > 0)) {
       throw InputError("hardware '" + network->id + "' (" + network->path.string() +
                        ") has no [interconnect] link_gb_s, which communication needs; add it from the datasheet");
     }
     const double roof = bytes / network->link_bandwidth;  // comm_bytes is a flow: already over the steps
-    return {roof, roof};
+    return {roof, roof, 1};
   }
 
   [[noreturn]] void fail(const StageTree& t, uint32_t i, const char* call, const std::string& message) const {
@@ -265,11 +273,14 @@ struct Evaluator {
                                         &(*shape_times)[i]);
       }
       if (comms) {
-        const auto [timed, roof] = comm_time(t, i, count, v[i].forward);
-        v[i].time.time_s += timed;
-        v[i].time.comm_s += timed;
-        v[i].roofline.time_s += roof;
-        v[i].roofline.comm_s += roof;
+        const CommTime ct = comm_time(t, i, count, v[i].forward);
+        v[i].time.time_s += ct.timed;
+        v[i].time.comm_s += ct.timed;
+        v[i].roofline.time_s += ct.roof;
+        v[i].roofline.comm_s += ct.roof;
+        // An NVLS all-reduce sends (r+1)/r·S per GPU, not the ring's 2(r−1)/r·S the op reported.
+        if (ct.bytes_scale != 1 && v[i].forward[MM_METRIC_COMM_BYTES])
+          *v[i].forward[MM_METRIC_COMM_BYTES] *= ct.bytes_scale;
       }
       if (breakdown != nullptr) {
         const StageTree::Node& nd = t.nodes[i];

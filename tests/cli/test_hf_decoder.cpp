@@ -263,6 +263,28 @@ TEST_CASE("parallel: Llama-2-70B needs more than one H100 and runs at TP=8 on on
   CHECK(num(eight.report, {"summary", "tpot_s"}) < num(one.report, {"summary", "tpot_s"}));
 }
 
+TEST_CASE("parallel: Llama-2-70B TP=8 prefill all-reduces take NVLS on the roofline and the fitted ring calibrated") {
+  const Run roof = run("llama-2-70b", {"--set", "parallel.tp=8", "--calibration", "none"});
+  const Run cal = run("llama-2-70b", {"--set", "parallel.tp=8"});
+  CAPTURE(roof.process.err);
+  REQUIRE(roof.process.exit_code == 0);
+  REQUIRE(cal.process.exit_code == 0);
+  // Prefill: 161 all-reduces of S = 1024·8192·2 bytes (two per layer, the embedding's) and the LM head's
+  // all-gather of 7/8·32000·2 bytes. At r = 8, S = 16.8 MB is past the 10.5 MB crossover: NVLS sends 9/8·S per
+  // GPU in 23 µs + 9/8·S / 450 GB/s = 64.943 µs against the ring's 7/4·S in 8.4 µs + 65.245 µs.
+  const double s = 1024.0 * 8192 * 2;
+  const double gather = 7.0 / 8 * 32000 * 2;
+  CHECK(num(roof.report, {"stages", "prefill", "comm_bytes"}) == doctest::Approx(161 * 9.0 / 8 * s + gather));
+  CHECK(num(roof.report, {"stages", "prefill", "comm_time_s"}) ==
+        doctest::Approx(161 * (23e-6 + 9.0 / 8 * s / 450e9) + 7 * 0.6e-6 + gather / 450e9));
+  // Calibrated: the fitted all-reduce times it, and comm_bytes stays the ring's count.
+  CHECK(num(cal.report, {"stages", "prefill", "comm_bytes"}) == doctest::Approx(161 * 7.0 / 4 * s + gather));
+  // Decode: 16 KiB all-reduces, far below the crossover: the ring in both, the same bytes.
+  const double step = 161 * 7.0 / 4 * 8192 * 2 + gather;
+  CHECK(num(roof.report, {"stages", "decode", "comm_bytes"}) == doctest::Approx(255 * step));
+  CHECK(num(cal.report, {"stages", "decode", "comm_bytes"}) == doctest::Approx(255 * step));
+}
+
 TEST_CASE("parallel: invalid layouts are exit 3 naming key, value, divisor and allowed values") {
   expect_input_error(
       run("llama-2-7b", {"--set", "parallel.tp=3"}),

@@ -84,6 +84,84 @@ TEST_CASE("hierarchical all-reduce over nodes: ring inside, the cheaper of ring 
   CHECK(std::string(small.algorithm) == "ring+tree");
 }
 
+namespace {
+
+// node(gpn, nodes) with NVLink SHARP: α_nvls = 20 µs once per all-reduce, the link's 100 GB/s.
+Hardware nvls_node(double gpn, double nodes = 1) {
+  Hardware hw = node(gpn, nodes);
+  hw.nvswitch = true;
+  hw.nvls = true;
+  hw.nvls_latency = 20e-6;
+  return hw;
+}
+
+}  // namespace
+
+TEST_CASE("NVLS all-reduce within a node: one latency plus (r+1)/r S over the link when faster than the ring") {
+  const Hardware hw = nvls_node(8);
+  const double s = 1e8;
+  // r = 2: ring 2·1 µs + S/B against NVLS 20 µs + 1.5·S/B: the ring always wins.
+  const CollectiveTime two = collective_time(hw, Collective::AllReduce, s, {2, 1});
+  CHECK(std::string(two.algorithm) == "ring");
+  CHECK(two.time_s == doctest::Approx(2e-6 + 1e-3));
+  CHECK(two.bytes == doctest::Approx(s));
+  // r = 4: ring 6 µs + 1.5·S/B = 1.506 ms; NVLS 20 µs + 1.25·S/B = 1.27 ms, sending 1.25·S.
+  const CollectiveTime four = collective_time(hw, Collective::AllReduce, s, {4, 1});
+  CHECK(std::string(four.algorithm) == "nvls");
+  CHECK(four.time_s == doctest::Approx(20e-6 + 1.25e-3));
+  CHECK(four.link_s == four.time_s);
+  CHECK(four.bytes == doctest::Approx(1.25 * s));
+  // r = 8: ring 14 µs + 1.75·S/B; NVLS 20 µs + 1.125·S/B = 1.145 ms.
+  const CollectiveTime eight = collective_time(hw, Collective::AllReduce, s, {8, 1});
+  CHECK(std::string(eight.algorithm) == "nvls");
+  CHECK(eight.time_s == doctest::Approx(20e-6 + 1.125e-3));
+  CHECK(eight.bytes == doctest::Approx(1.125 * s));
+  // Without the key the same node keeps the ring, and bytes are collective_bytes'.
+  const CollectiveTime ring = collective_time(node(8), Collective::AllReduce, s, {8, 1});
+  CHECK(std::string(ring.algorithm) == "ring");
+  CHECK(ring.time_s == doctest::Approx(14e-6 + 1.75e-3));
+  CHECK(ring.bytes == doctest::Approx(collective_bytes(Collective::AllReduce, s, 8)));
+  // All-gather and reduce-scatter stay ring on an NVLS profile.
+  const CollectiveTime ag = collective_time(hw, Collective::AllGather, s, {8, 1});
+  CHECK(std::string(ag.algorithm) == "ring");
+  CHECK(ag.time_s == doctest::Approx(7e-6 + 0.875e-3));
+  CHECK(ag.bytes == doctest::Approx(0.875 * s));
+}
+
+TEST_CASE("NVLS against ring: the crossover sizes at r = 4 and r = 8") {
+  const Hardware hw = nvls_node(8);
+  // r = 4: equal when 6 µs + 1.5·S/B = 20 µs + 1.25·S/B, S = 14 µs · 100 GB/s / 0.25 = 5.6 MB.
+  CHECK(std::string(collective_time(hw, Collective::AllReduce, 5e6, {4, 1}).algorithm) == "ring");  // 81 vs 82.5 µs
+  CHECK(std::string(collective_time(hw, Collective::AllReduce, 6e6, {4, 1}).algorithm) == "nvls");  // 96 vs 95 µs
+  CHECK(collective_time(hw, Collective::AllReduce, 6e6, {4, 1}).time_s == doctest::Approx(20e-6 + 7.5e-5));
+  // r = 8: equal when 14 µs + 1.75·S/B = 20 µs + 1.125·S/B, S = 6 µs · 100 GB/s / 0.625 = 0.96 MB.
+  const CollectiveTime below = collective_time(hw, Collective::AllReduce, 9e5, {8, 1});
+  CHECK(std::string(below.algorithm) == "ring");
+  CHECK(below.time_s == doctest::Approx(14e-6 + 1.575e-5));  // 29.75 µs against NVLS 30.125 µs
+  CHECK(below.bytes == doctest::Approx(1.75 * 9e5));
+  const CollectiveTime above = collective_time(hw, Collective::AllReduce, 1e6, {8, 1});
+  CHECK(std::string(above.algorithm) == "nvls");
+  CHECK(above.time_s == doctest::Approx(20e-6 + 1.125e-5));  // 31.25 µs against the ring's 31.5 µs
+  CHECK(above.bytes == doctest::Approx(1.125e6));
+}
+
+TEST_CASE("hierarchical all-reduce with NVLS: NVLS inside each node and the ring or tree across") {
+  const Hardware hw = nvls_node(8, 16);
+  const double s = 8e8;
+  const CollectiveTime t = collective_time(hw, Collective::AllReduce, s, {8, 16});
+  CHECK(t.link_s == doctest::Approx(20e-6 + 1.125 * s / 100e9));  // 9.02 ms, against the ring's 14.014 ms
+  CHECK(t.network_s == doctest::Approx(2 * 15 * 5e-6 + 2 * 15.0 / 16 * 1e8 / 10e9));  // ring across, as before
+  CHECK(std::string(t.algorithm) == "nvls+ring");
+  CHECK(t.bytes == doctest::Approx(1.125 * s + 2 * 15.0 / 16 * s / 8));  // 9e8 + 1.875e8
+  const CollectiveTime small = collective_time(hw, Collective::AllReduce, 8e3, {8, 16});
+  CHECK(std::string(small.algorithm) == "ring+tree");  // 8 kB: the ring's 14 µs beat NVLS's 20 µs inside
+  CHECK(small.bytes == doctest::Approx(collective_bytes(Collective::AllReduce, 8e3, 128)));
+  const CollectiveTime mid = collective_time(hw, Collective::AllReduce, 8e6, {8, 16});
+  CHECK(std::string(mid.algorithm) == "nvls+tree");  // tree 4e-5 + 2e-4 < ring 1.5e-4 + 1.875e-4 across
+  // One GPU per node (a DP group of stride 8): nothing to reduce inside a node, NVLS does not apply.
+  CHECK(std::string(collective_time(hw, Collective::AllReduce, s, {1, 4}).algorithm) == "ring");
+}
+
 TEST_CASE("all-to-all across nodes and send-recv") {
   const Hardware hw = node(8, 2);
   const double s = 1.6e9;

@@ -137,9 +137,15 @@ TEST_CASE("interconnect: bundled profiles carry links, latencies, switches and t
   CHECK(h100.network_latency == doctest::Approx(2.7e-6));
   CHECK(h100.nodes == 1);
   CHECK(h100.cluster_gpus() == 8);
+  CHECK(h100.nvls);
+  CHECK(h100.nvls_latency == doctest::Approx(23e-6));
+  const Hardware h200 = load_hardware(kConfigs / "h200.toml");
+  CHECK(h200.nvls);
+  CHECK(h200.nvls_latency == doctest::Approx(23e-6));
   const Hardware a100 = load_hardware(kConfigs / "a100-80g.toml");
   CHECK(a100.link_bandwidth == doctest::Approx(300e9));
   CHECK(a100.nvswitch);
+  CHECK_FALSE(a100.nvls);  // second-generation NVSwitch: no in-switch reduction
   const Hardware l40s = load_hardware(kConfigs / "l40s.toml");
   CHECK_FALSE(l40s.nvswitch);
   CHECK(l40s.link_bandwidth == doctest::Approx(32e9));
@@ -166,6 +172,23 @@ TEST_CASE("interconnect: a cluster profile and its bad keys") {
                        doctest::Contains("key 'interconnect.nvswitch' must be true or false"), InputError);
   CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[interconnect]\nlink_latency_us = -1\n")),
                        doctest::Contains("key 'interconnect.link_latency_us' must be > 0"), InputError);
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[interconnect]\nnvswitch = true\nnvls = \"yes\"\n")),
+                       doctest::Contains("key 'interconnect.nvls' must be true or false"), InputError);
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[interconnect]\nnvls = true\n")),
+                       doctest::Contains("key 'interconnect.nvls' = true needs 'interconnect.nvswitch' = true"),
+                       InputError);
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[interconnect]\nnvswitch = false\nnvls = true\n")),
+                       doctest::Contains("key 'interconnect.nvls' = true needs 'interconnect.nvswitch' = true"),
+                       InputError);
+  CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[interconnect]\nnvswitch = true\nnvls_latency_us = 23\n")),
+                       doctest::Contains("key 'interconnect.nvls_latency_us' needs 'interconnect.nvls' = true"),
+                       InputError);
+  CHECK_THROWS_WITH_AS(
+      load_hardware(write_temp(t + "[interconnect]\nnvswitch = true\nnvls = true\nnvls_latency_us = 0\n")),
+      doctest::Contains("key 'interconnect.nvls_latency_us' must be > 0"), InputError);
+  const Hardware nvls = load_hardware(write_temp(t + "[interconnect]\nnvswitch = true\nnvls = true\n"));
+  CHECK(nvls.nvls);
+  CHECK(nvls.nvls_latency == 0);  // not given: bandwidth only
   CHECK_THROWS_WITH_AS(load_hardware(write_temp(t + "[interconnect]\nlinks = 1\n")),
                        doctest::Contains("unknown key 'interconnect.links' (allowed: gpus_per_node, link,"),
                        InputError);

@@ -25,7 +25,8 @@ struct CommPlacement {
 MM_CORE_API CommPlacement place_group(const Hardware& hw, double ranks, double stride) noexcept;
 
 // Bytes each GPU sends (= bytes it receives) for one collective on a buffer of `bytes` per GPU (S) over `ranks`
-// GPUs (g): all-reduce 2(g−1)/g·S (ring; the hierarchical form moves the same total), all-gather and
+// GPUs (g), by the ring (point-to-point) algorithms: all-reduce 2(g−1)/g·S (ring; the hierarchical form moves
+// the same total; an NVLS all-reduce moves CollectiveTime::bytes instead), all-gather and
 // reduce-scatter (g−1)/g·S (S = the whole gathered / reduced buffer), all-to-all (g−1)/g·S (S = what each GPU
 // holds before the exchange), send/recv S. 0 when g ≤ 1.
 MM_CORE_API double collective_bytes(Collective c, double bytes, double ranks) noexcept;
@@ -35,15 +36,20 @@ MM_CORE_API double collective_bytes(Collective c, double bytes, double ranks) no
 MM_CORE_API double collective_reduce_flops(Collective c, double elements, double ranks) noexcept;
 
 struct CollectiveTime {
-  double time_s = 0;               // total
-  double link_s = 0;               // the intra-node part (latency and bandwidth)
-  double network_s = 0;            // the inter-node part
-  const char* algorithm = "none";  // "ring", "ring+tree" (tree over nodes), "direct" (all-to-all, send/recv)
+  double time_s = 0;     // total
+  double link_s = 0;     // the intra-node part (latency and bandwidth)
+  double network_s = 0;  // the inter-node part
+  double bytes = 0;      // bytes each GPU sends with the chosen algorithm (collective_bytes unless NVLS is chosen)
+  // "ring", "ring+tree" (tree over nodes), "nvls", "nvls+ring", "nvls+tree" (NVLS within each node, the ring or
+  // tree across), "direct" (all-to-all, send/recv)
+  const char* algorithm = "none";
 };
 
 // Time of one collective on `bytes` per GPU placed as `p`, at the profile's link and network bandwidth × the
 // given efficiencies, with per-hop latencies link_latency / network_latency (docs/parallelism.md):
-//   within a node (r GPUs): ring, 2(r−1) steps for all-reduce, r−1 for all-gather / reduce-scatter;
+//   within a node (r GPUs): ring, 2(r−1) steps for all-reduce, r−1 for all-gather / reduce-scatter; an
+//   all-reduce on a profile with `nvls` takes the faster of that ring and NVLS, α_nvls + (r+1)/r·S/B_l (each GPU
+//   sends its S to the switch, which reduces it, and its S/r reduced share back for the switch to multicast);
 //   across N nodes: each GPU carries S/r of the buffer over its own NIC, ring or double binary tree (the
 //   faster: 2(N−1)·α_n + 2(N−1)/N·(S/r)/B_n against 2⌈log₂N⌉·α_n + 2·(S/r)/B_n for all-reduce);
 //   all-to-all: (r−1)/g·S over the link and (g−r)/g·S over the network, concurrently (the larger counts);

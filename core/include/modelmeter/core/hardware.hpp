@@ -52,6 +52,11 @@ struct Hardware {
   double link_latency = 0;
   double network_latency = 0;
   bool nvswitch = false;
+  // `nvls`: the NVSwitch reduces in the switch (NVLink SHARP, third-generation NVSwitch: H100/H200 SXM), so the
+  // all-reduce model may pick NVLS within a node (docs/parallelism.md); needs nvswitch. `nvls_latency`: its
+  // latency (seconds, once per all-reduce; 0 = not given).
+  bool nvls = false;
+  double nvls_latency = 0;
   // Nodes in the cluster the profile describes (default 1): the most GPUs a layout may use is
   // nodes × gpus_per_node (gpus_per_node 0 counts as 1).
   double nodes = 1;
