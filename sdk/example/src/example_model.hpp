@@ -12,10 +12,6 @@ a repeat count), a final RMSNorm and the LM head `Linear(h → vocab)` without b
 The LM head runs on the last position of each sequence only (prefill) or on the one new token (decode): serving
 engines compute only the logits they sample from.
 
-Pipeline parallel (`parallel.pp` > 1): the stage built holds its share of the layers (the SDK's
-`pipeline_layers`: ⌊L/pp⌋ each, the remainder on the last); the first stage embeds, the last holds the norm and
-the LM head, and the others get `recv_activations` / `send_activations` (T × h each) instead.
-
 Conventions: see docs/metrics.md.
 )";
 
