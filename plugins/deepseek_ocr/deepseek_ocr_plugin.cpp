@@ -116,15 +116,7 @@ struct DeepseekOcrPlugin {
       if (!d.use_mla) (void)mm::blocks::kv_heads_per_rank(d.num_key_value_heads, sh.tp);
       require_divides("parallel.tp", sh.tp, "intermediate_size", d.intermediate_size);
     }
-    if (d.n_routed_experts > 0) {
-      mm::blocks::MoeDims moe;
-      moe.hidden = d.hidden_size;
-      moe.experts = d.n_routed_experts;
-      moe.top_k = d.num_experts_per_tok;
-      moe.expert_intermediate = d.moe_intermediate_size;
-      moe.shared_intermediate = d.n_shared_experts * d.moe_intermediate_size;
-      mm::blocks::require_moe_layout(moe, sh);
-    }
+    if (d.n_routed_experts > 0) mm::blocks::require_moe_layout(d.moe_dims(), sh);  // EP and TP of the experts
   }
 
   static mm_plan plan(const mm::Config& c) {

@@ -92,15 +92,7 @@ struct HfDecoderPlugin {
       for (uint64_t i = 0; i < cfg.num_hidden_layers && !dense; ++i) dense = !cfg.is_moe_layer(i);
       if (dense) require_divides("parallel.tp", sh.tp, "intermediate_size", cfg.intermediate_size);
     }
-    if (cfg.n_routed_experts > 0) {  // EP over the experts, TP over their intermediate size: the SDK's MoE block
-      mm::blocks::MoeDims moe;
-      moe.hidden = cfg.hidden_size;
-      moe.experts = cfg.n_routed_experts;
-      moe.top_k = cfg.num_experts_per_tok;
-      moe.expert_intermediate = cfg.moe_intermediate_size;
-      moe.shared_intermediate = cfg.n_shared_experts * cfg.moe_intermediate_size;
-      mm::blocks::require_moe_layout(moe, sh);
-    }
+    if (cfg.n_routed_experts > 0) mm::blocks::require_moe_layout(cfg.moe_dims(), sh);  // EP and TP of the experts
   }
 
   static mm_plan plan(const mm::Config& c) {

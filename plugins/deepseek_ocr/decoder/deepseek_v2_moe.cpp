@@ -7,25 +7,11 @@
 
 namespace deepseek_ocr {
 
-namespace {
-
-modelmeter::blocks::MoeDims moe_dims(const DecoderConfig& cfg) {
-  modelmeter::blocks::MoeDims d;
-  d.hidden = cfg.hidden_size;
-  d.experts = cfg.n_routed_experts;
-  d.top_k = cfg.num_experts_per_tok;
-  d.expert_intermediate = cfg.moe_intermediate_size;
-  d.shared_intermediate = cfg.n_shared_experts * cfg.moe_intermediate_size;  // one MLP of n_s·i
-  return d;
-}
-
-}  // namespace
-
 // Children, expert/tensor parallelism and the dispatch/combine glue: the SDK's SparseMoeLayer (formulas on this
 // class's page).
 DeepseekV2MoE::DeepseekV2MoE(const modelmeter::StageContext& ctx, const DecoderConfig& cfg, const DecoderShape& shape)
     : SparseMoeLayer(
-          ctx, kLayerClassName, moe_dims(cfg), shape.tokens(),
+          ctx, kLayerClassName, cfg.moe_dims(), shape.tokens(),
           [&](double tokens) { return modelmeter::make_layer<MoEGate>(ctx, cfg, tokens); },
           [&](uint64_t hidden, uint64_t intermediate, double rows, uint64_t groups, double touched, uint64_t tp) {
             return modelmeter::make_layer<DeepseekV2MLP>(ctx, hidden, intermediate, rows, groups, touched, tp, false);
