@@ -87,6 +87,20 @@ void evaluate_run_tp_std_v1(benchmark::State& state) {
 }
 BENCHMARK(evaluate_run_tp_std_v1)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 
+// DeepSeek-OCR std-v1 under expert and pipeline parallelism (target: within 1.2x of Arg 0, every parallel.* = 1):
+// Arg 1 = ep 2 over dp 2 (two all-to-alls per MoE layer), Arg 2 = pp 2 (the last stage), calibrated h100-sxm.
+void evaluate_run_ep_pp_std_v1(benchmark::State& state) {
+  std::vector<core::Override> layout;
+  if (state.range(0) == 1) layout = {core::Override{"parallel.dp", "2"}, core::Override{"parallel.ep", "2"}};
+  if (state.range(0) == 2) layout = {core::Override{"parallel.pp", "2"}};
+  auto req = std_v1(layout);
+  req.hardware.calibration =
+      std::make_shared<const core::Calibration>(core::load_calibration(kConfigs + "/calibrations/h100-sxm.toml"));
+  const auto p = prepared(req);
+  for (auto _ : state) benchmark::DoNotOptimize(core::evaluate_run(p, req.hardware));
+}
+BENCHMARK(evaluate_run_ep_pp_std_v1)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
+
 void evaluate_run_tp_llama(benchmark::State& state) {
   static const auto hf = core::Plugin::load(MM_BENCH_HF_PLUGIN);
   core::RunRequest req;

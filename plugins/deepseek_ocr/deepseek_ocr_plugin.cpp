@@ -98,16 +98,25 @@ struct DeepseekOcrPlugin {
     return mm::tree_parameters(tree.get());
   }
 
-  // The decoder shards over tensor-parallel GPUs; the vision encoders are replicated (docs/parallelism.md).
-  static constexpr uint32_t kParallel = MM_PARALLEL_TP;
+  // The decoder shards over tensor-, pipeline- and expert-parallel GPUs through the SDK's blocks; the vision
+  // encoders are replicated over TP and EP and run on the first pipeline stage (docs/parallelism.md).
+  static constexpr uint32_t kParallel = MM_PARALLEL_TP | MM_PARALLEL_PP | MM_PARALLEL_EP;
 
+  // The model's own divisibility (docs/parallelism.md): one line naming the key, its value, the divisor and the
+  // allowed values.
   static void check_layout(const DecoderConfig& d, const mm::blocks::Sharding& sh) {
-    if (sh.tp <= 1) return;
     using mm::blocks::require_divides;
-    require_divides("parallel.tp", sh.tp, "num_attention_heads", d.num_attention_heads);
-    if (!d.use_mla) (void)mm::blocks::kv_heads_per_rank(d.num_key_value_heads, sh.tp);
-    require_divides("parallel.tp", sh.tp, "intermediate_size", d.intermediate_size);
-    if (d.n_routed_experts > 0) require_divides("parallel.tp", sh.tp, "moe_intermediate_size", d.moe_intermediate_size);
+    mm::blocks::require_pipeline_layers(sh.pp, "num_hidden_layers", d.num_hidden_layers);
+    if (sh.ep > 1 && d.n_routed_experts == 0) {
+      throw mm::InvalidArgument("parallel.ep = " + std::to_string(sh.ep) +
+                                " needs routed experts; n_routed_experts = 0 (allowed: 1)");
+    }
+    if (sh.tp > 1) {
+      require_divides("parallel.tp", sh.tp, "num_attention_heads", d.num_attention_heads);
+      if (!d.use_mla) (void)mm::blocks::kv_heads_per_rank(d.num_key_value_heads, sh.tp);
+      require_divides("parallel.tp", sh.tp, "intermediate_size", d.intermediate_size);
+    }
+    if (d.n_routed_experts > 0) mm::blocks::require_moe_layout(d.moe_dims(), sh);  // EP and TP of the experts
   }
 
   static mm_plan plan(const mm::Config& c) {

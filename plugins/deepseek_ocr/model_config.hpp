@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <modelmeter/blocks.hpp>
 #include <modelmeter/sdk.hpp>
 #include <string>
 
@@ -37,6 +38,11 @@ struct DecoderConfig {
   // idx % moe_layer_freq == 0.
   bool is_moe_layer(uint64_t idx) const {
     return n_routed_experts > 0 && idx >= first_k_dense_replace && idx % moe_layer_freq == 0;
+  }
+  // The MoE block's sizes for the SDK's sparse-MoE block (the shared experts run as one MLP of n_shared · i).
+  modelmeter::blocks::MoeDims moe_dims() const {
+    return {hidden_size, n_routed_experts, num_experts_per_tok, moe_intermediate_size,
+            n_shared_experts * moe_intermediate_size};
   }
 
   // Reads and cross-checks the model.* keys; throws modelmeter::InvalidArgument naming the keys.

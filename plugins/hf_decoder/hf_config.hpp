@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <modelmeter/blocks.hpp>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,11 @@ struct HfConfig {
   // rule; Mixtral has first_k_dense_replace = 0 and moe_layer_freq = 1: every layer).
   bool is_moe_layer(uint64_t idx) const {
     return n_routed_experts > 0 && idx >= first_k_dense_replace && idx % moe_layer_freq == 0;
+  }
+  // The MoE block's sizes for the SDK's sparse-MoE block (the shared experts run as one MLP of n_shared · i).
+  modelmeter::blocks::MoeDims moe_dims() const {
+    return {hidden_size, n_routed_experts, num_experts_per_tok, moe_intermediate_size,
+            n_shared_experts * moe_intermediate_size};
   }
 
   // Reads and validates a config.json; throws modelmeter::InvalidArgument with one line naming the file and

@@ -80,36 +80,19 @@ struct HfDecoderPlugin {
   // value, the divisor and the allowed values.
   static void check_layout(const HfConfig& cfg, const mm::blocks::Sharding& sh) {
     using mm::blocks::require_divides;
-    if (sh.pp > cfg.num_hidden_layers) {
-      throw mm::InvalidArgument("parallel.pp = " + std::to_string(sh.pp) +
-                                " exceeds num_hidden_layers = " + std::to_string(cfg.num_hidden_layers) +
-                                " (allowed: 1 to " + std::to_string(cfg.num_hidden_layers) + ")");
+    mm::blocks::require_pipeline_layers(sh.pp, "num_hidden_layers", cfg.num_hidden_layers);
+    if (sh.ep > 1 && cfg.n_routed_experts == 0) {
+      throw mm::InvalidArgument("parallel.ep = " + std::to_string(sh.ep) + " needs a mixture-of-experts model; " +
+                                cfg.model_name + " has no routed experts (allowed: 1)");
     }
-    if (sh.ep > 1) {
-      if (cfg.n_routed_experts == 0) {
-        throw mm::InvalidArgument("parallel.ep = " + std::to_string(sh.ep) + " needs a mixture-of-experts model; " +
-                                  cfg.model_name + " has no routed experts (allowed: 1)");
-      }
-      require_divides("parallel.ep", sh.ep, "n_routed_experts", cfg.n_routed_experts);
-      if (sh.tp > 1 && sh.ep != sh.tp) {
-        throw mm::InvalidArgument("parallel.ep = " + std::to_string(sh.ep) +
-                                  " must equal parallel.tp = " + std::to_string(sh.tp) +
-                                  " when parallel.tp > 1 (allowed: 1, " + std::to_string(sh.tp) + ")");
-      }
+    if (sh.tp > 1) {
+      require_divides("parallel.tp", sh.tp, "num_attention_heads", cfg.num_attention_heads);
+      if (!cfg.mla) (void)mm::blocks::kv_heads_per_rank(cfg.num_key_value_heads, sh.tp);
+      bool dense = false;
+      for (uint64_t i = 0; i < cfg.num_hidden_layers && !dense; ++i) dense = !cfg.is_moe_layer(i);
+      if (dense) require_divides("parallel.tp", sh.tp, "intermediate_size", cfg.intermediate_size);
     }
-    if (sh.tp <= 1) return;
-    require_divides("parallel.tp", sh.tp, "num_attention_heads", cfg.num_attention_heads);
-    if (!cfg.mla) (void)mm::blocks::kv_heads_per_rank(cfg.num_key_value_heads, sh.tp);
-    bool dense = false;
-    for (uint64_t i = 0; i < cfg.num_hidden_layers && !dense; ++i) dense = !cfg.is_moe_layer(i);
-    if (dense) require_divides("parallel.tp", sh.tp, "intermediate_size", cfg.intermediate_size);
-    if (cfg.n_routed_experts > 0 && sh.ep <= 1) {
-      require_divides("parallel.tp", sh.tp, "moe_intermediate_size", cfg.moe_intermediate_size);
-    }
-    if (cfg.n_shared_experts > 0) {
-      require_divides("parallel.tp", sh.tp, "the shared experts' size",
-                      cfg.n_shared_experts * cfg.moe_intermediate_size);
-    }
+    if (cfg.n_routed_experts > 0) mm::blocks::require_moe_layout(cfg.moe_dims(), sh);  // EP and TP of the experts
   }
 
   static mm_plan plan(const mm::Config& c) {

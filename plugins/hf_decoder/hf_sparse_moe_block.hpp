@@ -40,21 +40,24 @@ X = T·h, C = T·k·h, W = T·k, I = 4·T·k (int32 permutation ids, bytes), s =
 | io_bytes | ba·(X + C) + I + ba·(C + W + s·X + X) + I | ba·(X + C + W) + I + ba·(C + W + s·X) + ba·(C + X) + I |
 | activation_bytes | ba·(C + X) | ba·(C + W + s·X + X) |
 
-The formulas and g are the SDK's `modelmeter::blocks::moe_dispatch_combine` and `experts_touched`, shared with
-DeepSeek-OCR's `DeepseekV2MoE`. Conventions: see docs/metrics.md.
+## Parallel layouts (docs/parallelism.md)
+
+At tp > 1 and ep = 1 each expert's intermediate size is split over the TP GPUs and one `all_reduce` of T × h
+follows the combine. At ep = tp > 1 each GPU holds E/ep whole experts run on T·k/ep copies. At ep > 1 and
+tp = 1 (EP over data-parallel GPUs) `dispatch_all_to_all` and `combine_all_to_all` each move (ep − 1)/ep of
+T·k·h elements per GPU, and the GPU runs its E/ep experts on T·k copies.
+
+The block (children, parallelism, glue formulas and g) is the SDK's `modelmeter::blocks::SparseMoeLayer`,
+shared with DeepSeek-OCR's `DeepseekV2MoE`. Conventions: see docs/metrics.md.
 )";
 
-class HfSparseMoeBlock final : public modelmeter::BaseLayer {
+// The SDK's sparse-MoE block (modelmeter::blocks::SparseMoeLayer) builds the children, applies expert and tensor
+// parallelism and gives the glue; this class names its router and MLP classes.
+class HfSparseMoeBlock final : public modelmeter::blocks::SparseMoeLayer {
  public:
   MODELMETER_LAYER_CLASS(HfSparseMoeBlock, MM_CATEGORY_MOE_ROUTING, kHfSparseMoeBlockDoc)
   HfSparseMoeBlock(const modelmeter::StageContext& ctx, const HfConfig& cfg,
                    const modelmeter::blocks::AttentionPositions& shape);
-  modelmeter::Metrics own(modelmeter::Pass pass) const override;
-  std::string shapes() const override;
-  double experts_touched() const noexcept { return touched_; }
-
- private:
-  double tokens_, hidden_, experts_, top_k_, shared_, touched_, ba_;
 };
 
 }  // namespace hf_decoder

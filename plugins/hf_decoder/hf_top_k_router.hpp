@@ -1,6 +1,7 @@
 // HfTopKRouter: the MoE router (gate linear, softmax, top-k): Mixtral's `gate`, DeepSeek-V2's MoEGate.
 #pragma once
 
+#include <modelmeter/blocks.hpp>
 #include <modelmeter/sdk.hpp>
 #include <string>
 
@@ -33,19 +34,16 @@ c = 1 (scaling) or 2 (renormalisation).
 | activation_bytes | (ba + 4)·T·k | ba·T·E |
 | live_bytes | ba·T·E + (ba + 4)·T·k | (ba + 4)·T·k + ba·T·E |
 
-The formulas are the SDK's `modelmeter::blocks::topk_router`, shared with DeepSeek-OCR's `MoEGate`.
+The layer is the SDK's `modelmeter::blocks::TopKRouterLayer` (formulas: `topk_router`), shared with DeepSeek-OCR's `MoEGate`.
 Conventions: see docs/metrics.md.
 )";
 
-class HfTopKRouter final : public modelmeter::BaseLayer {
+// The SDK's top-k router (modelmeter::blocks::TopKRouterLayer): children and glue.
+class HfTopKRouter final : public modelmeter::blocks::TopKRouterLayer {
  public:
   MODELMETER_LAYER_CLASS(HfTopKRouter, MM_CATEGORY_MOE_ROUTING, kHfTopKRouterDoc)
   HfTopKRouter(const modelmeter::StageContext& ctx, const HfConfig& cfg, double tokens);
-  modelmeter::Metrics own(modelmeter::Pass pass) const override;
   std::string shapes() const override;
-
- private:
-  double tokens_, experts_, top_k_, per_choice_, ba_;
 };
 
 }  // namespace hf_decoder

@@ -145,3 +145,43 @@ TEST_CASE("list, describe and check-plugin say what is installed") {
   CHECK(d.out.find("model.heads (an integer from 1 to 4096, default 4, example_transformer)") != std::string::npos);
   CHECK(d.out.find("17960704 parameters") != std::string::npos);
 }
+
+TEST_CASE("the example plugin at parallel.pp = 2: the last stage holds layer 1 and the LM head") {
+  const TempDir td;
+  auto args = kExample;
+  args.insert(args.end(), {"--set", "parallel.pp=2", "--out", td.path()});
+  const ProcessResult r = mm(args);
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto j = report(td.path());
+  // One of the 2 layers (788,224 parameters: 4·256² + 2·256·1024 + 7·256), the final norm (256) and the LM head
+  // (256 × 32,000): 8,980,480, where one GPU holds 17,960,704.
+  CHECK(num(j, {"summary", "parameters"}) == 788224 + 256 + 256 * 32000.0);
+  CHECK(num(j, {"summary", "memory", "model_parameters"}) == 17960704);
+  CHECK(num(j, {"summary", "memory", "kv_cache_bytes"}) == 325632 / 2);  // one layer's K/V of the two
+  CHECK(num(j, {"summary", "parallel", "pp"}) == 2);
+  // Stage 0 sends the 128 × 256 bf16 activations of the prompt, then 256 of each token.
+  CHECK(num(j, {"stages", "prefill", "comm_bytes"}) == 128 * 256 * 2);
+  CHECK(num(j, {"stages", "decode", "comm_bytes"}) == 31 * 256 * 2);
+  CHECK(num(j, {"summary", "ttft_s"}) == doctest::Approx(2 * num(j, {"stages", "prefill", "time_s"})));
+  const auto& prefill = j.at("stages").at("prefill").at("modules").at("children").as_array();
+  REQUIRE(prefill.size() == 4);
+  CHECK(prefill[0].at("id").as_string() == "model.recv_activations");
+  CHECK(prefill[1].at("id").as_string() == "model.layers");
+  CHECK(prefill[1].at("repeat").to_number<double>() == 1);
+}
+
+TEST_CASE("the example plugin refuses parallel.pp above its layers and parallel.ep (no experts)") {
+  const TempDir td;
+  auto args = kExample;
+  args.insert(args.end(), {"--set", "parallel.pp=3", "--out", td.path()});
+  const ProcessResult r = mm(args);
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("parallel.pp = 3 exceeds model.layers = 2 (allowed: 1 to 2)") != std::string::npos);
+  auto ep = kExample;
+  ep.insert(ep.end(), {"--set", "parallel.dp=2", "--set", "parallel.ep=2", "--out", td.path()});
+  const ProcessResult e = mm(ep);
+  CHECK(e.exit_code == 3);
+  CHECK(e.err.find("plugin 'example_transformer' (ABI 1.3) does not support expert parallelism: workload key "
+                   "'parallel.ep' = 2 (allowed: 1)") != std::string::npos);
+}

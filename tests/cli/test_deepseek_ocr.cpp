@@ -175,3 +175,71 @@ TEST_CASE("describe prints the config and per-module parameter counts, with or w
   CHECK(d.out.find("sam_model") != std::string::npos);
   CHECK(d.out.find("layers.{1..11}") != std::string::npos);
 }
+
+TEST_CASE("parallel: DeepSeek-OCR refuses invalid EP and PP layouts with exit 3 and one line") {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"parallel.dp=3", "parallel.ep=3"}, "parallel.ep = 3 must divide n_routed_experts = 64 (allowed: 1, 2, 4, 8, 16, 32, 64)"},
+      {{"parallel.pp=13"}, "parallel.pp = 13 exceeds num_hidden_layers = 12 (allowed: 1 to 12)"},
+      {{"parallel.tp=2", "parallel.dp=2", "parallel.ep=4"},
+       "parallel.ep = 4 must equal parallel.tp = 2 when parallel.tp > 1 (allowed: 1, 2)"},
+      {{"parallel.ep=2"}, "workload key 'parallel.ep' = 2 must divide parallel.tp * parallel.dp = 1"},
+      {{"parallel.dp=2", "parallel.ep=2", "model.n_routed_experts=0"},
+       "parallel.ep = 2 needs routed experts; n_routed_experts = 0 (allowed: 1)"},
+      {{"parallel.tp=4"}, "parallel.tp = 4 must divide num_attention_heads = 10 (allowed: 1, 2, 5, 10)"},
+  };
+  for (const auto& item : cases) {
+    const std::string expected = item.second;
+    CAPTURE(expected);
+    std::vector<std::string> extra;
+    for (const auto& kv : item.first) {
+      extra.push_back("--set");
+      extra.push_back(kv);
+    }
+    const Run r = run("std-v1", extra);
+    CHECK(r.process.exit_code == 3);
+    CHECK(r.process.err.find(expected) != std::string::npos);
+    CHECK(r.process.out.empty());
+  }
+}
+
+TEST_CASE("parallel: DeepSeek-OCR at EP = 2 over 2 data-parallel GPUs halves the routed experts per GPU") {
+  const Run one = run("std-v1");
+  const Run two = run("std-v1", {"--set", "parallel.dp=2", "--set", "parallel.ep=2"});
+  CAPTURE(two.process.err);
+  REQUIRE(one.process.exit_code == 0);
+  REQUIRE(two.process.exit_code == 0);
+  const auto& j = two.report;
+  CHECK(at(j, {"summary", "parallel", "ep"}).as_int64() == 2);
+  CHECK(at(j, {"summary", "parallel", "gpus"}).as_int64() == 2);
+  // 11 MoE layers · 32 of the 64 experts · 3·1280·896 parameters leave each GPU: 1,211,105,280 fewer.
+  CHECK(at(one.report, {"summary", "parameters"}).as_int64() - at(j, {"summary", "parameters"}).as_int64() ==
+        1211105280);
+  CHECK(at(j, {"summary", "memory", "model_parameters"}).as_int64() == 3336106240);
+  CHECK(has_id(j, "prefill", "model.layers.{1..11}.mlp.dispatch_all_to_all"));
+  CHECK(has_id(j, "prefill", "model.layers.{1..11}.mlp.combine_all_to_all"));
+  // Prefill all-to-alls: 11 layers × 2 × ½ · S, S = 913 tokens · 6 · 1280 · 2 bytes.
+  CHECK(num(j, {"stages", "prefill", "comm_bytes"}) == 11 * 2 * 0.5 * (913.0 * 6 * 1280 * 2));
+}
+
+TEST_CASE("parallel: DeepSeek-OCR at PP = 2 builds the last stage and keeps the vision stage on stage 0") {
+  const Run two = run("std-v1", {"--set", "parallel.pp=2"});
+  CAPTURE(two.process.err);
+  REQUIRE(two.process.exit_code == 0);
+  const auto& j = two.report;
+  CHECK(at(j, {"summary", "parallel", "gpus"}).as_int64() == 2);
+  CHECK(has_id(j, "prefill", "model.layers.{6..11}"));
+  CHECK_FALSE(has_id(j, "prefill", "model.embed_tokens"));
+  CHECK(has_id(j, "prefill", "model.recv_activations"));
+  CHECK(has_id(j, "vision", "model.sam_model"));
+  // The vision encoders run once, on stage 0, before the pipeline; the prompt then passes both stages.
+  CHECK(num(j, {"summary", "ttft_s"}) == doctest::Approx(num(j, {"summary", "stages", "vision", "time_s"}) +
+                                                         2 * num(j, {"summary", "stages", "prefill", "time_s"})));
+  CHECK(num(j, {"summary", "tpot_s"}) == doctest::Approx(2 * num(j, {"summary", "stages", "decode", "time_s"}) / 511));
+  // Per-GPU parameters: the vision side (SAM, CLIP, projector, 2·h) on stage 0 plus the last stage's 6 MoE layers,
+  // final norm and LM head: 401,372,160 + 1,567,801,600. An upper bound of the busiest GPU, stage 0 (vision,
+  // embedding and layers 0–5: 401,372,160 + 165,478,400 + 32,852,480 + 5 · 233,720,320 = 1,768,304,640).
+  CHECK(at(j, {"summary", "parameters"}).as_int64() == 1969173760);
+  CHECK(at(j, {"summary", "memory", "model_parameters"}).as_int64() == 3336106240);
+  // Stage 0 → 1 sends the T × h activations: 913 · 1280 · 2 bytes at prefill.
+  CHECK(num(j, {"stages", "prefill", "comm_bytes"}) == 913.0 * 1280 * 2);
+}

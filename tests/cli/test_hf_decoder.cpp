@@ -307,11 +307,12 @@ TEST_CASE("parallel: invalid layouts are exit 3 naming key, value, divisor and a
   CHECK(ep.process.exit_code == 0);
   expect_input_error(run("llama-2-7b", {"--set", "parallel.pp=33"}),
                      {"plugin 'hf_decoder'", "parallel.pp = 33 exceeds num_hidden_layers = 32 (allowed: 1 to 32)"});
+  // A plugin that lacks a sharding is refused naming it: the vit plugin (tensor parallel only) at pp = 2.
   const TempDir out;
-  const ProcessResult ocr = run_process({kHost, "run", "--plugin", "deepseek_ocr", "--workload", "std-v1", "--set",
+  const ProcessResult vit = run_process({kHost, "run", "--plugin", "vit", "--workload", "vit-forward", "--set",
                                          "parallel.pp=2", "--out", out.path()});
-  CHECK(ocr.exit_code == 3);
-  CHECK(ocr.err.find("plugin 'deepseek_ocr' (ABI 1.3) does not support pipeline parallelism: workload key "
+  CHECK(vit.exit_code == 3);
+  CHECK(vit.err.find("plugin 'vit' (ABI 1.3) does not support pipeline parallelism: workload key "
                      "'parallel.pp' = 2 (allowed: 1)") != std::string::npos);
   expect_input_error(run("llama-2-7b", {"--set", "parallel.tp=0"}), {"parallel.tp"});
 }

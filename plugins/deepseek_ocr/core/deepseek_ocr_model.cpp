@@ -54,34 +54,59 @@ void DeepseekOCRModel::build_vision(const modelmeter::StageContext& ctx, const D
 
 void DeepseekOCRModel::build_decoder(const modelmeter::StageContext& ctx, const DecoderConfig& cfg,
                                      const VisionPlan& plan) {
+  namespace blocks = modelmeter::blocks;
   const DecoderShape shape{ctx.batch(), ctx.query_tokens(), ctx.kv_len(), ctx.stage() == MM_STAGE_DECODE,
                            ctx.attention()};
-  // The decoder is tensor-parallel; the vision encoders are replicated (docs/parallelism.md).
-  const uint64_t tp = modelmeter::blocks::sharding(ctx).tp;
-  std::vector<modelmeter::blocks::NamedLayer> embed;
-  modelmeter::blocks::vocab_parallel_embedding(embed, ctx, shape.tokens(), cfg.vocab_size, cfg.hidden_size, tp);
-  for (auto& c : embed) {
-    add_child(std::move(c.name), std::move(c.layer), 1, c.component.empty() ? "embedding" : c.component);
+  // The decoder is tensor-, pipeline- and expert-parallel; the vision encoders are replicated over TP and EP and
+  // run on the first pipeline stage (docs/parallelism.md).
+  const blocks::Sharding sh = blocks::sharding(ctx);
+  const uint64_t tp = sh.tp;
+  // Pipeline parallel: this stage's layers (vLLM's split). The first stage embeds the tokens and scatters the
+  // vision tokens into them; the last holds the final norm and the LM head; the others receive and send the
+  // T × h activations.
+  const blocks::LayerRange mine = blocks::pipeline_layers(cfg.num_hidden_layers, sh.pp, sh.pp_rank);
+  const bool first_stage = sh.pp_rank == 0;
+  const bool last_stage = sh.pp_rank + 1 == sh.pp;
+  if (first_stage) {
+    std::vector<blocks::NamedLayer> embed;
+    blocks::vocab_parallel_embedding(embed, ctx, shape.tokens(), cfg.vocab_size, cfg.hidden_size, tp);
+    for (auto& c : embed) {
+      add_child(std::move(c.name), std::move(c.layer), 1, c.component.empty() ? "embedding" : c.component);
+    }
+  } else {
+    add_child("recv_activations", modelmeter::ops::send_recv(ctx, shape.tokens(), cfg.hidden_size, 2, MM_COMM_GROUP_PP),
+              1, blocks::kCommunication);
   }
   // Consecutive layers of the same kind (dense or MoE) have identical shapes: one child, repeated.
-  for (const auto& run :
-       modelmeter::blocks::layer_runs(cfg.num_hidden_layers, [&](uint64_t i) { return cfg.is_moe_layer(i); })) {
+  for (const auto& local :
+       blocks::layer_runs(mine.count, [&](uint64_t i) { return cfg.is_moe_layer(mine.first + i); })) {
+    const blocks::LayerRun run{mine.first + local.first, mine.first + local.last};
     add_child(run.name(), modelmeter::make_layer<DeepseekV2DecoderLayer>(ctx, cfg, shape, run.first), run.count(),
               "decoder norms and residuals");
   }
-  add_child("norm", modelmeter::make_layer<DeepseekV2RMSNorm>(ctx, shape.tokens(), cfg.hidden_size), 1,
-            "decoder norms and residuals");
-  // Serving engines compute logits only for the position they sample from: one per sequence.
-  std::vector<modelmeter::blocks::NamedLayer> head;
-  modelmeter::blocks::vocab_parallel_lm_head(head, ctx, static_cast<double>(shape.batch), cfg.hidden_size,
-                                             cfg.vocab_size, tp);
-  for (auto& c : head) {
-    add_child(std::move(c.name), std::move(c.layer), 1, c.component.empty() ? "LM head" : c.component);
+  if (last_stage) {
+    add_child("norm", modelmeter::make_layer<DeepseekV2RMSNorm>(ctx, shape.tokens(), cfg.hidden_size), 1,
+              "decoder norms and residuals");
+    // Serving engines compute logits only for the position they sample from: one per sequence.
+    std::vector<blocks::NamedLayer> head;
+    blocks::vocab_parallel_lm_head(head, ctx, static_cast<double>(shape.batch), cfg.hidden_size, cfg.vocab_size, tp);
+    for (auto& c : head) {
+      add_child(std::move(c.name), std::move(c.layer), 1, c.component.empty() ? "LM head" : c.component);
+    }
+  } else {
+    add_child("send_activations", modelmeter::ops::send_recv(ctx, shape.tokens(), cfg.hidden_size, 2, MM_COMM_GROUP_PP),
+              1, blocks::kCommunication);
   }
-  if (ctx.stage() == MM_STAGE_PREFILL) vision_tokens_ = static_cast<double>(shape.batch * plan.tokens());
+  // The vision tokens are scattered into the sequence next to the embedding (the first stage).
+  if (ctx.stage() == MM_STAGE_PREFILL && first_stage) vision_tokens_ = static_cast<double>(shape.batch * plan.tokens());
   shapes_ = "batch=" + std::to_string(shape.batch) + " query_len=" + std::to_string(shape.query_len) +
             " context=" + std::to_string(shape.kv_len) + (shape.decode ? "+step" : "") +
-            " layers=" + std::to_string(cfg.num_hidden_layers) + (tp > 1 ? " tp=" + std::to_string(tp) : std::string());
+            " layers=" + std::to_string(cfg.num_hidden_layers) +
+            (tp > 1 ? " tp=" + std::to_string(tp) : std::string()) +
+            (sh.ep > 1 ? " ep=" + std::to_string(sh.ep) : std::string()) +
+            (sh.pp > 1 ? " pp=" + std::to_string(sh.pp) + " pp_rank=" + std::to_string(sh.pp_rank) +
+                             " stage_layers=" + std::to_string(mine.count)
+                       : std::string());
 }
 
 // Forward and backward move the same bytes (backward: gradients); neither does arithmetic.

@@ -1,6 +1,7 @@
 // DeepseekV2MoE: the mixture-of-experts feed-forward block (router, routed experts, shared experts).
 #pragma once
 
+#include <modelmeter/blocks.hpp>
 #include <modelmeter/sdk.hpp>
 #include <string>
 
@@ -72,6 +73,16 @@ With the checkpoint's k = 6 and a shared expert, forward glue FLOPs are 2·T·k�
 The bookkeeping that builds the permutation (histogram of expert ids, argsort of the T·k ids) is integer work:
 its ids traffic is counted (4·T·k per kernel), its integer operations are not FLOPs.
 
+## Parallel layouts (docs/parallelism.md)
+
+The children, the parallelism and the glue are the SDK's `modelmeter::blocks::SparseMoeLayer` (shared with
+hf_decoder's `HfSparseMoeBlock`). At tp > 1 and ep = 1 each expert's intermediate size is split over the TP
+GPUs (i/tp) and one `all_reduce` of T × h follows the combine. At ep = tp > 1 each GPU holds E/ep whole experts
+run on T·k/ep copies, then the TP `all_reduce`. At ep > 1 and tp = 1 (EP over data-parallel GPUs)
+`dispatch_all_to_all` and `combine_all_to_all` around `experts` each move (ep − 1)/ep of S = T·k·h elements per
+GPU, and the GPU runs its E/ep experts on T·k copies, touched by the ep·T tokens of the group:
+(E/ep)·(1 − (1 − k/E)^(ep·T)). The gate and the shared experts are replicated over the EP group.
+
 ## Whole block at the checkpoint (h = 1280, E = 64, k = 6, i = 896, n_s = 2)
 
 - Parameters: gate h·E + routed E·3·h·i + shared 3·h·(n_s·i) = 81,920 + 220,200,960 + 6,881,280 = 227,164,160.
@@ -81,25 +92,17 @@ its ids traffic is counted (4·T·k per kernel), its integer operations are not 
 Conventions: see docs/metrics.md.
 )";
 
-class DeepseekV2MoE final : public modelmeter::BaseLayer {
+// The SDK's sparse-MoE block (modelmeter::blocks::SparseMoeLayer) builds the children, applies expert and tensor
+// parallelism and gives the glue; this class names its router (MoEGate) and MLP (DeepseekV2MLP) classes.
+class DeepseekV2MoE final : public modelmeter::blocks::SparseMoeLayer {
  public:
   MODELMETER_LAYER_CLASS(DeepseekV2MoE, MM_CATEGORY_MOE_ROUTING, kDeepseekV2MoEDoc)
   DeepseekV2MoE(const modelmeter::StageContext& ctx, const DecoderConfig& cfg, const DecoderShape& shape);
 
-  modelmeter::Metrics own(modelmeter::Pass pass) const override;
-  std::string shapes() const override;
-
   // g = E·(1 − (1 − k/E)^T): expected distinct routed experts read by T tokens under uniform routing.
-  static double experts_touched(double experts, double top_k, double tokens);
-
- private:
-  double tokens_;   // T
-  double hidden_;   // h
-  double experts_;  // E
-  double top_k_;    // k
-  double shared_;   // s: 1 with shared experts, else 0
-  double touched_;  // g
-  double ba_;       // bytes per activation element
+  static double experts_touched(double experts, double top_k, double tokens) {
+    return modelmeter::blocks::experts_touched(experts, top_k, tokens);
+  }
 };
 
 }  // namespace deepseek_ocr

@@ -1,6 +1,7 @@
 // MoEGate: the MoE router (router Linear, softmax scores, greedy top-k selection).
 #pragma once
 
+#include <modelmeter/blocks.hpp>
 #include <modelmeter/sdk.hpp>
 #include <string>
 
@@ -58,19 +59,12 @@ The scaling is fused into the top-k kernel (one read of the scores, one write of
 Conventions: see docs/metrics.md.
 )";
 
-class MoEGate final : public modelmeter::BaseLayer {
+// The SDK's top-k router (modelmeter::blocks::TopKRouterLayer): the `weight` and `softmax` children and the
+// top-k glue with the routed_scaling_factor product (1 FLOP per chosen weight).
+class MoEGate final : public modelmeter::blocks::TopKRouterLayer {
  public:
   MODELMETER_LAYER_CLASS(MoEGate, MM_CATEGORY_MOE_ROUTING, kMoEGateDoc)
   MoEGate(const modelmeter::StageContext& ctx, const DecoderConfig& cfg, double tokens);
-
-  modelmeter::Metrics own(modelmeter::Pass pass) const override;
-  std::string shapes() const override;
-
- private:
-  double tokens_;   // T
-  double experts_;  // E
-  double top_k_;    // k
-  double ba_;       // bytes per activation element
 };
 
 }  // namespace deepseek_ocr

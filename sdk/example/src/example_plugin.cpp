@@ -21,14 +21,16 @@ struct ExamplePlugin {
       modelmeter::key_int("model.max_positions", "4096", 1, 1 << 30, "maximum context length"),
   };
 
-  // Tensor parallelism through the SDK's building blocks (docs/parallelism.md).
-  static constexpr uint32_t kParallel = MM_PARALLEL_TP;
+  // Tensor and pipeline parallelism through the SDK's building blocks (docs/parallelism.md). The model has no
+  // experts, so no MM_PARALLEL_EP: the host refuses parallel.ep > 1 naming this plugin.
+  static constexpr uint32_t kParallel = MM_PARALLEL_TP | MM_PARALLEL_PP;
 
   static mm_plan plan(const modelmeter::Config& config) {
     const ExampleConfig cfg = ExampleConfig::from(config);  // validates heads | hidden
     const modelmeter::blocks::Sharding sh = modelmeter::blocks::sharding(config);
     modelmeter::blocks::require_divides("parallel.tp", sh.tp, "model.heads", cfg.heads);
     modelmeter::blocks::require_divides("parallel.tp", sh.tp, "model.ffn", cfg.ffn);
+    modelmeter::blocks::require_pipeline_layers(sh.pp, "model.layers", cfg.layers);
     mm_plan p{};
     p.prefill_tokens = static_cast<uint64_t>(config.get_int("prompt.text_tokens"));
     p.max_positions = cfg.max_positions;

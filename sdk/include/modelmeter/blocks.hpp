@@ -366,6 +366,176 @@ inline std::vector<NamedLayer> swiglu_mlp(const StageContext& ctx, uint64_t hidd
   return out;
 }
 
+// Pipeline parallelism: refuses pp > the model's layers in one line ("parallel.pp = 13 exceeds
+// num_hidden_layers = 12 (allowed: 1 to 12)"); `what` names the layer count's key.
+inline void require_pipeline_layers(uint64_t pp, const std::string& what, uint64_t layers) {
+  if (pp > layers) {
+    throw InvalidArgument("parallel.pp = " + std::to_string(pp) + " exceeds " + what + " = " + std::to_string(layers) +
+                          " (allowed: 1 to " + std::to_string(layers) + ")");
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------
+// Sparse mixture-of-experts block (Mixtral's MixtralSparseMoeBlock, DeepSeek-V2's DeepseekV2MoE): a top-k
+// router, dispatch of the T·k token copies to their experts, the routed experts (SwiGLU MLPs as one grouped
+// GEMM), combine (weighted sum of the k outputs of a token) and optional shared experts run on every token.
+// Expert and tensor parallelism are applied here, in one place (docs/parallelism.md):
+//   - ep = 1: every GPU holds all E experts; with tp > 1 each expert's intermediate size is split over the TP
+//     GPUs (gate/up column-parallel, down row-parallel) and ONE all-reduce of T × h after the combine sums the
+//     routed and shared partial outputs;
+//   - ep = tp > 1 (EP inside the TP group): each GPU holds E/ep whole experts and runs them on the T·k/ep token
+//     copies routed to them in expectation (every GPU sees all T tokens); the TP all-reduce sums the partial outputs;
+//   - ep > 1, tp = 1 (EP over data-parallel GPUs): each GPU sends its T·k copies to the experts' GPUs with an
+//     all-to-all (dispatch), runs its E/ep experts on the T·k copies it receives in expectation, and returns the
+//     outputs with a second all-to-all (combine); its experts are touched by the ep·T tokens of the group.
+// Shared experts and the router are replicated (shared experts tensor-split with the rest of the layer).
+
+struct MoeDims {
+  uint64_t hidden = 0;               // h
+  uint64_t experts = 0;              // E routed experts
+  uint64_t top_k = 0;                // k experts per token
+  uint64_t expert_intermediate = 0;  // i of one routed expert
+  uint64_t shared_intermediate = 0;  // i of the shared experts' MLP (n_shared · i); 0: no shared experts
+};
+
+// The model's divisibility for its MoE layers under ep and tp, one line each naming the key, the value, the
+// divisor and the allowed values (as require_divides). `experts_key` names E in the message.
+inline void require_moe_layout(const MoeDims& d, const Sharding& sh,
+                               const std::string& experts_key = "n_routed_experts",
+                               const std::string& intermediate_key = "moe_intermediate_size") {
+  if (sh.ep > 1) {
+    require_divides("parallel.ep", sh.ep, experts_key, d.experts);
+    if (sh.tp > 1 && sh.ep != sh.tp) {
+      throw InvalidArgument("parallel.ep = " + std::to_string(sh.ep) +
+                            " must equal parallel.tp = " + std::to_string(sh.tp) +
+                            " when parallel.tp > 1 (allowed: 1, " + std::to_string(sh.tp) + ")");
+    }
+  }
+  if (sh.tp <= 1) return;
+  if (sh.ep <= 1) require_divides("parallel.tp", sh.tp, intermediate_key, d.expert_intermediate);
+  if (d.shared_intermediate > 0) {
+    require_divides("parallel.tp", sh.tp, "the shared experts' size", d.shared_intermediate);
+  }
+}
+
+// The children of one GPU's share of a sparse-MoE block, in this order: `gate`, [`dispatch_all_to_all`],
+// `experts`, [`combine_all_to_all`], [`shared_experts`], [`all_reduce`]. The plugin's own classes build the
+// router and the MLPs: `make_router(tokens)` and `make_mlp(hidden, intermediate, rows, groups, groups_touched,
+// tp)` (an MLP with `groups` weight groups of which `groups_touched` are read, tensor-split over tp WITHOUT its
+// own all-reduce: the block reduces once). `touched` receives g = E·(1 − (1 − k/E)^T) over all E experts.
+template <class MakeRouter, class MakeMlp>
+std::vector<NamedLayer> sparse_moe(const StageContext& ctx, const MoeDims& d, double tokens, const Sharding& sh,
+                                   MakeRouter make_router, MakeMlp make_mlp, double* touched = nullptr) {
+  const double experts = static_cast<double>(d.experts), k = static_cast<double>(d.top_k);
+  const double g = experts_touched(experts, k, tokens);
+  if (touched != nullptr) *touched = g;
+  const double slots = tokens * k;  // T·k token copies, one per (token, chosen expert)
+  const uint64_t tp = sh.tp, ep = sh.ep;
+  std::vector<NamedLayer> out;
+  out.push_back({"gate", make_router(tokens)});
+  if (ep <= 1) {
+    out.push_back({"experts", make_mlp(d.hidden, d.expert_intermediate, slots, d.experts, g, tp)});
+  } else if (tp > 1) {  // ep = tp (require_moe_layout)
+    const double share = static_cast<double>(ep);
+    out.push_back(
+        {"experts", make_mlp(d.hidden, d.expert_intermediate, slots / share, d.experts / ep, g / share, uint64_t{1})});
+  } else {
+    const uint64_t local = d.experts / ep;
+    const double group_tokens = tokens * static_cast<double>(ep);
+    const double local_touched = static_cast<double>(local) * (1 - std::pow(1 - k / experts, group_tokens));
+    out.push_back(
+        {"dispatch_all_to_all", ops::all_to_all(ctx, slots, d.hidden, ep, MM_COMM_GROUP_EP), {}, kCommunication});
+    out.push_back({"experts", make_mlp(d.hidden, d.expert_intermediate, slots, local, local_touched, uint64_t{1})});
+    out.push_back(
+        {"combine_all_to_all", ops::all_to_all(ctx, slots, d.hidden, ep, MM_COMM_GROUP_EP), {}, kCommunication});
+  }
+  if (d.shared_intermediate > 0) {
+    out.push_back({"shared_experts", make_mlp(d.hidden, d.shared_intermediate, tokens, uint64_t{1}, 0.0, tp)});
+  }
+  if (tp > 1) {
+    out.push_back({"all_reduce", ops::all_reduce(ctx, tokens, d.hidden, tp, MM_COMM_GROUP_TP), {}, kCommunication});
+  }
+  return out;
+}
+
+// A top-k router leaf-with-children: derive the plugin's registered router class from it. Children `weight`
+// (core Linear h → E, no bias) and `softmax` (T × E); own metrics: the greedy top-k of topk_router with
+// `per_choice` FLOPs per chosen weight (1: scaling factor; 2: renormalisation). `who` names the class in errors.
+class TopKRouterLayer : public BaseLayer {
+ public:
+  TopKRouterLayer(const StageContext& ctx, const std::string& who, double tokens, uint64_t hidden, uint64_t experts,
+                  uint64_t top_k, double per_choice = 1)
+      : tokens_(tokens),
+        experts_(static_cast<double>(experts)),
+        top_k_(static_cast<double>(top_k)),
+        per_choice_(per_choice),
+        ba_(ctx.precision().activation_bytes) {
+    if (experts == 0 || top_k == 0 || top_k > experts) {
+      throw InvalidArgument(who + " needs 1 <= num_experts_per_tok <= n_routed_experts, got k = " +
+                            std::to_string(top_k) + ", E = " + std::to_string(experts));
+    }
+    add_child("weight", ops::linear(ctx, tokens, hidden, experts, false));
+    add_child("softmax", ops::softmax(ctx, tokens, experts));
+  }
+  Metrics own(Pass pass) const override { return topk_router(pass, tokens_, experts_, top_k_, ba_, per_choice_); }
+  std::string shapes() const override {
+    return "tokens=" + count_text(tokens_) + " experts=" + count_text(experts_) + " top_k=" + count_text(top_k_);
+  }
+
+ protected:
+  double per_choice() const noexcept { return per_choice_; }
+
+ private:
+  double tokens_, experts_, top_k_, per_choice_, ba_;
+};
+
+// A sparse-MoE layer: derive the plugin's registered MoE class from it. Its children are sparse_moe's; its own
+// metrics are the dispatch and combine glue (moe_dispatch_combine) over this GPU's T tokens.
+class SparseMoeLayer : public BaseLayer {
+ public:
+  Metrics own(Pass pass) const override { return moe_dispatch_combine(pass, tokens_, hidden_, top_k_, shared_, ba_); }
+  std::string shapes() const override {
+    return "tokens=" + count_text(tokens_) + " hidden=" + count_text(hidden_) + " experts=" + count_text(experts_) +
+           " top_k=" + count_text(top_k_) + " touched=" + count_text(touched_) +
+           " shared=" + (shared_ > 0 ? "yes" : "no") + (ep_ > 1 ? " ep=" + std::to_string(ep_) : std::string());
+  }
+  // g = E·(1 − (1 − k/E)^T): expected distinct routed experts (of all E) read by this block's T tokens.
+  double experts_touched() const noexcept { return touched_; }
+
+ protected:
+  template <class MakeRouter, class MakeMlp>
+  SparseMoeLayer(const StageContext& ctx, const std::string& who, const MoeDims& d, double tokens,
+                 MakeRouter make_router, MakeMlp make_mlp)
+      : tokens_(tokens),
+        hidden_(static_cast<double>(d.hidden)),
+        experts_(static_cast<double>(d.experts)),
+        top_k_(static_cast<double>(d.top_k)),
+        shared_(d.shared_intermediate > 0 ? 1.0 : 0.0),
+        ba_(ctx.precision().activation_bytes) {
+    if (d.experts == 0 || d.top_k == 0 || d.top_k > d.experts) {
+      throw InvalidArgument(who + " needs 1 <= num_experts_per_tok <= n_routed_experts, got k = " +
+                            std::to_string(d.top_k) + ", E = " + std::to_string(d.experts));
+    }
+    if (!(tokens > 0)) throw InvalidArgument(who + " needs tokens > 0");
+    const Sharding sh = sharding(ctx);
+    ep_ = sh.ep;
+    require_moe_layout(d, sh);
+    for (auto& c : sparse_moe(ctx, d, tokens, sh, make_router, make_mlp, &touched_)) {
+      add_child(std::move(c.name), std::move(c.layer), 1.0, std::move(c.component), std::move(c.fusion));
+    }
+  }
+
+ private:
+  double tokens_;       // T
+  double hidden_;       // h
+  double experts_;      // E
+  double top_k_;        // k
+  double shared_;       // s: 1 with shared experts, else 0
+  double touched_ = 0;  // g
+  double ba_;           // bytes per activation element
+  uint64_t ep_ = 1;
+};
+
 // Grouped-query self-attention dimensions (LlamaAttention and its copies): H query heads, H_kv key/value heads.
 struct GqaDims {
   uint64_t hidden = 0;
