@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   cmake ninja-build g++ ccache binutils dpkg-dev file
-  clang libc++-dev libc++abi-dev
+  clang libc++-dev libc++abi-dev libclang-rt-14-dev
   libboost1.81-dev libboost-json1.81-dev libboost-filesystem1.81-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev doctest-dev libyaml-cpp-dev
   libbenchmark-dev libcpp-httplib-dev pkg-config

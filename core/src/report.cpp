@@ -414,6 +414,17 @@ std::unique_ptr<DocTree> build_report(const RunResult& run, std::string_view too
 
 namespace {
 
+// summary.parallel.{tp,pp,ep,dp,gpus}.
+DocTree::Node* parallel_summary(DocTree& t, DocTree::Node* sum, const ParallelLayout& layout) {
+  DocTree::Node* par = t.object(sum, "parallel");
+  t.set_int(par, "tp", layout.tp);
+  t.set_int(par, "pp", layout.pp);
+  t.set_int(par, "ep", layout.ep);
+  t.set_int(par, "dp", layout.dp);
+  t.set_int(par, "gpus", static_cast<int64_t>(layout.gpus()));
+  return par;
+}
+
 void part(DocTree& t, DocTree::Node* parent, std::string_view key, const training::Part& p) {
   DocTree::Node* o = t.object(parent, key);
   t.set(o, "tc_flops", p.tc_flops);
@@ -450,12 +461,7 @@ void add_task_summary(DocTree& t, DocTree::Node* sum, const RunResult& run) {
   const ParallelLayout& layout = run.prepared->layout;
   const bool sharded = !layout.trivial() || (train && run.training_options.zero > 0);
   if (sharded) {
-    Node* par = t.object(sum, "parallel");
-    t.set_int(par, "tp", layout.tp);
-    t.set_int(par, "pp", layout.pp);
-    t.set_int(par, "ep", layout.ep);
-    t.set_int(par, "dp", layout.dp);
-    t.set_int(par, "gpus", static_cast<int64_t>(layout.gpus()));
+    Node* par = parallel_summary(t, sum, layout);
     t.set_int(par, "samples_per_replica", static_cast<int64_t>(run.prepared->replica_batch()));
   }
   Node* mem = t.object(sum, "memory");
@@ -548,12 +554,7 @@ void add_summary(DocTree& t, DocTree::Node* parent, const RunResult& run) {
   const auto tokens_per_s = run.decode_tokens_per_s();
   t.set(sum, "decode_tokens_per_s_all_replicas",
         tokens_per_s ? std::optional<double>(*tokens_per_s * layout.dp) : std::nullopt);
-  Node* par = t.object(sum, "parallel");
-  t.set_int(par, "tp", layout.tp);
-  t.set_int(par, "pp", layout.pp);
-  t.set_int(par, "ep", layout.ep);
-  t.set_int(par, "dp", layout.dp);
-  t.set_int(par, "gpus", static_cast<int64_t>(layout.gpus()));
+  parallel_summary(t, sum, layout);
   Node* mem = t.object(sum, "memory");
   t.set(mem, "weights_bytes", run.weights_bytes());
   t.set(mem, "kv_cache_bytes", run.kv_cache_bytes());

@@ -264,8 +264,8 @@ void apply_data_parallel(Step& st, const Hardware& hw, double dp, double stride,
   if (g > 1) {
     const CommPlacement place = place_group(hw, g, stride);
     for (const ZeroCollective& c : zero_collectives(st.weight_bytes, st.gradient_bytes, zero)) {
-      st.comm_bytes += collective_bytes(c.kind, c.bytes, g);
       const CollectiveTime ct = collective_time(hw, c.kind, c.bytes, place);
+      st.comm_bytes += ct.bytes;  // the timed algorithm's bytes (NVLS sends (r+1)/r·S where it wins)
       st.comm_time_s += ct.time_s;
       st.comm_algorithm = ct.algorithm;
     }
